@@ -1,0 +1,56 @@
+# One entry point for people and CI. `make demo` and `make test` work on a fresh clone:
+# they create .venv and install what they need first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it on our machines.
+SAM_ENV := PYENV_VERSION=3.13.0
+
+.PHONY: help venv demo test lint typecheck cfn-lint unit integration build smoke bench clean
+
+help:
+	@echo "make demo    run the daily job against the in-repo simulator, report into ./demo-output"
+	@echo "make test    every check: ruff, mypy, cfn-lint, unit + integration tests, sam build + smoke test"
+	@echo "make build   sam build (arm64, python3.13)"
+	@echo "make bench   benchmarks (not part of make test)"
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fwcost demo --out demo-output
+
+test: lint typecheck cfn-lint build
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+build: $(STAMP)
+	$(SAM_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .aws-sam demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""Calendar days in the report's timezone: which day is "yesterday", its bounds, and windows.
+
+A report day is a calendar day in an IANA timezone, so it lasts 23, 24 or 25 hours.
+"Yesterday" is always derived from an explicit instant (the schedule's event time), never
+from the clock at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_WINDOW_DAYS = 31  # billingUsage and usageCosts:query accept at most 31 days a call
+
+
+@dataclass(frozen=True, slots=True)
+class DayBounds:
+    """[start, end) of one local calendar day, as aware datetimes in the report timezone."""
+
+    day: date
+    start: datetime
+    end: datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+def yesterday(now: datetime, tz: ZoneInfo) -> date:
+    """The calendar day before the one `now` falls on, in `tz`. `now` must be aware."""
+    if now.tzinfo is None:
+        raise ValueError("now must carry a timezone (got a naive datetime)")
+    return now.astimezone(tz).date() - timedelta(days=1)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of `day` in `tz` (zoneinfo resolves midnight gaps to a real instant)."""
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> DayBounds:
+    return DayBounds(day, local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz))
+
+
+def rfc3339(instant: datetime) -> str:
+    """RFC 3339 in UTC with a Z suffix, e.g. 2026-11-21T08:00:00Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def days_between(start: date, end: date) -> Iterator[date]:
+    """Every date from start to end, both included."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+def windows(start: date, end: date, max_days: int = MAX_WINDOW_DAYS) -> list[tuple[date, date]]:
+    """Cut the inclusive range [start, end] into inclusive windows of at most max_days days."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if max_days < 1:
+        raise ValueError("max_days must be at least 1")
+    cuts = []
+    window_start = start
+    while window_start <= end:
+        window_end = min(window_start + timedelta(days=max_days - 1), end)
+        cuts.append((window_start, window_end))
+        window_start = window_end + timedelta(days=1)
+    return cuts
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    """An ISO date (YYYY-MM-DD), with an error that names what was wrong."""
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a date like 2026-11-21, got {text!r}") from None
