@@ -17,7 +17,11 @@ MAX_WINDOW_DAYS = 31  # billingUsage and usageCosts:query accept at most 31 days
 
 @dataclass(frozen=True, slots=True)
 class DayBounds:
-    """[start, end) of one local calendar day, as aware datetimes in the report timezone."""
+    """[start, end) of one local calendar day, as UTC instants.
+
+    UTC, because Python subtracts two datetimes sharing one tzinfo by wall-clock time, which
+    would make every DST day 24 hours long.
+    """
 
     day: date
     start: datetime
@@ -36,8 +40,12 @@ def yesterday(now: datetime, tz: ZoneInfo) -> date:
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The first instant of `day` in `tz` (zoneinfo resolves midnight gaps to a real instant)."""
-    return datetime.combine(day, time(0), tzinfo=tz)
+    """The first instant of `day` in `tz`, in UTC.
+
+    Where clocks skip midnight itself (America/Santiago), zoneinfo reads the missing 00:00 with
+    the offset in force before the jump, which is exactly the instant the day begins.
+    """
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> DayBounds:

@@ -1,0 +1,136 @@
+"""The audit archive: one Hive-style folder per account and report day.
+
+    {prefix}/account={id}/dt=YYYY-MM-DD/
+        raw/{first}_{last}/{request}.json   raw bodies of a fetch whose window ended on this day,
+                                            byte for byte as received
+        csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
+        attribution.json                    the day's dollars per group (trends read these back)
+        revisions/{written_at}/...          earlier manifest, CSV and attribution of a restated day
+        manifest.json                       written last: its presence means the day is complete
+
+A fetch covers a window of days (one request set for up to 31 days), so its raw bodies are
+stored once, under the window's last day, and every day of the window lists them in its
+manifest with size and SHA-256 (and the S3 version id, which keeps the reference exact even
+after a later run rewrites that object in the versioned bucket).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fwcost.archive.stores import ObjectStore, StoredObject
+from fwcost.model import RawResponse
+
+MANIFEST_SCHEMA = "fwcost.manifest/1"
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedRequest:
+    """A raw response as the manifest lists it: how it was asked for and where it is kept."""
+
+    response: RawResponse
+    stored: StoredObject
+
+
+class DayArchive:
+    """Reads and writes one account's days in a store, in the layout above."""
+
+    def __init__(self, store: ObjectStore, prefix: str, account_id: str) -> None:
+        self.store = store
+        self._root = "/".join(part for part in (prefix.strip("/"), f"account={account_id}") if part)
+        self.account_id = account_id
+
+    def day_prefix(self, day: date) -> str:
+        return f"{self._root}/dt={day.isoformat()}"
+
+    def day_url(self, day: date) -> str:
+        return self.store.url(self.day_prefix(day))
+
+    def write_raw(
+        self, first: date, last: date, raw: Sequence[RawResponse]
+    ) -> list[ArchivedRequest]:
+        folder = f"{self.day_prefix(last)}/raw/{first.isoformat()}_{last.isoformat()}"
+        return [
+            ArchivedRequest(r, self.store.put(f"{folder}/{r.name}.json", r.body, JSON)) for r in raw
+        ]
+
+    def write_day(
+        self,
+        day: date,
+        *,
+        csv_body: bytes,
+        attribution: Mapping[str, Any],
+        requests: Sequence[ArchivedRequest],
+        details: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Write the day's CSV and attribution, then its manifest, last. Returns the manifest."""
+        base = self.day_prefix(day)
+        written = [
+            self.store.put(f"{base}/csv/usage.csv", csv_body, "text/csv; charset=utf-8"),
+            self.store.put(f"{base}/attribution.json", _json_bytes(attribution), JSON),
+        ]
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "account_id": self.account_id,
+            "day": day.isoformat(),
+            **details,
+            "written_at": _utc_now(),
+            "requests": [_request_entry(r) for r in requests],
+            "objects": [asdict(o) for o in (*written, *(r.stored for r in requests))],
+        }
+        self.store.put(f"{base}/manifest.json", _json_bytes(manifest), JSON)
+        return manifest
+
+    def read_manifest(self, day: date) -> dict[str, Any] | None:
+        return self._read_json(f"{self.day_prefix(day)}/manifest.json")
+
+    def read_attribution(self, day: date) -> dict[str, Any] | None:
+        """The archived attribution of a complete day (one with a manifest), else None."""
+        if self.read_manifest(day) is None:
+            return None
+        return self._read_json(f"{self.day_prefix(day)}/attribution.json")
+
+    def keep_revision(self, day: date, manifest: Mapping[str, Any]) -> str:
+        """Copy the day's current manifest, CSV and attribution aside before it is rewritten."""
+        # 2026-11-22T07:00:05+00:00 -> 20261122T070005Z: sortable and safe in any key or path
+        stamp = str(manifest.get("written_at", ""))[:19].replace("-", "").replace(":", "") + "Z"
+        base = self.day_prefix(day)
+        folder = f"{base}/revisions/{stamp}"
+        for name in ("csv/usage.csv", "attribution.json", "manifest.json"):
+            body = self.store.get(f"{base}/{name}")
+            if body is not None:
+                self.store.put(f"{folder}/{name}", body, "application/octet-stream")
+        return self.store.url(folder)
+
+    def _read_json(self, key: str) -> dict[str, Any] | None:
+        body = self.store.get(key)
+        return None if body is None else dict(json.loads(body))
+
+
+def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
+    r = archived.response
+    return {
+        "name": r.name,
+        "method": r.method,
+        "path": r.path,
+        "params": [list(pair) for pair in r.params],
+        "request_body": json.loads(r.request_body) if r.request_body else None,
+        "status": r.status,
+        "fetched_at": r.fetched_at.astimezone(UTC).isoformat(),
+        "elapsed_seconds": round(r.elapsed_seconds, 3),
+        "attempts": r.attempts,
+        "object": archived.stored.key,
+    }
+
+
+def _json_bytes(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, indent=2, sort_keys=False, default=str).encode() + b"\n"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,126 @@
+"""Where archived objects go: an S3 bucket or a local folder, behind one small interface.
+
+Both stores hold the same keys, so the layout (fwcost.archive.layout) is written once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class ArchiveError(RuntimeError):
+    """Writing or reading the archive failed; the message names the object."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str  # hex
+    version_id: (
+        str | None
+    )  # S3 version of this write (None for a local folder or unversioned bucket)
+
+
+class ObjectStore(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> StoredObject: ...
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+        ...
+
+    def url(self, key: str) -> str:
+        """Where a person finds the object: s3://bucket/key or a file path."""
+        ...
+
+
+def _described(key: str, body: bytes, version_id: str | None) -> StoredObject:
+    return StoredObject(key, len(body), hashlib.sha256(body).hexdigest(), version_id)
+
+
+class S3Store:
+    """An S3 bucket. Every write is encrypted at rest and checksummed by S3 on arrival."""
+
+    def __init__(self, client: S3Client, bucket: str, kms_key_id: str | None = None) -> None:
+        self._s3 = client
+        self.bucket = bucket
+        self._kms_key_id = kms_key_id
+
+    def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
+        encryption: dict[str, str] = (
+            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
+            if self._kms_key_id
+            else {"ServerSideEncryption": "AES256"}
+        )
+        try:
+            # S3 verifies the SHA-256 botocore sends and rejects an upload that changed on the way.
+            response = self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
+                **encryption,  # type: ignore[arg-type]
+            )
+        except Exception as error:  # botocore raises many types; all mean "not archived"
+            raise ArchiveError(f"could not write {self.url(key)}: {error}") from error
+        expected = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if response.get("ChecksumSHA256", expected) != expected:
+            raise ArchiveError(f"S3 stored {self.url(key)} with a different SHA-256 than was sent")
+        return _described(key, body, response.get("VersionId"))
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        except Exception as error:
+            raise ArchiveError(f"could not read {self.url(key)}: {error}") from error
+        return response["Body"].read()
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+class LocalStore:
+    """A folder on disk with the same layout as the bucket (for the CLI and the demo)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write then rename, so a reader never sees half an object.
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+                tmp.write(body)
+            Path(tmp.name).replace(path)
+        except OSError as error:
+            raise ArchiveError(f"could not write {path}: {error}") from error
+        return _described(key, body, None)
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ArchiveError(f"could not read {path}: {error}") from error
+
+    def url(self, key: str) -> str:
+        return str(self._path(key))
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ArchiveError(f"refusing an archive key outside the folder: {key!r}")
+        return self.root / key

@@ -1,0 +1,170 @@
+"""Settings, read once from environment variables (and CLI flags), validated as a whole.
+
+Every problem is reported at once, each naming its setting, so a misconfigured deployment
+fails on its first run with one message that says everything to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_BASE_URL = "https://api.fireworks.ai"
+_ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """One or more settings are missing or invalid; the message lists each by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    account_id: str
+    timezone: ZoneInfo
+    fireworks_base_url: str
+    # Exactly one of api_key (local runs) and api_key_secret (Lambda: a Secrets Manager id).
+    api_key: str | None
+    api_key_secret: str | None
+    # Exactly one of archive_bucket and archive_dir.
+    archive_bucket: str | None
+    archive_dir: Path | None
+    archive_prefix: str
+    price_book: Path | None
+    top_n: int
+
+    def __repr__(self) -> str:  # never print the API key
+        return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
+
+
+# name: (meaning, default) — the README's settings table is generated from the same words.
+SETTINGS_HELP: dict[str, tuple[str, str]] = {
+    "FWCOST_ACCOUNT_ID": (
+        "Fireworks account id (`my-account` or `accounts/my-account`)",
+        "required",
+    ),
+    "FWCOST_TIMEZONE": ("IANA timezone whose calendar days the reports use", "UTC"),
+    "FWCOST_API_KEY": ("Fireworks API key, for local runs", "—"),
+    "FWCOST_API_KEY_SECRET": ("Secrets Manager name or ARN holding the API key (Lambda)", "—"),
+    "FWCOST_FIREWORKS_BASE_URL": (
+        "Fireworks API base URL (a proxy or the simulator)",
+        DEFAULT_BASE_URL,
+    ),
+    "FWCOST_ARCHIVE_BUCKET": ("S3 bucket of the audit archive", "—"),
+    "FWCOST_ARCHIVE_DIR": ("local folder of the audit archive, instead of a bucket", "—"),
+    "FWCOST_ARCHIVE_PREFIX": ("key prefix inside the bucket or folder", "fireworks"),
+    "FWCOST_PRICE_BOOK": ("TOML price book overriding the built-in one", "built-in"),
+    "FWCOST_TOP_N": ("rows shown per view before an 'Other' row", "5"),
+}
+
+
+def load_settings(
+    env: Mapping[str, str], overrides: Mapping[str, str | None] | None = None
+) -> Settings:
+    """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
+    values = {**{k: v for k, v in env.items() if k.startswith("FWCOST_")}}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    errors: list[str] = []
+
+    def read(name: str, parse: Callable[[str], T], default: str | None = None) -> T | None:
+        raw = values.get(name, "").strip() or default
+        if raw is None:
+            return None
+        try:
+            return parse(raw)
+        except ValueError as error:
+            errors.append(f"{name}: {error}")
+            return None
+
+    settings = Settings(
+        account_id=read("FWCOST_ACCOUNT_ID", _account_id) or "",
+        timezone=read("FWCOST_TIMEZONE", _timezone, "UTC") or ZoneInfo("UTC"),
+        fireworks_base_url=read("FWCOST_FIREWORKS_BASE_URL", _base_url, DEFAULT_BASE_URL) or "",
+        api_key=read("FWCOST_API_KEY", _api_key),
+        api_key_secret=read("FWCOST_API_KEY_SECRET", str),
+        archive_bucket=read("FWCOST_ARCHIVE_BUCKET", _bucket),
+        archive_dir=read("FWCOST_ARCHIVE_DIR", Path),
+        archive_prefix=read("FWCOST_ARCHIVE_PREFIX", _prefix, "fireworks") or "",
+        price_book=read("FWCOST_PRICE_BOOK", _existing_file),
+        top_n=read("FWCOST_TOP_N", _positive_int, "5") or 5,
+    )
+    errors.extend(_cross_checks(settings, values))
+    if errors:
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
+    return settings
+
+
+def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[str]:
+    errors = []
+    if not values.get("FWCOST_ACCOUNT_ID", "").strip():
+        errors.append("FWCOST_ACCOUNT_ID: required (the Fireworks account to report on)")
+    if bool(settings.api_key) == bool(settings.api_key_secret):
+        errors.append("FWCOST_API_KEY / FWCOST_API_KEY_SECRET: set exactly one of the two")
+    if (settings.archive_bucket is None) == (settings.archive_dir is None):
+        errors.append("FWCOST_ARCHIVE_BUCKET / FWCOST_ARCHIVE_DIR: set exactly one of the two")
+    return errors
+
+
+def _account_id(text: str) -> str:
+    bare = text.removeprefix("accounts/")
+    if not _ACCOUNT_ID.match(bare):
+        raise ValueError(
+            f"{text!r} is not an account id like 'my-account' or 'accounts/my-account'"
+        )
+    return bare
+
+
+def _timezone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not an IANA timezone such as Europe/Berlin") from None
+
+
+def _base_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text.rstrip("/")
+
+
+def _api_key(text: str) -> str:
+    if any(c.isspace() for c in text):
+        raise ValueError("contains white space (a copy-paste error?)")
+    return text
+
+
+def _bucket(text: str) -> str:
+    if text.startswith("s3://") or not _BUCKET.match(text):
+        raise ValueError(f"{text!r} is not a bucket name (give the name alone, without s3://)")
+    return text
+
+
+def _prefix(text: str) -> str:
+    cleaned = text.strip("/")
+    if ".." in cleaned.split("/"):
+        raise ValueError("must not contain '..'")
+    return cleaned
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    return path
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"must be at least 1, got {number}")
+    return number

@@ -1,0 +1,42 @@
+import csv
+import io
+from decimal import Decimal
+
+from conftest import sample_day
+from fwcost.archive import CSV_COLUMNS, BilledOnlyRow, RowCosts, usage_csv
+
+
+def read_rows(body: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_one_row_per_group_with_documented_columns_and_costs_that_sum():
+    usage = sample_day()
+    costs = RowCosts(
+        serverless=[Decimal("3.40"), Decimal("0.001234567")],
+        dedicated=[Decimal("96")],
+        training=[],
+        billed_only=[BilledOnlyRow("Embeddings", "nomic-embed-text-v1.5", Decimal("1.5"))],
+    )
+    body = usage_csv(usage, "acme-ai", "America/Los_Angeles", costs)
+    header = body.decode().splitlines()[0].split(",")
+    assert tuple(header) == CSV_COLUMNS
+    rows = read_rows(body)
+    assert [r["usage_kind"] for r in rows] == [
+        "serverless",
+        "serverless",
+        "dedicated",
+        "billed_only",
+    ]
+    assert rows[0]["prompt_tokens"] == "1842301" and rows[0]["team"] == "search"
+    assert rows[1]["api_key_name"] == 'batch, "nightly"'  # quoted, survives the round trip
+    assert rows[2]["accelerator_seconds"] == "86400" and rows[2]["deployment"] == "ranker-h100"
+    assert rows[3]["category"] == "Embeddings"
+    assert all(r["day"] == "2026-11-21" and r["timezone"] == "America/Los_Angeles" for r in rows)
+    total = sum(Decimal(r["attributed_cost_usd"]) for r in rows)
+    assert total == Decimal("100.901234567")
+
+
+def test_without_costs_the_cost_column_is_empty():
+    rows = read_rows(usage_csv(sample_day(), "acme-ai", "UTC", None))
+    assert len(rows) == 3 and {r["attributed_cost_usd"] for r in rows} == {""}

@@ -1,0 +1,66 @@
+import hashlib
+import json
+from datetime import date
+
+import pytest
+
+from conftest import raw_response
+from fwcost.archive import ArchiveError, DayArchive, LocalStore
+
+DAY = date(2026, 11, 21)
+
+
+def test_layout_is_hive_style_and_the_manifest_lists_every_object(tmp_path):
+    # Given a two-day window fetched once
+    archive = DayArchive(LocalStore(tmp_path), "fireworks", "acme-ai")
+    raw_body = b'{"serverlessCosts": [ {"promptTokens": "12"} ]}\n'  # odd spacing kept as is
+    requests = archive.write_raw(
+        date(2026, 11, 20), DAY, [raw_response("billingUsage-SERVERLESS", raw_body)]
+    )
+
+    # When the report day is written
+    manifest = archive.write_day(
+        DAY, csv_body=b"day\n2026-11-21\n", attribution={"total": "1.00"}, requests=requests,
+        details={"timezone": "UTC"},
+    )  # fmt: skip
+
+    # Then raw bytes are kept exactly, under the window's last day, and the manifest says so
+    day_dir = tmp_path / "fireworks" / "account=acme-ai" / "dt=2026-11-21"
+    raw_path = day_dir / "raw" / "2026-11-20_2026-11-21" / "billingUsage-SERVERLESS.json"
+    assert raw_path.read_bytes() == raw_body
+    assert (day_dir / "csv" / "usage.csv").is_file()
+    on_disk = json.loads((day_dir / "manifest.json").read_bytes())
+    assert on_disk == json.loads(json.dumps(manifest, default=str))
+    assert on_disk["requests"][0]["params"] == [
+        ["startTime", "2026-11-21T00:00:00Z"],
+        ["usageType", "SERVERLESS"],
+    ]
+    for entry in on_disk["objects"]:
+        body = (tmp_path / entry["key"]).read_bytes()
+        assert entry["size"] == len(body)
+        assert entry["sha256"] == hashlib.sha256(body).hexdigest()
+    assert archive.read_attribution(DAY) == {"total": "1.00"}
+
+
+def test_a_day_without_manifest_is_not_complete(tmp_path):
+    archive = DayArchive(LocalStore(tmp_path), "", "acme-ai")
+    archive.store.put("account=acme-ai/dt=2026-11-21/attribution.json", b"{}", "application/json")
+    assert archive.read_attribution(DAY) is None
+
+
+def test_keep_revision_copies_the_day_aside(tmp_path):
+    archive = DayArchive(LocalStore(tmp_path), "p", "acme-ai")
+    manifest = archive.write_day(
+        DAY, csv_body=b"old\n", attribution={"total": "1"}, requests=[], details={}
+    )
+    where = archive.keep_revision(DAY, manifest)
+    stamp = manifest["written_at"][:19].replace("-", "").replace(":", "") + "Z"
+    assert where.endswith(f"dt=2026-11-21/revisions/{stamp}")
+    assert (
+        tmp_path / f"p/account=acme-ai/dt=2026-11-21/revisions/{stamp}/csv/usage.csv"
+    ).read_bytes() == b"old\n"
+
+
+def test_local_store_refuses_keys_that_escape_the_folder(tmp_path):
+    with pytest.raises(ArchiveError, match="outside the folder"):
+        LocalStore(tmp_path).put("../evil", b"", "text/plain")

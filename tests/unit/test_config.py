@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from fwcost.config import ConfigError, load_settings
+
+BASE = {
+    "FWCOST_ACCOUNT_ID": "accounts/acme-ai",
+    "FWCOST_API_KEY": "fw_test_key",
+    "FWCOST_ARCHIVE_DIR": "/tmp/archive",
+}
+
+
+def test_minimal_settings_with_defaults():
+    settings = load_settings(BASE)
+    assert settings.account_id == "acme-ai"  # the accounts/ prefix is stripped
+    assert settings.timezone.key == "UTC"
+    assert settings.fireworks_base_url == "https://api.fireworks.ai"
+    assert settings.archive_dir == Path("/tmp/archive")
+    assert settings.archive_prefix == "fireworks"
+    assert settings.top_n == 5
+
+
+def test_flags_override_environment():
+    settings = load_settings(BASE, {"FWCOST_TIMEZONE": "Europe/Berlin", "FWCOST_TOP_N": None})
+    assert settings.timezone.key == "Europe/Berlin"
+
+
+def test_every_error_is_reported_at_once_naming_its_setting():
+    env = {
+        "FWCOST_TIMEZONE": "Mars/Olympus",
+        "FWCOST_FIREWORKS_BASE_URL": "ftp://x",
+        "FWCOST_ARCHIVE_BUCKET": "s3://my-bucket",
+        "FWCOST_TOP_N": "0",
+        "FWCOST_PRICE_BOOK": "/nonexistent/prices.toml",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    for expected in (
+        "FWCOST_ACCOUNT_ID: required",
+        "FWCOST_TIMEZONE: 'Mars/Olympus' is not an IANA timezone",
+        "FWCOST_FIREWORKS_BASE_URL: 'ftp://x' is not an http(s) URL",
+        "FWCOST_ARCHIVE_BUCKET: 's3://my-bucket' is not a bucket name",
+        "FWCOST_TOP_N: must be at least 1, got 0",
+        "FWCOST_PRICE_BOOK: no such file: /nonexistent/prices.toml",
+        "FWCOST_API_KEY / FWCOST_API_KEY_SECRET: set exactly one",
+    ):
+        assert expected in message
+
+
+def test_archive_needs_exactly_one_destination():
+    with pytest.raises(ConfigError, match="FWCOST_ARCHIVE_BUCKET / FWCOST_ARCHIVE_DIR"):
+        load_settings({**BASE, "FWCOST_ARCHIVE_BUCKET": "my-bucket"})
+
+
+def test_bad_account_id_is_named():
+    with pytest.raises(ConfigError, match="FWCOST_ACCOUNT_ID: 'Acme AI!'"):
+        load_settings({**BASE, "FWCOST_ACCOUNT_ID": "Acme AI!"})
+
+
+def test_repr_never_shows_the_api_key():
+    assert "fw_test_key" not in repr(load_settings(BASE))
