@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +17,8 @@ from moto import mock_aws
 from fwcost.model import DayUsage, DedicatedUsage, LineItem, RawResponse, ServerlessUsage
 
 REGION = "us-east-1"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+RunningSimulator = Any  # fwcost.simulator's running server, imported lazily by the fixture
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +87,36 @@ def sample_day(day: date = date(2026, 11, 21)) -> DayUsage:
                      Decimal("3.40")),
         ],
     )  # fmt: skip
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "fwcost-daily-report"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:fwcost-daily-report"
+    aws_request_id: str = "0f6d6d5c-7a1b-4c1e-9c55-3b1f7b7f0001"
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def load_event() -> Callable[[str], dict[str, Any]]:
+    """The sample events in events/, the same files `sam local invoke` would use."""
+
+    def load(name: str) -> dict[str, Any]:
+        return dict(json.loads((EVENTS / name).read_text()))
+
+    return load
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningSimulator]:
+    from fwcost.simulator import SimulatorConfig, run_simulator
+
+    with run_simulator(SimulatorConfig()) as running:
+        yield running

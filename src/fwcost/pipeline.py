@@ -189,3 +189,66 @@ def _sha256(body: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a run did, for the CLI's summary, the handler's return value and the metrics."""
+
+    kind: str
+    start: date
+    end: date
+    archived: list[date]
+    requests: int
+    restatements: list[Restatement]
+    archive_url: str
+    billed_total: Decimal | None = None
+    report_files: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days_archived": len(self.archived),
+            "requests": self.requests,
+            "restatements": [
+                {"day": r.day.isoformat(), "old": str(r.old_total), "new": str(r.new_total)}
+                for r in self.restatements
+            ],
+            "archive": self.archive_url,
+            "billed_total_usd": None if self.billed_total is None else str(self.billed_total),
+        }
+
+
+def run_report_day(day: date, deps: Dependencies) -> RunResult:
+    """The daily job for one report day: refresh what is needed, archive it, report on it."""
+    refreshed = refresh_days(days_to_fetch(day, deps.archive), deps, rewrite={day})
+    today = refreshed.days[day]
+    return RunResult(
+        kind="report",
+        start=day,
+        end=day,
+        archived=sorted(d for d, a in refreshed.days.items() if a.manifest),
+        requests=refreshed.requests,
+        restatements=refreshed.restatements,
+        archive_url=deps.archive.day_url(day),
+        billed_total=today.attribution.total,
+    )
+
+
+def run_backfill(
+    start: date, end: date, deps: Dependencies, on_window: Callable[[date, date], None] | None = None
+) -> RunResult:
+    """Archive every day from start to end (inclusive), one window of up to 31 days at a time."""
+    days = set(days_between(start, end))
+    refreshed = refresh_days(days, deps, rewrite=days, on_window=on_window)
+    return RunResult(
+        kind="backfill",
+        start=start,
+        end=end,
+        archived=sorted(refreshed.days),
+        requests=refreshed.requests,
+        restatements=refreshed.restatements,
+        archive_url=deps.archive.store.url(deps.archive.day_prefix(start).rsplit("/", 1)[0]),
+    )

@@ -1,0 +1,31 @@
+"""Lambda entry point: event → run request → the daily pipeline → a short summary.
+
+Failures raise, on purpose: Lambda's async retries, the on-failure destination and the
+alarms depend on a failed run ending in an error.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fwcost.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Imported here, not at module load, to keep the cold start close to boto3's own import.
+    from fwcost.config import load_settings
+    from fwcost.run_request import request_from_event
+    from fwcost.service import run
+
+    logger.set_correlation_id(context.aws_request_id)
+    settings = load_settings(os.environ)
+    request = request_from_event(event, settings.timezone)
+    logger.append_keys(account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start))
+    result = run(request, settings)
+    return result.as_dict()

@@ -1,0 +1,157 @@
+"""`fwcost`: the daily pipeline from a terminal.
+
+    fwcost run [--date D] [--out DIR | --bucket B]      one report day (default: yesterday)
+    fwcost backfill --start D --end D [--out DIR | --bucket B]
+    fwcost demo [--out DIR]                              against the in-repo simulator
+
+Settings come from FWCOST_* environment variables; the flags below override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from fwcost.config import ConfigError, Settings, load_settings
+from fwcost.dates import days_between, parse_date, windows, yesterday
+from fwcost.pipeline import RunResult
+from fwcost.run_request import BadRequest, RunRequest, backfill_request, report_request
+
+DEMO_TIMEZONE = "America/Los_Angeles"
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    environment = dict(os.environ if env is None else env)
+    try:
+        return int(args.command(args, environment))
+    except (ConfigError, BadRequest) as error:
+        print(f"fwcost: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
+    settings = load_settings(env, _overrides(args))
+    day = args.date or yesterday(datetime.now(UTC), settings.timezone)
+    return _execute(report_request(day, force=args.force, dry_run=args.dry_run), settings)
+
+
+def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
+    settings = load_settings(env, _overrides(args))
+    request = backfill_request(args.start, args.end)
+    return _execute(request, settings, progress=True)
+
+
+def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from fwcost.simulator import SimulatorConfig, run_simulator
+
+    out = Path(args.out).resolve()
+    config = SimulatorConfig()
+    settings = load_settings(
+        {},
+        {
+            "FWCOST_ACCOUNT_ID": config.account_id,
+            "FWCOST_API_KEY": config.api_key,
+            "FWCOST_TIMEZONE": args.timezone or DEMO_TIMEZONE,
+            "FWCOST_ARCHIVE_DIR": str(out / "archive"),
+        },
+    )
+    day = args.date or yesterday(datetime.now(UTC), settings.timezone)
+    # The simulated account shows a new key and a spending spike on the report day.
+    with run_simulator(replace(config, new_key_day=day, spike_day=day)) as simulator:
+        print(f"Fireworks simulator on {simulator.base_url}, account {config.account_id}")
+        settings = replace(settings, fireworks_base_url=simulator.base_url)
+        return _execute(report_request(day), settings)
+
+
+def _execute(request: RunRequest, settings: Settings, *, progress: bool = False) -> int:
+    from fwcost.service import run
+
+    bar = _progress_bar(request) if progress else None
+    try:
+        result = run(request, settings, on_window=(lambda s, e: bar.update((e - s).days + 1)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    _print_result(result)
+    return 0
+
+
+def _progress_bar(request: RunRequest):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    total = len(list(days_between(request.start, request.end)))
+    cuts = len(windows(request.start, request.end))
+    return tqdm(total=total, unit="day", desc=f"backfill ({cuts} windows)", file=sys.stderr)
+
+
+def _print_result(result: RunResult) -> None:
+    if result.kind == "report":
+        total = "unknown" if result.billed_total is None else f"${result.billed_total:,.2f}"
+        print(f"Report day {result.start}: billed {total}")
+    else:
+        print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
+    print(f"  {result.requests} Fireworks requests; days archived: {len(result.archived)}")
+    for restated in result.restatements:
+        change = restated.new_total - restated.old_total
+        print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
+    print(f"  archive: {result.archive_url}")
+    for name, where in result.report_files.items():
+        print(f"  {name}: {where}")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "FWCOST_ARCHIVE_DIR": args.out,
+        "FWCOST_ARCHIVE_BUCKET": args.bucket,
+        "FWCOST_ACCOUNT_ID": args.account,
+        "FWCOST_TIMEZONE": args.timezone,
+    }
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def with_target(command: argparse.ArgumentParser) -> None:
+        target = command.add_mutually_exclusive_group()
+        target.add_argument("--out", help="archive into this local folder (FWCOST_ARCHIVE_DIR)")
+        target.add_argument("--bucket", help="archive into this S3 bucket (FWCOST_ARCHIVE_BUCKET)")
+        command.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
+        command.add_argument("--timezone", help="IANA timezone of report days (FWCOST_TIMEZONE)")
+
+    run = commands.add_parser("run", help="report one day (default: yesterday)")
+    run.add_argument("--date", type=_date_arg, help="report day, YYYY-MM-DD")
+    run.add_argument("--force", action="store_true", help="deliver again even if already delivered")
+    run.add_argument("--dry-run", action="store_true", help="render and archive, deliver nowhere")
+    with_target(run)
+    run.set_defaults(command=_run)
+
+    backfill = commands.add_parser("backfill", help="archive a range of days")
+    backfill.add_argument("--start", type=_date_arg, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--end", type=_date_arg, required=True, help="last day, YYYY-MM-DD")
+    with_target(backfill)
+    backfill.set_defaults(command=_backfill)
+
+    demo = commands.add_parser("demo", help="run against the in-repo simulator, no credentials")
+    demo.add_argument("--out", default="demo-output", help="folder for the report and archive")
+    demo.add_argument("--date", type=_date_arg, help="report day (default: yesterday)")
+    demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
+    demo.set_defaults(command=_demo)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

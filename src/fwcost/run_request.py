@@ -1,0 +1,84 @@
+"""What a run is asked to do, from a Lambda event or the command line.
+
+Lambda events (samples in events/):
+- scheduled: {"scheduled_time": "2026-11-22T07:00:00Z"} (the schedule's Input template fills it
+  from <aws.scheduler.scheduled-time>); an EventBridge rule's {"time": ...} works too.
+  The report day is the day before that instant, in the report timezone.
+- re-run one day: {"date": "2026-11-21"}
+- backfill: {"start": "2026-11-01", "end": "2026-11-21"} (inclusive; archive only, no delivery)
+Any of them may add "force": true (deliver again) and "dry_run": true (deliver nowhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from fwcost.dates import parse_date, yesterday
+
+MAX_BACKFILL_DAYS = 366 * 3
+
+
+class BadRequest(ValueError):
+    """The event or command line does not say what to run; the message says what was wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    kind: Literal["report", "backfill"]
+    start: date
+    end: date  # inclusive; equal to start for a report
+    force: bool = False
+    dry_run: bool = False
+
+
+def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:
+    return RunRequest("report", day, day, force, dry_run)
+
+
+def backfill_request(start: date, end: date) -> RunRequest:
+    if end < start:
+        raise BadRequest(f"backfill end {end} is before its start {start}")
+    if (end - start).days + 1 > MAX_BACKFILL_DAYS:
+        raise BadRequest(f"backfill of {(end - start).days + 1} days is over {MAX_BACKFILL_DAYS}")
+    return RunRequest("backfill", start, end)
+
+
+def request_from_event(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
+    if not isinstance(event, Mapping):
+        raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
+    flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
+    if "start" in event or "end" in event:
+        if "start" not in event or "end" not in event:
+            raise BadRequest('a backfill event needs both "start" and "end" (YYYY-MM-DD)')
+        return backfill_request(
+            parse_date(str(event["start"]), '"start"'), parse_date(str(event["end"]), '"end"')
+        )
+    if "date" in event:
+        return report_request(parse_date(str(event["date"]), '"date"'), **flags)
+    instant = event.get("scheduled_time") or event.get("time")
+    if instant:
+        return report_request(yesterday(_instant(str(instant)), tz), **flags)
+    raise BadRequest(
+        'the event names no day: expected "scheduled_time" (or "time"), "date", or "start" and "end"'
+    )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"the event's time {text!r} is not an RFC 3339 instant") from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"the event's time {text!r} has no UTC offset")
+    return moment
+
+
+def _flag(event: Mapping[str, Any], name: str) -> bool:
+    value = event.get(name, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f'"{name}" must be true or false, got {value!r}')
+    return value

@@ -1,0 +1,71 @@
+"""The CLI end to end: real HTTP to the simulator on loopback, a real folder archive."""
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from fwcost.cli import main
+
+DAY = date(2026, 11, 21)
+
+
+def env_for(simulator, **extra):
+    return {
+        "FWCOST_ACCOUNT_ID": "acme-ai",
+        "FWCOST_API_KEY": "fw_sim_admin_key",
+        "FWCOST_FIREWORKS_BASE_URL": simulator.base_url,
+        "FWCOST_TIMEZONE": "America/Los_Angeles",
+        **extra,
+    }
+
+
+def day_dir(root, day):
+    return root / "fireworks" / "account=acme-ai" / f"dt={day.isoformat()}"
+
+
+def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(tmp_path, simulator, capsys):
+    from fwcost.simulator import SimulatedAccount
+
+    # When one day is run into a folder
+    code = main(["run", "--date", "2026-11-21", "--out", str(tmp_path)], env_for(simulator))
+
+    # Then the day is complete: manifest, CSV, raw bodies byte for byte as served
+    assert code == 0
+    folder = day_dir(tmp_path, DAY)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["day"] == "2026-11-21"
+    assert manifest["timezone"] == "America/Los_Angeles"
+    assert {r["name"] for r in manifest["requests"]} >= {"billingUsage-SERVERLESS", "billing-summary"}
+    assert "fw_sim_admin_key" not in json.dumps(manifest)
+    rows = list(csv.DictReader(io.StringIO((folder / "csv" / "usage.csv").read_text())))
+    billed = SimulatedAccount(simulator.config).billed_total(DAY, ZoneInfo("America/Los_Angeles"))
+    assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(Decimal("0.01")) == billed.quantize(Decimal("0.01"))
+    assert "Report day 2026-11-21" in capsys.readouterr().out
+
+
+def test_backfill_archives_one_day_per_date_in_windows_of_31_days(tmp_path, simulator):
+    code = main(["backfill", "--start", "2026-10-01", "--end", "2026-11-10", "--out", str(tmp_path)], env_for(simulator))
+    assert code == 0
+    manifests = sorted(tmp_path.glob("fireworks/account=acme-ai/dt=*/manifest.json"))
+    assert len(manifests) == 41
+    usage_requests = [r for r in simulator.requests if r.path.endswith("/billingUsage")]
+    assert len(usage_requests) == 2 * 3  # two windows (31 + 10 days) x three usage types
+
+
+def test_bad_settings_exit_2_naming_the_setting(tmp_path, capsys):
+    code = main(["run", "--out", str(tmp_path)], {"FWCOST_TIMEZONE": "Nowhere/Land"})
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "FWCOST_TIMEZONE: 'Nowhere/Land' is not an IANA timezone" in err
+    assert "FWCOST_ACCOUNT_ID: required" in err
+
+
+def test_demo_needs_no_credentials_and_writes_a_complete_day(tmp_path, capsys):
+    code = main(["demo", "--out", str(tmp_path), "--date", "2026-11-21"], {})
+    assert code == 0
+    assert (day_dir(tmp_path / "archive", DAY) / "manifest.json").is_file()
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out

@@ -1,0 +1,64 @@
+"""The Lambda handler in-process: moto for S3 and Secrets Manager, the simulator over loopback."""
+
+import json
+
+import boto3
+import pytest
+
+ACCOUNT = "acme-ai"
+
+
+@pytest.fixture
+def lambda_env(monkeypatch, bucket, simulator):
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="fwcost/fireworks-api-key", SecretString="fw_sim_admin_key"
+    )
+    for name, value in {
+        "FWCOST_ACCOUNT_ID": ACCOUNT,
+        "FWCOST_TIMEZONE": "America/Los_Angeles",
+        "FWCOST_API_KEY_SECRET": secret["ARN"],
+        "FWCOST_ARCHIVE_BUCKET": bucket,
+        "FWCOST_ARCHIVE_PREFIX": "fireworks",
+        "FWCOST_FIREWORKS_BASE_URL": simulator.base_url,
+        "POWERTOOLS_METRICS_NAMESPACE": "fwcost-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return bucket
+
+
+def manifest(bucket, day):
+    key = f"fireworks/account={ACCOUNT}/dt={day}/manifest.json"
+    return json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_scheduled_event_archives_yesterday_in_the_report_timezone(lambda_env, load_event, lambda_context):
+    from app import lambda_handler
+
+    event = load_event("scheduled.json")
+    result = lambda_handler(event, lambda_context)
+
+    assert result["kind"] == "report"
+    day = result["start"]
+    assert manifest(lambda_env, day)["timezone"] == "America/Los_Angeles"
+
+
+def test_rerun_and_backfill_events_write_complete_days(lambda_env, load_event, lambda_context):
+    from app import lambda_handler
+
+    rerun = load_event("rerun-day.json")
+    lambda_handler(rerun, lambda_context)
+    assert manifest(lambda_env, rerun["date"])["day"] == rerun["date"]
+
+    backfill = load_event("backfill.json")
+    result = lambda_handler(backfill, lambda_context)
+    assert result["days_archived"] >= 1
+    assert manifest(lambda_env, backfill["end"])["day"] == backfill["end"]
+
+
+def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context):
+    from app import lambda_handler
+
+    from fwcost.run_request import BadRequest
+
+    with pytest.raises(BadRequest, match="names no day"):
+        lambda_handler({"hello": "world"}, lambda_context)
