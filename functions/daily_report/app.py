@@ -26,6 +26,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.set_correlation_id(context.aws_request_id)
     settings = load_settings(os.environ)
     request = request_from_event(event, settings.timezone)
-    logger.append_keys(account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start))
+    logger.append_keys(
+        account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
+    )
     result = run(request, settings)
     return result.as_dict()

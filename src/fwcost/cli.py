@@ -74,7 +74,11 @@ def _execute(request: RunRequest, settings: Settings, *, progress: bool = False)
 
     bar = _progress_bar(request) if progress else None
     try:
-        result = run(request, settings, on_window=(lambda s, e: bar.update((e - s).days + 1)) if bar else None)
+        result = run(
+            request,
+            settings,
+            on_window=(lambda s, e: bar.update((e - s).days + 1)) if bar else None,
+        )
     finally:
         if bar is not None:
             bar.close()

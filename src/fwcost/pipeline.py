@@ -238,7 +238,10 @@ def run_report_day(day: date, deps: Dependencies) -> RunResult:
 
 
 def run_backfill(
-    start: date, end: date, deps: Dependencies, on_window: Callable[[date, date], None] | None = None
+    start: date,
+    end: date,
+    deps: Dependencies,
+    on_window: Callable[[date, date], None] | None = None,
 ) -> RunResult:
     """Archive every day from start to end (inclusive), one window of up to 31 days at a time."""
     days = set(days_between(start, end))

@@ -54,17 +54,22 @@ def request_from_event(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if "start" in event or "end" in event:
         if "start" not in event or "end" not in event:
             raise BadRequest('a backfill event needs both "start" and "end" (YYYY-MM-DD)')
-        return backfill_request(
-            parse_date(str(event["start"]), '"start"'), parse_date(str(event["end"]), '"end"')
-        )
+        return backfill_request(_date(event, "start"), _date(event, "end"))
     if "date" in event:
-        return report_request(parse_date(str(event["date"]), '"date"'), **flags)
+        return report_request(_date(event, "date"), **flags)
     instant = event.get("scheduled_time") or event.get("time")
     if instant:
         return report_request(yesterday(_instant(str(instant)), tz), **flags)
     raise BadRequest(
         'the event names no day: expected "scheduled_time" (or "time"), "date", or "start" and "end"'
     )
+
+
+def _date(event: Mapping[str, Any], name: str) -> date:
+    try:
+        return parse_date(str(event[name]), f'"{name}"')
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 def _instant(text: str) -> datetime:

@@ -22,7 +22,9 @@ def run(
     s3_client: Any = None,
     on_window: Callable[[date, date], None] | None = None,
 ) -> RunResult:
-    deps, client = build_dependencies(settings, api_key=resolve_api_key(settings), s3_client=s3_client)
+    deps, client = build_dependencies(
+        settings, api_key=resolve_api_key(settings), s3_client=s3_client
+    )
     with client:
         try:
             if request.kind == "backfill":
@@ -35,6 +37,8 @@ def run(
             metrics.add_metric(name="ApiRetries", unit=MetricUnit.Count, value=stats.retries)
     metrics.add_metric(name="DaysArchived", unit=MetricUnit.Count, value=len(result.archived))
     if result.billed_total is not None:
-        metrics.add_metric(name="BilledCostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total))
+        metrics.add_metric(
+            name="BilledCostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total)
+        )
     logger.info("run finished", extra=result.as_dict())
     return result

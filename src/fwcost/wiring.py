@@ -56,7 +56,9 @@ def build_dependencies(
     prices = load_price_book(settings.price_book)
     deps = Dependencies(
         source=client,
-        archive=DayArchive(archive_store(settings, s3_client), settings.archive_prefix, settings.account_id),
+        archive=DayArchive(
+            archive_store(settings, s3_client), settings.archive_prefix, settings.account_id
+        ),
         attribute=lambda usage: attribute_day(usage, prices),
         timezone=settings.timezone,
     )

@@ -26,7 +26,9 @@ def day_dir(root, day):
     return root / "fireworks" / "account=acme-ai" / f"dt={day.isoformat()}"
 
 
-def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(tmp_path, simulator, capsys):
+def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(
+    tmp_path, simulator, capsys
+):
     from fwcost.simulator import SimulatedAccount
 
     # When one day is run into a folder
@@ -38,16 +40,24 @@ def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(tmp
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["day"] == "2026-11-21"
     assert manifest["timezone"] == "America/Los_Angeles"
-    assert {r["name"] for r in manifest["requests"]} >= {"billingUsage-SERVERLESS", "billing-summary"}
+    assert {r["name"] for r in manifest["requests"]} >= {
+        "billingUsage-SERVERLESS",
+        "billing-summary",
+    }
     assert "fw_sim_admin_key" not in json.dumps(manifest)
     rows = list(csv.DictReader(io.StringIO((folder / "csv" / "usage.csv").read_text())))
     billed = SimulatedAccount(simulator.config).billed_total(DAY, ZoneInfo("America/Los_Angeles"))
-    assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(Decimal("0.01")) == billed.quantize(Decimal("0.01"))
+    assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(
+        Decimal("0.01")
+    ) == billed.quantize(Decimal("0.01"))
     assert "Report day 2026-11-21" in capsys.readouterr().out
 
 
 def test_backfill_archives_one_day_per_date_in_windows_of_31_days(tmp_path, simulator):
-    code = main(["backfill", "--start", "2026-10-01", "--end", "2026-11-10", "--out", str(tmp_path)], env_for(simulator))
+    code = main(
+        ["backfill", "--start", "2026-10-01", "--end", "2026-11-10", "--out", str(tmp_path)],
+        env_for(simulator),
+    )
     assert code == 0
     manifests = sorted(tmp_path.glob("fireworks/account=acme-ai/dt=*/manifest.json"))
     assert len(manifests) == 41

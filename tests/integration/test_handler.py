@@ -31,7 +31,9 @@ def manifest(bucket, day):
     return json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def test_scheduled_event_archives_yesterday_in_the_report_timezone(lambda_env, load_event, lambda_context):
+def test_scheduled_event_archives_yesterday_in_the_report_timezone(
+    lambda_env, load_event, lambda_context
+):
     from app import lambda_handler
 
     event = load_event("scheduled.json")
@@ -57,7 +59,6 @@ def test_rerun_and_backfill_events_write_complete_days(lambda_env, load_event, l
 
 def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context):
     from app import lambda_handler
-
     from fwcost.run_request import BadRequest
 
     with pytest.raises(BadRequest, match="names no day"):

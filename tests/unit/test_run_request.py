@@ -9,8 +9,12 @@ LA = ZoneInfo("America/Los_Angeles")
 
 
 def test_scheduled_time_means_yesterday_in_the_report_timezone():
-    request = request_from_event({"scheduled_time": "2026-11-22T07:30:00Z"}, LA)
-    assert (request.kind, request.start, request.end) == ("report", date(2026, 11, 21), date(2026, 11, 21))
+    request = request_from_event({"scheduled_time": "2026-11-22T08:30:00Z"}, LA)
+    assert (request.kind, request.start, request.end) == (
+        "report",
+        date(2026, 11, 21),
+        date(2026, 11, 21),
+    )
 
 
 def test_an_eventbridge_rule_time_works_too():
@@ -24,7 +28,11 @@ def test_a_date_reruns_that_day_with_flags():
 
 def test_start_and_end_make_an_inclusive_backfill():
     request = request_from_event({"start": "2026-11-01", "end": "2026-11-21"}, LA)
-    assert (request.kind, request.start, request.end) == ("backfill", date(2026, 11, 1), date(2026, 11, 21))
+    assert (request.kind, request.start, request.end) == (
+        "backfill",
+        date(2026, 11, 1),
+        date(2026, 11, 21),
+    )
 
 
 @pytest.mark.parametrize(
