@@ -407,15 +407,16 @@ class FireworksClient:
     ) -> float:
         """How long to wait before the next attempt, or the error that ends the tries."""
         what = f"{request.method} {request.path}"
+        tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         if attempt >= self._retry.max_attempts:
-            raise self._failure(f"{what} failed after {attempt} attempts; last cause: {cause}")
+            raise self._failure(f"{what} failed after {tries}; last cause: {cause}")
         budget = self._retry.max_total_seconds
         remaining = budget - (self._clock() - started)
         delay = retry_after if retry_after is not None else self._retry.backoff(attempt, self._rng)
         if delay > remaining:
             asked = "Fireworks asked to retry after" if retry_after is not None else "next retry in"
             raise self._failure(
-                f"{what} gave up after {attempt} attempts: {asked} {delay:.1f} s, but only "
+                f"{what} gave up after {tries}: {asked} {delay:.1f} s, but only "
                 f"{max(remaining, 0):.1f} s of the {budget:g} s retry budget remain; "
                 f"last cause: {cause}"
             )
