@@ -108,6 +108,24 @@ def test_retry_after_in_seconds_is_honoured(fake: FakeFireworks) -> None:
     assert fake.clock.sleeps == [7.0]
 
 
+@pytest.mark.parametrize(("header", "expected"), [("2.5", [2.5]), ("soon", None), ("-3", None)])
+def test_an_odd_retry_after_is_read_or_falls_back_to_backoff(
+    fake: FakeFireworks, header: str, expected: list[float] | None
+) -> None:
+    fake.script(
+        "SERVERLESS",
+        json_response(503, {"message": "busy"}, {"Retry-After": header}),
+        json_response(200, SERVERLESS_ROW),
+    )
+
+    assert pull_prompt_tokens(fake) == [5]
+    (slept,) = fake.clock.sleeps
+    if expected is None:
+        assert slept == random.Random(1234).uniform(0, 0.5)  # the first full-jitter draw
+    else:
+        assert fake.clock.sleeps == expected
+
+
 def test_retry_after_as_an_http_date_is_honoured(fake: FakeFireworks) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
     fake.script(

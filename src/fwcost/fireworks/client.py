@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -493,7 +494,7 @@ def _retry_after_seconds(header: str | None) -> float | None:
     if not header:
         return None
     text = header.strip()
-    if text.isdigit():
+    if re.fullmatch(r"\d+(\.\d+)?", text):  # RFC 9110 says whole seconds; a fraction is harmless
         return float(text)
     try:
         when = parsedate_to_datetime(text)
