@@ -110,7 +110,12 @@ def normalize_account_id(account: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How hard to try: attempts per request, and a time budget across its retries."""
+    """How hard to try one request.
+
+    At most max_attempts, and no retry that would start after max_total_seconds since the first
+    attempt (so the worst case is that plus one timeout). Each page of usageCosts:query is its
+    own request with its own budget.
+    """
 
     max_attempts: int = 6
     max_total_seconds: float = 90.0
