@@ -136,3 +136,6 @@ class WindowPull:
     end: date  # inclusive
     raw: list[RawResponse]
     days: dict[date, DayUsage]
+    # False when the API does not offer training usage (an older gateway answers 400 for
+    # usageType=TRAINING): the manifest says so instead of implying there was none.
+    training_offered: bool = True

@@ -1,0 +1,23 @@
+"""The Fireworks billing APIs: a retrying client and the parsers behind it."""
+
+from fwcost.fireworks.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    FireworksClient,
+    RequestStats,
+    RetryPolicy,
+    normalize_account_id,
+)
+from fwcost.fireworks.errors import FireworksError, FireworksHTTPError, FireworksParseError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "FireworksClient",
+    "FireworksError",
+    "FireworksHTTPError",
+    "FireworksParseError",
+    "RequestStats",
+    "RetryPolicy",
+    "normalize_account_id",
+]

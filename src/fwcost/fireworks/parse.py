@@ -1,0 +1,360 @@
+"""Raw Fireworks JSON → the typed records of fwcost.model.
+
+proto3-JSON rules apply: int64 arrives as a string (a JSON number is accepted too), zero and
+empty fields are omitted (so every field defaults), unknown fields are ignored. Money is
+google.type.Money and becomes Decimal without ever passing through float: bodies are decoded
+with `parse_float=Decimal`.
+
+Errors name the response, the row and the field, e.g.
+"billingUsage-SERVERLESS: serverlessCosts[3].promptTokens must be an integer, got 'abc'".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fwcost.fireworks.errors import FireworksParseError
+from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
+
+NANOS_PER_UNIT = Decimal(1_000_000_000)
+ANNOTATIONS = ("team", "project", "environment")
+UNATTRIBUTED_KEY = "unattributed"  # Fireworks' reserved value where a cost has no API key
+
+Row = Mapping[str, Any]
+
+
+class MalformedBodyError(ValueError):
+    """A 2xx body that is not a JSON object (truncated, HTML from a proxy...): worth a retry."""
+
+
+def decode_json(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedBodyError(f"body is not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise MalformedBodyError(f"body is JSON but not an object (a {type(document).__name__})")
+    return document
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWindow:
+    """The inclusive local dates a pull covers, and the timezone that defines them."""
+
+    start: date
+    end: date
+    tz: ZoneInfo
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def day_of(self, value: Any, where: str) -> date:
+        """The report day a bucket starting at `value` belongs to, kept inside the window.
+
+        A bucket that starts at local midnight is that local date. A bucket that starts at UTC
+        midnight but not local midnight is read as a date label (a server that buckets or labels
+        days in UTC, or billing/summary where only the date part counts): its UTC date. Anything
+        else falls back to the local date of its start. The server only returns data inside the
+        requested interval, so a label just outside the window (UTC buckets at its edges) is
+        pulled back to the nearest window day instead of being lost.
+        """
+        instant = parse_timestamp(value, where)
+        local = instant.astimezone(self.tz)
+        in_utc = instant.astimezone(UTC)
+        is_date_label = local.time() != time(0) and in_utc.time() == time(0)
+        day = in_utc.date() if is_date_label else local.date()
+        return min(max(day, self.start), self.end)
+
+
+def parse_timestamp(value: Any, where: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise FireworksParseError(f"{where} must be an RFC 3339 timestamp, got {value!r}")
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise FireworksParseError(f"{where} must be an RFC 3339 timestamp, got {value!r}") from None
+    if instant.tzinfo is None:  # proto3 Timestamps are UTC; a bare one can only mean that
+        instant = instant.replace(tzinfo=UTC)
+    return instant
+
+
+def parse_int64(value: Any, where: str) -> int:
+    """An int64 as proto3-JSON sends it (a decimal string) or as a JSON number; absent is 0."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise FireworksParseError(f"{where} must be an integer, got {value!r}")
+
+
+def parse_double(value: Any, where: str) -> float:
+    """A proto3 double: a JSON number, or a numeric string (proto3-JSON allows both)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise FireworksParseError(f"{where} must be a number, got {value!r}")
+
+
+def parse_money(value: Any, where: str) -> tuple[Decimal, str]:
+    """google.type.Money → (amount, currency). units and nanos carry the same sign."""
+    if value is None:
+        return Decimal(0), "USD"
+    if not isinstance(value, Mapping):
+        raise FireworksParseError(f"{where} must be a Money object, got {value!r}")
+    units = parse_int64(value.get("units"), f"{where}.units")
+    nanos = parse_int64(value.get("nanos"), f"{where}.nanos")
+    currency = _text(value.get("currencyCode")) or "USD"
+    return Decimal(units) + Decimal(nanos) / NANOS_PER_UNIT, currency
+
+
+def parse_serverless(document: Row, window: ReportWindow, source: str) -> list[ServerlessUsage]:
+    rows = []
+    for index, row in _rows(document, "serverlessCosts", source):
+        where = f"{source}: serverlessCosts[{index}]"
+        group = _group(row, where)
+        cached = parse_int64(row.get("cachedPromptTokens"), f"{where}.cachedPromptTokens")
+        if "promptTokens" in row:
+            prompt = parse_int64(row["promptTokens"], f"{where}.promptTokens")
+        else:  # a newer row may split the prompt into cached and uncached parts only
+            uncached = parse_int64(row.get("uncachedPromptTokens"), f"{where}.uncachedPromptTokens")
+            prompt = cached + uncached
+        rows.append(
+            ServerlessUsage(
+                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+                model=_text(group.get("model_name")) or _text(row.get("modelName")),
+                api_key_id=_text(group.get("api_key_id")) or _text(row.get("apiKeyId")),
+                api_key_name=_text(group.get("api_key_name")),
+                **_annotations(group),
+                usage_type=_text(row.get("usageType")),
+                prompt_tokens=prompt,
+                cached_prompt_tokens=cached,
+                completion_tokens=parse_int64(
+                    row.get("completionTokens"), f"{where}.completionTokens"
+                ),
+                audio_input_seconds=parse_double(
+                    row.get("audioInputSeconds"), f"{where}.audioInputSeconds"
+                ),
+                cost_nano_usd=_optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
+            )
+        )
+    return rows
+
+
+def parse_dedicated(document: Row, window: ReportWindow, source: str) -> list[DedicatedUsage]:
+    rows = []
+    for index, row in _rows(document, "dedicatedCosts", source):
+        where = f"{source}: dedicatedCosts[{index}]"
+        group = _group(row, where)
+        rows.append(
+            DedicatedUsage(
+                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+                deployment=_text(group.get("deployment_name")) or _text(row.get("deploymentId")),
+                accelerator_type=_text(group.get("accelerator_type"))
+                or _text(row.get("acceleratorType")),
+                base_model=_text(row.get("baseModel")) or _text(group.get("base_model")),
+                placement=_text(row.get("placement")),
+                **_annotations(group),
+                usage_type=_text(row.get("usageType")),
+                accelerator_seconds=parse_int64(
+                    row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
+                ),
+            )
+        )
+    return rows
+
+
+def parse_training(document: Row, window: ReportWindow, source: str) -> list[TrainingUsage]:
+    """Training rows are third-party knowledge only: read `group` first, then camelCase fields."""
+    rows = []
+    for index, row in _rows(document, "trainingCosts", source):
+        where = f"{source}: trainingCosts[{index}]"
+        group = _group(row, where)
+        rows.append(
+            TrainingUsage(
+                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+                job_id=_text(group.get("job_id")) or _text(row.get("jobId")),
+                job_type=_text(group.get("job_type")) or _text(row.get("jobType")),
+                base_model=_text(group.get("base_model")) or _text(row.get("baseModel")),
+                accelerator_type=_text(group.get("accelerator_type"))
+                or _text(row.get("acceleratorType")),
+                **_annotations(group),
+                usage_type=_text(group.get("usage_type")) or _text(row.get("usageType")),
+                accelerator_seconds=parse_int64(
+                    row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
+                ),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLines:
+    """billing/summary's line items by day; `gap` says why they could not be dated, if so."""
+
+    items: list[LineItem]
+    gap: str | None = None
+
+
+def parse_summary(document: Row, window: ReportWindow, source: str) -> SummaryLines:
+    buckets = _list(document, "usageBuckets", source)
+    if buckets:
+        items = []
+        for index, bucket in enumerate(buckets):
+            where = f"{source}: usageBuckets[{index}]"
+            if not isinstance(bucket, Mapping):
+                raise FireworksParseError(f"{where} must be an object, got {bucket!r}")
+            day = window.day_of(bucket.get("startTime"), f"{where}.startTime")
+            items += _line_items(bucket.get("lineItems"), day, f"{where}.lineItems")
+        return SummaryLines(items)
+    # No buckets: either granularity was ignored or nothing was billed (proto3 omits empty lists).
+    totals = _list(document, "lineItems", source)
+    if not totals:
+        return SummaryLines([])
+    if window.days == 1:
+        return SummaryLines(_line_items(totals, window.start, f"{source}: lineItems"))
+    return SummaryLines(
+        [],
+        gap=(
+            f"billing/summary returned one total for {window.start}..{window.end} without daily "
+            "buckets, so the billed amount of a single day is unknown; re-run these days one at "
+            "a time to get them"
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCostsPage:
+    rows: list[KeyCost]
+    next_page_token: str
+    attribution_completeness: str
+
+
+def parse_usage_costs(document: Row, window: ReportWindow, source: str) -> UsageCostsPage:
+    costs = []
+    for index, row in _rows(document, "rows", source):
+        where = f"{source}: rows[{index}]"
+        dimensions = row.get("dimensions") or {}
+        if not isinstance(dimensions, Mapping):
+            raise FireworksParseError(f"{where}.dimensions must be an object, got {dimensions!r}")
+        amount, _currency = parse_money(row.get("subtotal"), f"{where}.subtotal")
+        model = _text(dimensions.get("model"))
+        if not model and dimensions.get("unknownModel") is True:
+            model = "unknown_model"
+        costs.append(
+            KeyCost(
+                day=window.day_of(dimensions.get("startTime"), f"{where}.dimensions.startTime"),
+                api_key_id=_key_id(dimensions.get("apiKeyId")),
+                cost=amount,
+                model=model,
+                user=_text(dimensions.get("user")),
+            )
+        )
+    return UsageCostsPage(
+        rows=costs,
+        next_page_token=_text(document.get("nextPageToken")),
+        attribution_completeness=_text(document.get("attributionCompleteness")),
+    )
+
+
+def _line_items(raw: Any, day: date, where: str) -> list[LineItem]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise FireworksParseError(f"{where} must be a list, got {raw!r}")
+    items = []
+    for index, item in enumerate(raw):
+        at = f"{where}[{index}]"
+        if not isinstance(item, Mapping):
+            raise FireworksParseError(f"{at} must be an object, got {item!r}")
+        unit_amount, unit_currency = parse_money(item.get("unitAmount"), f"{at}.unitAmount")
+        total_cost, total_currency = parse_money(item.get("totalCost"), f"{at}.totalCost")
+        items.append(
+            LineItem(
+                day=day,
+                category=_text(item.get("category")),
+                grouping_key=_text(item.get("groupingKey")),
+                grouping_value=_text(item.get("groupingValue")),
+                secondary_grouping_key=_text(item.get("secondaryGroupingKey")),
+                secondary_grouping_value=_text(item.get("secondaryGroupingValue")),
+                series=_text(item.get("series")),
+                quantity=parse_double(item.get("quantity"), f"{at}.quantity"),
+                unit_amount=unit_amount,
+                total_cost=total_cost,
+                currency=total_currency if "totalCost" in item else unit_currency,
+            )
+        )
+    return items
+
+
+def _rows(document: Row, name: str, source: str) -> list[tuple[int, Row]]:
+    rows = []
+    for index, row in enumerate(_list(document, name, source)):
+        if not isinstance(row, Mapping):
+            raise FireworksParseError(f"{source}: {name}[{index}] must be an object, got {row!r}")
+        rows.append((index, row))
+    return rows
+
+
+def _list(document: Row, name: str, source: str) -> Sequence[Any]:
+    value = document.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FireworksParseError(f"{source}: {name} must be a list, got {value!r}")
+    return value
+
+
+def _group(row: Row, where: str) -> Row:
+    group = row.get("group") or {}
+    if not isinstance(group, Mapping):
+        raise FireworksParseError(f"{where}.group must be an object, got {group!r}")
+    return group
+
+
+def _annotations(group: Row) -> dict[str, str]:
+    """team/project/environment, keyed either `annotations.team` or `team` (both seen)."""
+    return {
+        name: _text(group.get(f"annotations.{name}")) or _text(group.get(name))
+        for name in ANNOTATIONS
+    }
+
+
+def _key_id(value: Any) -> str:
+    """A bare key id: a resource name (…/apiKeys/key_x) is cut to its id; none is unattributed."""
+    text = _text(value)
+    return text.rsplit("/", 1)[-1] if text else UNATTRIBUTED_KEY
+
+
+def _optional_nanos(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):  # a JSON number with a fraction: sub-nano parts carry nothing
+        try:
+            return int(value.to_integral_value())
+        except (InvalidOperation, ValueError, OverflowError):
+            raise FireworksParseError(f"{where} must be a number, got {value!r}") from None
+    return parse_int64(value, where)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
