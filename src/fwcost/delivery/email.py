@@ -54,8 +54,10 @@ def build_message(report: OutgoingReport, destination: EmailDestination) -> Emai
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = parseaddr(destination.sender)[1].partition("@")[2]
     message["Message-ID"] = make_msgid(idstring="fwcost", domain=domain or None)
-    message.set_content(report.text, subtype="plain", charset="utf-8")
-    message.add_alternative(report.html, subtype="html", charset="utf-8")
+    # Quoted-printable keeps the body 7-bit with short lines (SMTP's 998-octet limit), whatever
+    # the rendered HTML's line lengths or characters.
+    message.set_content(report.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(report.html, subtype="html", charset="utf-8", cte="quoted-printable")
     message.make_mixed()
     if destination.attach_csv:
         if report.csv_bytes is None:

@@ -28,6 +28,15 @@ SLACK_SECRETS = {
 SECRET_VALUES = [*SLACK_SECRETS.values(), "overallWebhookSecret0123", "searchWebhookSecret4567"]
 
 
+# What Slack's webhook endpoint answers with each failing status.
+_WEBHOOK_ERRORS = {
+    403: "invalid_token",
+    404: "no_service",
+    410: "channel_is_archived",
+    429: "rate_limited",
+}
+
+
 @dataclass
 class CapturedRequest:
     path: str
@@ -96,7 +105,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, json.dumps(reply), body, ok=False)
                 return
             if status != 200:
-                self._reply(status, "rate_limited" if status == 429 else "oops", body)
+                self._reply(status, _WEBHOOK_ERRORS.get(status, "oops"), body)
             elif self.path.startswith("/api/"):
                 self._reply(200, json.dumps(self._api_success(api_method, body)), body)
             else:
