@@ -204,6 +204,12 @@ def _receipt(action: Literal["posted", "updated"], response: SlackResponse) -> R
 
 
 def _describe_api_error(error: SlackApiError) -> str:
-    code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    status = error.response.status_code
+    if status >= 500:
+        return (
+            f"Slack API answered HTTP {status} after retries: Slack is failing"
+            " (see https://slack-status.com); the run can be retried later"
+        )
+    code = str(error.response.get("error") or f"HTTP {status}")
     hint = _HINTS.get(code, "see https://api.slack.com/methods for what it means")
     return f"Slack API answered '{code}': {hint}"

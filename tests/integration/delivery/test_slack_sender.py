@@ -102,17 +102,24 @@ def test_rate_limit_then_server_error_then_success_lands_exactly_one_post(
     assert len(retry_sleeps) == 2
 
 
+@pytest.mark.parametrize(
+    ("destination", "path"),
+    [(SEARCH_WEBHOOK, "/services/"), (BOT_CHANNEL, "/api/chat.postMessage")],
+)
 def test_server_errors_beyond_the_retry_budget_fail_naming_the_destination(
-    slack_sender: SlackSender, fake_slack: FakeSlack
+    slack_sender: SlackSender,
+    fake_slack: FakeSlack,
+    destination: SlackWebhookDestination | SlackBotDestination,
+    path: str,
 ) -> None:
-    fake_slack.failing["/services/"] = 500
+    fake_slack.failing[path] = 500
 
     with pytest.raises(DeliveryError) as raised:
-        slack_sender.send(make_report("search"), SEARCH_WEBHOOK, None)
+        slack_sender.send(make_report("search"), destination, None)
 
     assert len(fake_slack.requests) == 3  # the first try and two retries, then it gives up
-    assert str(raised.value).startswith("slack-webhook-search_webhook: ")
-    assert "HTTP 500" in str(raised.value)
+    assert str(raised.value).startswith(f"{destination.destination_id}: ")
+    assert "500" in str(raised.value)
     assert_no_secret(str(raised.value))
 
 
