@@ -1,0 +1,163 @@
+"""Delivery integration helpers: a fake Slack on loopback, known secrets, sample reports."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from fwcost.delivery import OutgoingReport
+
+REGION = "us-east-1"
+# Realistic-looking secret values: tests assert they never leak into errors, logs or outcomes.
+WEBHOOK_OVERALL = "https://hooks.slack.com/services/T0SECRET/B0OVERALL/overallWebhookSecret0123"
+WEBHOOK_SEARCH = "https://hooks.slack.com/services/T0SECRET/B0SEARCH/searchWebhookSecret4567"
+BOT_TOKEN = "xoxb-1111-2222-botTokenSecretValue89"
+SLACK_SECRETS = {
+    "overall_webhook": WEBHOOK_OVERALL,
+    "search_webhook": WEBHOOK_SEARCH,
+    "bot_token": BOT_TOKEN,
+}
+SECRET_VALUES = [*SLACK_SECRETS.values(), "overallWebhookSecret0123", "searchWebhookSecret4567"]
+
+
+# What Slack's webhook endpoint answers with each failing status.
+_WEBHOOK_ERRORS = {
+    403: "invalid_token",
+    404: "no_service",
+    410: "channel_is_archived",
+    429: "rate_limited",
+}
+
+
+@dataclass
+class CapturedRequest:
+    path: str
+    authorization: str
+    body: dict[str, Any]
+    status: int  # what the fake answered
+
+
+@dataclass
+class FakeSlack:
+    """Captures webhook posts and chat.postMessage / chat.update calls; can fail on demand."""
+
+    base_url: str = ""
+    requests: list[CapturedRequest] = field(default_factory=list)
+    # path fragment → statuses to answer (in order) before succeeding
+    scripted: dict[str, list[int]] = field(default_factory=dict)
+    # path fragment → status answered every time
+    failing: dict[str, int] = field(default_factory=dict)
+    # API method → Slack error code answered with ok=false
+    api_errors: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def delivered(self, fragment: str = "") -> list[CapturedRequest]:
+        """Requests that succeeded, whose path contains `fragment`."""
+        return [r for r in self.requests if r.status == 200 and fragment in r.path]
+
+    def answer(self, path: str) -> int:
+        with self.lock:
+            for fragment, statuses in self.scripted.items():
+                if fragment in path and statuses:
+                    return statuses.pop(0)
+            for fragment, status in self.failing.items():
+                if fragment in path:
+                    return status
+        return 200
+
+
+@contextmanager
+def serve_fake_slack() -> Iterator[FakeSlack]:
+    """A FakeSlack listening on a loopback port until the block ends."""
+    fake = FakeSlack()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            status = fake.answer(self.path)
+            api_method = self.path.removeprefix("/api/")
+            if status == 200 and api_method in fake.api_errors:
+                reply = {"ok": False, "error": fake.api_errors[api_method]}
+                self._reply(200, json.dumps(reply), body, ok=False)
+                return
+            if status != 200:
+                self._reply(status, _WEBHOOK_ERRORS.get(status, "oops"), body)
+            elif self.path.startswith("/api/"):
+                self._reply(200, json.dumps(self._api_success(api_method, body)), body)
+            else:
+                self._reply(200, "ok", body)
+
+        def _api_success(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+            if method == "chat.update":
+                return {"ok": True, "channel": body["channel"], "ts": body["ts"]}
+            ts = f"{1700000000 + len(fake.requests)}.000100"
+            return {"ok": True, "channel": body["channel"], "ts": ts}
+
+        def _reply(self, status: int, text: str, body: dict[str, Any], ok: bool = True) -> None:
+            fake.requests.append(
+                CapturedRequest(
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    body,
+                    status if ok else 299,  # an API error is not a delivery
+                )
+            )
+            self.send_response(status)
+            if status == 429:
+                self.send_header("Retry-After", "1")
+            self.send_header("Content-Type", "application/json" if "{" in text else "text/plain")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+        def log_message(self, format: str, *args: object) -> None:
+            # The default writes each request line to stderr; the captured list is enough.
+            pass
+
+    return Handler
+
+
+def sent_raw_messages() -> list[Any]:
+    """What moto's SES accepted (SES v2 sends land in the v1 backend)."""
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def make_report(
+    audience: str, *, csv: bytes | None = b"day,cost\n2026-11-21,12.50\n"
+) -> OutgoingReport:
+    return OutgoingReport(
+        audience=audience,
+        subject=f"Fireworks costs 2026-11-21 — {audience}: $12.50",
+        html=f"<html><body><h1>{audience}</h1><p>Total $12.50 ✓</p></body></html>",
+        text=f"Fireworks costs for {audience}\nTotal: $12.50\nTop model: llama-v3p1-70b\nmore",
+        slack={
+            "text": f"Fireworks costs {audience}: $12.50",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{audience}*"}}],
+        },
+        csv_name="fwcost-acme-ai-2026-11-21.csv",
+        csv_bytes=csv,
+    )

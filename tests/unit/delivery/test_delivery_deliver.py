@@ -1,0 +1,204 @@
+"""deliver_reports with the local ledger and the FileSender (the CLI's path), and the outcome."""
+
+from __future__ import annotations
+
+import email
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from fwcost.delivery import (
+    DeliveryError,
+    DeliveryFailed,
+    Destination,
+    LedgerEntry,
+    LedgerKey,
+    LocalLedger,
+    OutgoingReport,
+    Receipt,
+    RoutingConfig,
+    Senders,
+    deliver_reports,
+    load_routing,
+)
+
+DAY = date(2026, 11, 21)
+ROUTING = load_routing(
+    json.dumps(
+        {
+            "routes": {
+                "overall": {
+                    "slack": [{"kind": "bot", "channel": "C0123ABCD", "secret_key": "bot"}],
+                    "email": [
+                        {"from": "costs@acme.ai", "to": ["finops@acme.ai"], "attach_csv": True}
+                    ],
+                },
+                "teams": {"search": {"slack": [{"kind": "webhook", "secret_key": "search"}]}},
+            },
+        }
+    ),
+    "test",
+)
+
+
+def report(audience: str) -> OutgoingReport:
+    return OutgoingReport(
+        audience=audience,
+        subject=f"Costs {audience}",
+        html="<p>hi</p>",
+        text="line 1\nline 2\nline 3\nline 4",
+        slack={"text": f"costs {audience}", "blocks": []},
+        csv_name="day.csv",
+        csv_bytes=b"a,b\n",
+    )
+
+
+@dataclass
+class RecordingSender:
+    """Records sends; fails for the destination IDs in `failing`."""
+
+    failing: set[str] = field(default_factory=set)
+    sent: list[tuple[str, str, Receipt | None]] = field(default_factory=list)
+
+    def send(
+        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+    ) -> Receipt:
+        if destination.destination_id in self.failing:
+            raise DeliveryError(destination.destination_id, "it broke")
+        self.sent.append((report.audience, destination.destination_id, previous))
+        return Receipt(action="posted", channel="C0123ABCD", ts=f"{len(self.sent)}.0")
+
+
+def deliver(
+    ledger: LocalLedger, sender: RecordingSender, routing: RoutingConfig = ROUTING, **flags: bool
+):  # type: ignore[no-untyped-def]
+    return deliver_reports(
+        [report("overall"), report("search")],
+        routing,
+        ledger,
+        Senders(slack=sender, email=sender),
+        DAY,
+        "acme-ai",
+        invocation_id="run-1",
+        now=lambda: datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+        **flags,
+    )
+
+
+def test_second_run_skips_what_the_local_ledger_holds(tmp_path: Path) -> None:
+    ledger, sender = LocalLedger(tmp_path), RecordingSender()
+
+    first = deliver(ledger, sender)
+    second = deliver(ledger, sender)
+
+    assert len(sender.sent) == len(first.delivered) == 3
+    assert second.delivered == []
+    assert second.skipped[0].detail == (
+        "already posted (channel C0123ABCD, ts 1.0) at 2026-11-22T07:00:00+00:00"
+        " by invocation run-1"
+    )
+    record = tmp_path / "ledger/account=acme-ai/dt=2026-11-21/audience=search"
+    assert (record / "slack-webhook-search.json").exists()
+
+
+def test_force_passes_the_earlier_receipt_and_overwrites_the_record(tmp_path: Path) -> None:
+    ledger, sender = LocalLedger(tmp_path), RecordingSender()
+    deliver(ledger, sender)
+
+    deliver(ledger, sender, force=True)
+
+    resent = sender.sent[3:]
+    assert len(resent) == 3
+    assert resent[0][2] == Receipt(action="posted", channel="C0123ABCD", ts="1.0")
+    key = LedgerKey("acme-ai", DAY, "overall", "slack-bot-C0123ABCD")
+    entry = ledger.already_delivered(key)
+    assert entry is not None
+    assert entry.receipt.ts == "4.0"
+
+
+def test_a_failure_is_collected_and_raised_at_the_end(tmp_path: Path) -> None:
+    sender = RecordingSender(failing={"slack-bot-C0123ABCD"})
+
+    outcome = deliver(LocalLedger(tmp_path), sender)
+
+    assert len(outcome.delivered) == 2
+    with pytest.raises(DeliveryFailed) as raised:
+        outcome.raise_if_failed()
+    assert str(raised.value) == (
+        "1 of 3 deliveries failed (delivered ones are in the ledger and will be skipped on"
+        " retry):\n- overall → slack-bot-C0123ABCD: it broke"
+    )
+
+
+def test_a_bug_in_a_sender_is_not_swallowed(tmp_path: Path) -> None:
+    class BrokenSender(RecordingSender):
+        def send(
+            self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        ) -> Receipt:
+            raise TypeError("bug")
+
+    with pytest.raises(TypeError, match="bug"):
+        deliver(LocalLedger(tmp_path), BrokenSender())
+
+
+def test_dry_run_lists_what_would_go_where_and_sends_nothing(tmp_path: Path) -> None:
+    sender = RecordingSender()
+
+    outcome = deliver(LocalLedger(tmp_path / "ledger"), sender, dry_run=True)
+
+    assert sender.sent == []
+    assert not (tmp_path / "ledger").exists()
+    [plan] = [p for p in outcome.planned if p.destination_id.startswith("email-")]
+    assert plan.recipient == "email to finops@acme.ai"
+    assert plan.attachment == "day.csv (4 bytes)"
+    assert plan.first_lines == ("line 1", "line 2", "line 3")
+    assert outcome.summary().splitlines()[0] == (
+        "delivery (dry run): 0 delivered, 0 already delivered, 0 failed, 3 would be sent"
+    )
+
+
+def test_the_file_sender_writes_slack_json_and_eml_through_the_same_path(tmp_path: Path) -> None:
+    outcome = deliver_reports(
+        [report("overall"), report("search")],
+        ROUTING,
+        LocalLedger(tmp_path / "state"),
+        Senders.to_folder(tmp_path / "out"),
+        DAY,
+        "acme-ai",
+    )
+
+    assert len(outcome.delivered) == 3
+    overall = tmp_path / "out" / "audience=overall"
+    slack = json.loads((overall / "slack-bot-C0123ABCD.json").read_text())
+    assert slack == {
+        "destination": "Slack channel C0123ABCD (bot token key 'bot')",
+        "payload": {"text": "costs overall", "blocks": []},
+    }
+    [eml] = overall.glob("email-*.eml")
+    message = email.message_from_bytes(eml.read_bytes())
+    assert message["To"] == "finops@acme.ai"
+    assert [part.get_filename() for part in message.walk() if part.get_filename()] == ["day.csv"]
+    assert (tmp_path / "out" / "audience=search" / "slack-webhook-search.json").exists()
+
+
+def test_local_ledger_first_record_wins_unless_overwritten(tmp_path: Path) -> None:
+    ledger = LocalLedger(tmp_path)
+    key = LedgerKey("acme-ai", DAY, "../etc", "slack-bot-C1")
+    first = LedgerEntry(key, "s", datetime(2026, 11, 22, tzinfo=UTC), "run-1", Receipt("posted"))
+    second = LedgerEntry(key, "s", datetime(2026, 11, 23, tzinfo=UTC), "run-2", Receipt("posted"))
+
+    assert ledger.record(first) is True
+    assert ledger.record(second) is False
+    assert ledger.already_delivered(key) == first
+    assert ledger.record(second, overwrite=True) is True
+    assert ledger.already_delivered(key) == second
+    assert ledger.path(key).is_relative_to(tmp_path)
+    assert "audience=..%2Fetc" in str(ledger.path(key))
+
+
+def test_an_empty_audience_is_refused() -> None:
+    with pytest.raises(ValueError, match="audience must not be empty"):
+        report("")

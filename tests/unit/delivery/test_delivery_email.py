@@ -1,0 +1,95 @@
+"""Email MIME building and SES error advice (botocore Stubber: no network)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from fwcost.delivery import DeliveryError, EmailDestination, OutgoingReport, SesEmailSender
+from fwcost.delivery.email import build_message, explain_ses_error
+
+ROUTE = EmailDestination(
+    to=("finops@acme.ai",), cc=(), sender="Costs <costs@acme.ai>", attach_csv=True
+)
+REPORT = OutgoingReport(
+    audience="overall",
+    subject="Coûts Fireworks — 2026-11-21",
+    html="<p>" + "x" * 5000 + "</p>",  # one long line: must not break SMTP's line limit
+    text="Total: $1.00",
+    slack={"text": "t", "blocks": []},
+    csv_name="fwcost-acme-ai-2026-11-21.csv",
+    csv_bytes=None,
+)
+
+
+def test_message_is_seven_bit_with_short_lines_and_an_encoded_subject() -> None:
+    raw = build_message(REPORT, ROUTE).as_bytes()
+
+    assert raw.isascii()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert b"Subject: =?utf-8?" in raw
+
+
+def test_no_csv_to_attach_sends_without_attachment() -> None:
+    message = build_message(REPORT, ROUTE)
+
+    assert [part.get_content_type() for part in message.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+
+
+def ses_error(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+
+
+@pytest.mark.parametrize(
+    ("code", "said", "advice"),
+    [
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in"
+            " region US-EAST-1: costs@acme.ai",
+            "verify the identity costs@acme.ai (or its domain) in SES",
+        ),
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in"
+            " region US-EAST-1: finops@acme.ai",
+            "SES account is in the sandbox: recipients must be verified (finops@acme.ai)",
+        ),
+        (
+            "MailFromDomainNotVerifiedException",
+            "MAIL FROM domain not verified",
+            "the custom MAIL FROM domain of costs@acme.ai is not verified",
+        ),
+        ("AccountSuspendedException", "suspended", "the SES account is suspended"),
+        ("SendingPausedException", "paused", "resume sending in SES"),
+        ("NotFoundException", "no such configuration set", "create it or fix the name"),
+    ],
+)
+def test_ses_errors_say_what_to_do(code: str, said: str, advice: str) -> None:
+    explained = explain_ses_error(ses_error(code, said), ROUTE)
+
+    assert advice in explained
+    assert said in explained
+
+
+def test_the_sender_raises_one_delivery_error_naming_the_destination() -> None:
+    sesv2 = boto3.client(
+        "sesv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(sesv2) as stubber:
+        stubber.add_client_error(
+            "send_email", service_error_code="SendingPausedException", service_message="paused"
+        )
+
+        with pytest.raises(DeliveryError) as raised:
+            SesEmailSender(sesv2).send(REPORT, ROUTE, None)
+
+    assert str(raised.value).startswith(f"{ROUTE.destination_id}: SES refused (SendingPausedExc")
+    assert raised.value.destination_id == ROUTE.destination_id
