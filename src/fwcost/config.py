@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 T = TypeVar("T")
@@ -38,6 +39,11 @@ class Settings:
     archive_prefix: str
     price_book: Path | None
     top_n: int
+    # Delivery: routing from an SSM parameter (Lambda) or a file (CLI); none = deliver nowhere.
+    routing_parameter: str | None
+    routing_file: Path | None
+    slack_secret: str | None
+    slack_api_url: str
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
@@ -61,6 +67,10 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "FWCOST_ARCHIVE_PREFIX": ("key prefix inside the bucket or folder", "fireworks"),
     "FWCOST_PRICE_BOOK": ("TOML price book overriding the built-in one", "built-in"),
     "FWCOST_TOP_N": ("rows shown per view before an 'Other' row", "5"),
+    "FWCOST_ROUTING_PARAMETER": ("SSM parameter holding the delivery routing JSON (Lambda)", "—"),
+    "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
+    "FWCOST_SLACK_SECRET": ("Secrets Manager id of the Slack webhook URLs / bot token JSON", "—"),
+    "FWCOST_SLACK_API_URL": ("Slack Web API base URL", DEFAULT_SLACK_API_URL),
 }
 
 
@@ -93,6 +103,10 @@ def load_settings(
         archive_prefix=read("FWCOST_ARCHIVE_PREFIX", _prefix, "fireworks") or "",
         price_book=read("FWCOST_PRICE_BOOK", _existing_file),
         top_n=read("FWCOST_TOP_N", _positive_int, "5") or 5,
+        routing_parameter=read("FWCOST_ROUTING_PARAMETER", str),
+        routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
+        slack_secret=read("FWCOST_SLACK_SECRET", str),
+        slack_api_url=read("FWCOST_SLACK_API_URL", _base_url, DEFAULT_SLACK_API_URL) or "",
     )
     errors.extend(_cross_checks(settings, values))
     if errors:
@@ -108,6 +122,8 @@ def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[str]:
         errors.append("FWCOST_API_KEY / FWCOST_API_KEY_SECRET: set exactly one of the two")
     if (settings.archive_bucket is None) == (settings.archive_dir is None):
         errors.append("FWCOST_ARCHIVE_BUCKET / FWCOST_ARCHIVE_DIR: set exactly one of the two")
+    if settings.routing_parameter and settings.routing_file:
+        errors.append("FWCOST_ROUTING_PARAMETER / FWCOST_ROUTING_FILE: set at most one of the two")
     return errors
 
 
