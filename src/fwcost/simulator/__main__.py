@@ -38,8 +38,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = SimulatorServer(args.port, config, SimulatedAccount(config))
     print(f"Fireworks billing simulator at {server.sim.base_url}", flush=True)
     print(f"account id: {config.account_id}", flush=True)
-    print(f"admin API key: {config.api_key}  readonly API key: {config.readonly_api_key}",
-          flush=True)  # fmt: skip
+    print(
+        f"admin API key: {config.api_key}  readonly API key: {config.readonly_api_key}", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

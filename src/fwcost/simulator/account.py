@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from zoneinfo import ZoneInfo
@@ -28,7 +28,6 @@ from fwcost.simulator.catalog import (
     Kind,
     LineKey,
     Profile,
-    SimModel,
     Stream,
     build_streams,
 )
@@ -106,10 +105,6 @@ class SimulatedAccount:
 
     def key_by_activity(self, activity: Activity) -> ApiKey:
         return next(key for key in self.keys if key.activity is activity)
-
-    @property
-    def text_models(self) -> Sequence[SimModel]:
-        return self.models
 
     # ---- metering ---------------------------------------------------------------------------
 
@@ -236,7 +231,3 @@ class SimulatedAccount:
             key_id = stream.key.key_id if stream.key else ""
             costs[key_id] = costs.get(key_id, 0) + self.stream_cost_nanos(stream, quantities)
         return costs
-
-
-def utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

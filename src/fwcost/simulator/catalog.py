@@ -62,7 +62,33 @@ class Activity(Enum):
 class Profile(Enum):
     """Hour-of-day shapes; index = hours since local midnight (a 25-hour day uses all 25)."""
 
-    INTERACTIVE = (2, 2, 1, 1, 1, 2, 3, 5, 8, 10, 11, 12, 12, 12, 11, 10, 10, 9, 8, 6, 5, 4, 3, 3, 2)
+    INTERACTIVE = (
+        2,
+        2,
+        1,
+        1,
+        1,
+        2,
+        3,
+        5,
+        8,
+        10,
+        11,
+        12,
+        12,
+        12,
+        11,
+        10,
+        10,
+        9,
+        8,
+        6,
+        5,
+        4,
+        3,
+        3,
+        2,
+    )
     BATCH = (6, 6, 6, 6, 5, 4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 4, 5, 6, 6, 6, 6)
     REPLICAS = (1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1)
     CONSTANT = (1,) * 25
@@ -258,8 +284,9 @@ def _text_line(model: SimModel, batch: bool) -> LineKey:
                    series=TEXT_USAGE, unit_divisor=1_000_000)  # fmt: skip
 
 
-def _text_stream(key: ApiKey | None, model: SimModel, volume: int, rng: random.Random,
-                 batch: bool = False) -> Stream:  # fmt: skip
+def _text_stream(
+    key: ApiKey | None, model: SimModel, volume: int, rng: random.Random, batch: bool = False
+) -> Stream:
     prompt = max(10, volume * model.popularity)
     cached = prompt * rng.randint(10, 60) // 100 if model.caches_prompts else 0
     completion = max(1, prompt * rng.randint(10, 40) // 100)
@@ -282,7 +309,9 @@ def _text_stream(key: ApiKey | None, model: SimModel, volume: int, rng: random.R
     )
 
 
-def _key_streams(config: SimulatorConfig, keys: list[ApiKey], models: list[SimModel]) -> list[Stream]:
+def _key_streams(
+    config: SimulatorConfig, keys: list[ApiKey], models: list[SimModel]
+) -> list[Stream]:
     rng = random.Random(f"{config.seed}-streams")
     per_key = models_per_key(len(models))
     streams: list[Stream] = []
@@ -313,29 +342,59 @@ def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
 
 
 def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
-    streams = [
+    dedicated = [
         Stream(
-            Kind.DEDICATED, DEDICATED_USAGE, d.team, d.project, d.environment, d.activity,
-            Profile.REPLICAS, False, (1,), 900 * d.gpus_per_replica,
+            Kind.DEDICATED,
+            DEDICATED_USAGE,
+            d.team,
+            d.project,
+            d.environment,
+            d.activity,
+            Profile.REPLICAS,
+            False,
+            (1,),
+            900 * d.gpus_per_replica,
             (prices.gpu_rate_per_second(d.accelerator_type),),
-            LineKey("Dedicated Deployment", "deployment", d.deployment_id, "accelerator_type",
-                    d.accelerator_type, DEDICATED_USAGE, 3600),
+            LineKey(
+                "Dedicated Deployment",
+                "deployment",
+                d.deployment_id,
+                "accelerator_type",
+                d.accelerator_type,
+                DEDICATED_USAGE,
+                3600,
+            ),
             deployment=d,
         )
         for d in deployments(config)
     ]
-    streams += [
+    training = [
         Stream(
-            Kind.TRAINING, TRAINING_USAGE, j.team, j.project, j.environment,
-            Activity.TUESDAY_THURSDAY, Profile.CONSTANT, False, (1,), 900 * j.gpus,
+            Kind.TRAINING,
+            TRAINING_USAGE,
+            j.team,
+            j.project,
+            j.environment,
+            Activity.TUESDAY_THURSDAY,
+            Profile.CONSTANT,
+            False,
+            (1,),
+            900 * j.gpus,
             (prices.gpu_rate_per_second(j.accelerator_type),),
-            LineKey("Fine-Tuning", "job_id", j.job_id, "accelerator_type", j.accelerator_type,
-                    TRAINING_USAGE, 3600),
+            LineKey(
+                "Fine-Tuning",
+                "job_id",
+                j.job_id,
+                "accelerator_type",
+                j.accelerator_type,
+                TRAINING_USAGE,
+                3600,
+            ),
             job=j,
         )
         for j in training_jobs(config)
     ]
-    return streams  # noqa: RET504 (two comprehensions read better than one)
+    return dedicated + training
 
 
 def _unmetered_streams() -> list[Stream]:

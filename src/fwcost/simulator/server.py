@@ -31,7 +31,9 @@ from fwcost.simulator.views import (
     validate_group_by,
 )
 
-ROUTE = re.compile(r"^/v1/accounts/(?P<account>[^/]+)/(?P<method>billingUsage|billing/summary|usageCosts:query)$")
+ROUTE = re.compile(
+    r"^/v1/accounts/(?P<account>[^/]+)/(?P<method>billingUsage|billing/summary|usageCosts:query)$"
+)
 METHODS = {"billingUsage": "GET", "billing/summary": "GET", "usageCosts:query": "POST"}
 GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 429: 8, 500: 13, 503: 14}
 FAULT_MESSAGES = {
@@ -64,16 +66,15 @@ class _FaultBook:
     """How many more times each configured fault fires (shared by all handler threads)."""
 
     def __init__(self, faults: tuple[Fault, ...]) -> None:
-        self._remaining = [[fault, fault.times] for fault in faults]
+        self._faults = faults
+        self._remaining = [fault.times for fault in faults]
         self._lock = threading.Lock()
 
     def take(self, path: str) -> Fault | None:
         with self._lock:
-            for entry in self._remaining:
-                fault, remaining = entry
-                assert isinstance(fault, Fault) and isinstance(remaining, int)
-                if remaining and fault.path_contains in path:
-                    entry[1] = remaining - 1
+            for index, fault in enumerate(self._faults):
+                if self._remaining[index] and fault.path_contains in path:
+                    self._remaining[index] -= 1
                     return fault
         return None
 
@@ -100,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is sim.requests."""
 
     def _serve(self) -> None:
@@ -201,8 +202,13 @@ def _billing_usage(account: SimulatedAccount, query: list[tuple[str, str]]) -> d
     group_by = tuple(value for key, value in query if key == "groupBy" and value)
     validate_group_by(group_by)
     # filter[...] parameters are accepted and not applied, as the newer docs say of the gateway.
-    usage = UsageQuery(start, end, kinds_for(_single(query, "usageType")),
-                       parse_timezone(_single(query, "timezone")), group_by)  # fmt: skip
+    usage = UsageQuery(
+        start,
+        end,
+        kinds_for(_single(query, "usageType")),
+        parse_timezone(_single(query, "timezone")),
+        group_by,
+    )
     return billing_usage(account, usage)
 
 
@@ -219,9 +225,10 @@ def _usage_costs(account: SimulatedAccount, body: Any, caller: str) -> dict[str,
     cost_query = parse_cost_query(body)
     if cost_query.scope == "ACCOUNT" and caller != account.admin_key.key_id:
         raise ApiError(
-            403, GRPC_PERMISSION_DENIED,
+            403,
+            GRPC_PERMISSION_DENIED,
             "scope ACCOUNT needs an account administrator's key; use scope SELF",
-        )  # fmt: skip
+        )
     return usage_costs(account, cost_query, caller)
 
 
@@ -229,7 +236,7 @@ def _usage_costs(account: SimulatedAccount, body: Any, caller: str) -> dict[str,
 def run_simulator(config: SimulatorConfig, port: int = 0) -> Iterator[RunningSimulator]:
     """Serve the simulator on 127.0.0.1 (an ephemeral port by default) in a daemon thread."""
     server = SimulatorServer(port, config, SimulatedAccount(config))
-    thread = threading.Thread(target=server.serve_forever, name="fw-simulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fw-simulator", daemon=True)
     thread.start()
     try:
         yield server.sim
@@ -237,4 +244,3 @@ def run_simulator(config: SimulatorConfig, port: int = 0) -> Iterator[RunningSim
         server.shutdown()
         server.server_close()
         thread.join()
-

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,7 +104,9 @@ def parse_timezone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise invalid(f"timezone must be an IANA name like America/Los_Angeles, got {name!r}")
+        raise invalid(
+            f"timezone must be an IANA name like America/Los_Angeles, got {name!r}"
+        ) from None
 
 
 def _date_part(value: str | None, name: str) -> date:
@@ -183,16 +185,16 @@ def validate_group_by(group_by: Sequence[str]) -> None:
     known |= set(ANNOTATION_DIMENSIONS)
     for dimension in group_by:
         if dimension not in known:
-            raise invalid(f"groupBy {dimension!r} is not a known dimension; use one of {sorted(known)}")
+            raise invalid(
+                f"groupBy {dimension!r} is not a known dimension; use one of {sorted(known)}"
+            )
 
 
 def kinds_for(usage_type: str | None) -> tuple[Kind, ...]:
     if usage_type in (None, "", "USAGE_TYPE_UNSPECIFIED"):
         return ALL_METERED
     if usage_type not in STREAM_KINDS:
-        raise invalid(
-            f"usageType must be one of SERVERLESS, DEDICATED_DEPLOYMENT, TRAINING; got {usage_type!r}"
-        )
+        raise invalid(f"usageType must be one of {list(STREAM_KINDS)}, got {usage_type!r}")
     return STREAM_KINDS[usage_type]
 
 
@@ -212,8 +214,9 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
         bounds = day_bounds(day, query.tz)
         span = (rfc3339(bounds.start), rfc3339(bounds.end))
         groups: dict[tuple[Kind, str, tuple[tuple[str, str], ...]], list[int]] = {}
-        for stream, quantities in zip(account.streams, account.day_quantities(day, query.tz),
-                                      strict=True):  # fmt: skip
+        for stream, quantities in zip(
+            account.streams, account.day_quantities(day, query.tz), strict=True
+        ):
             if quantities is None or stream.kind not in query.kinds:
                 continue
             dims = query.group_by or DEFAULT_GROUP_BY[stream.kind]
@@ -221,9 +224,11 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
             group = tuple((d, v) for d, v in pairs if v is not None)
             slot = (stream.kind, stream.usage_type, group)
             total = groups.get(slot)
-            groups[slot] = quantities[:] if total is None else [
-                a + b for a, b in zip(total, quantities, strict=True)
-            ]
+            groups[slot] = (
+                quantities[:]
+                if total is None
+                else [a + b for a, b in zip(total, quantities, strict=True)]
+            )
         for (kind, usage_type, group), totals in sorted(groups.items(), key=_group_order):
             row = _usage_row(kind, usage_type, dict(group), totals, span)
             response.setdefault(RESPONSE_FIELD[kind], []).append(row)
@@ -236,8 +241,9 @@ def _group_order(item: tuple[tuple[Kind, str, tuple[tuple[str, str], ...]], list
     return kind.value, usage_type, group
 
 
-def _usage_row(kind: Kind, usage_type: str, group: dict[str, str], totals: list[int],
-               span: tuple[str, str]) -> dict[str, Any]:  # fmt: skip
+def _usage_row(
+    kind: Kind, usage_type: str, group: dict[str, str], totals: list[int], span: tuple[str, str]
+) -> dict[str, Any]:
     if kind is Kind.TEXT:
         uncached, cached, completion = totals
         row = _serverless_row(group, span, uncached + cached, completion)
@@ -260,8 +266,9 @@ def _usage_row(kind: Kind, usage_type: str, group: dict[str, str], totals: list[
     return row
 
 
-def _serverless_row(group: dict[str, str], span: tuple[str, str], prompt: int,
-                    completion: int) -> dict[str, Any]:  # fmt: skip
+def _serverless_row(
+    group: dict[str, str], span: tuple[str, str], prompt: int, completion: int
+) -> dict[str, Any]:
     row: dict[str, Any] = {"startTime": span[0], "endTime": span[1]}
     if group.get("model_name"):
         row["modelName"] = group["model_name"]  # deprecated twin of group.model_name
@@ -274,8 +281,9 @@ def _serverless_row(group: dict[str, str], span: tuple[str, str], prompt: int,
     return row
 
 
-def _gpu_row(group: dict[str, str], span: tuple[str, str], seconds: int, id_field: str,
-             id_dimension: str) -> dict[str, Any]:  # fmt: skip
+def _gpu_row(
+    group: dict[str, str], span: tuple[str, str], seconds: int, id_field: str, id_dimension: str
+) -> dict[str, Any]:
     row: dict[str, Any] = {}
     if group.get(id_dimension):
         row[id_field] = group[id_dimension].rsplit("/", 1)[-1]
@@ -289,9 +297,7 @@ def _gpu_row(group: dict[str, str], span: tuple[str, str], seconds: int, id_fiel
 
 def _add_deployment_facts(account: SimulatedAccount, response: Mapping[str, Any]) -> None:
     """Fill baseModel and placement on dedicated rows whose deployment is known."""
-    facts = {
-        s.deployment.deployment_id: s.deployment for s in account.streams if s.deployment
-    }
+    facts = {s.deployment.deployment_id: s.deployment for s in account.streams if s.deployment}
     for row in response.get("dedicatedCosts", []):
         deployment = facts.get(row.get("deploymentId", ""))
         if deployment:
@@ -313,8 +319,9 @@ def summary_days(start_text: str | None, end_text: str | None) -> list[date]:
     return [first + timedelta(days=n) for n in range((stop - first).days)]
 
 
-def billing_summary(account: SimulatedAccount, days: Sequence[date], tz: ZoneInfo,
-                    daily: bool) -> dict[str, Any]:  # fmt: skip
+def billing_summary(
+    account: SimulatedAccount, days: Sequence[date], tz: ZoneInfo, daily: bool
+) -> dict[str, Any]:
     overall: dict[LineKey, tuple[int, int]] = {}
     buckets = []
     for day in days:
@@ -339,7 +346,9 @@ def billing_summary(account: SimulatedAccount, days: Sequence[date], tz: ZoneInf
 
 
 def line_items_json(items: Mapping[LineKey, tuple[int, int]]) -> list[dict[str, Any]]:
-    return [_line_item(line, raw, cost) for line, (raw, cost) in sorted(items.items(), key=_line_order)]
+    return [
+        _line_item(line, raw, cost) for line, (raw, cost) in sorted(items.items(), key=_line_order)
+    ]
 
 
 def _line_order(item: tuple[LineKey, tuple[int, int]]) -> tuple[str, ...]:
@@ -348,8 +357,11 @@ def _line_order(item: tuple[LineKey, tuple[int, int]]) -> tuple[str, ...]:
 
 
 def _line_item(line: LineKey, raw: int, cost: int) -> dict[str, Any]:
-    item: dict[str, Any] = {"category": line.category, "groupingKey": line.grouping_key,
-                            "groupingValue": line.grouping_value}  # fmt: skip
+    item: dict[str, Any] = {
+        "category": line.category,
+        "groupingKey": line.grouping_key,
+        "groupingValue": line.grouping_value,
+    }
     if line.secondary_key:
         item["secondaryGroupingKey"] = line.secondary_key
         item["secondaryGroupingValue"] = line.secondary_value
@@ -393,8 +405,9 @@ def parse_cost_query(body: Any) -> CostQuery:
     tz = parse_timezone(body.get("timezone"))
     fingerprint = _fingerprint(body)
     offset = _decode_token(body.get("pageToken") or "", fingerprint)
-    return CostQuery(start, end, scope, group_by, tz, min(page_size, MAX_PAGE_SIZE), offset,
-                     fingerprint)  # fmt: skip
+    return CostQuery(
+        start, end, scope, group_by, tz, min(page_size, MAX_PAGE_SIZE), offset, fingerprint
+    )
 
 
 def _cost_group_by(group_by: Any) -> tuple[str, ...]:
@@ -437,10 +450,12 @@ def usage_costs(account: SimulatedAccount, query: CostQuery, caller_key_id: str)
     rows = _cost_rows(account, query, caller_key_id)
     page = rows[query.offset : query.offset + query.page_size]
     response: dict[str, Any] = {
-        "rows": [{"dimensions": dims, "subtotal": money(cost)} if dims else
-                 {"subtotal": money(cost)} for dims, cost in page],
+        "rows": [
+            {"dimensions": dims, "subtotal": money(cost)} if dims else {"subtotal": money(cost)}
+            for dims, cost in page
+        ],
         "subtotal": money(sum(cost for _, cost in rows)),
-    }  # fmt: skip
+    }
     if not response["rows"]:
         del response["rows"]
     if query.offset + query.page_size < len(rows):
@@ -458,18 +473,20 @@ def _time_buckets(query: CostQuery) -> Iterator[tuple[datetime, datetime, str | 
     day = query.start.astimezone(query.tz).date()
     while local_midnight(day, query.tz) < query.end:
         bounds = day_bounds(day, query.tz)
-        step = timedelta(hours=1) if "HOUR" in query.group_by else bounds.end - bounds.start
-        edge = bounds.start
-        while edge < bounds.end:
-            stop = min(edge + step, bounds.end)
+        # In UTC: arithmetic on datetimes sharing a zone is wall-clock, blind to DST.
+        edge, day_end = bounds.start.astimezone(UTC), bounds.end.astimezone(UTC)
+        step = timedelta(hours=1) if "HOUR" in query.group_by else day_end - edge
+        while edge < day_end:
+            stop = min(edge + step, day_end)
             if stop > query.start and edge < query.end:
                 yield max(edge, query.start), min(stop, query.end), rfc3339(edge)
             edge = stop
         day += timedelta(days=1)
 
 
-def _cost_rows(account: SimulatedAccount, query: CostQuery,
-               caller_key_id: str) -> list[tuple[dict[str, Any], int]]:  # fmt: skip
+def _cost_rows(
+    account: SimulatedAccount, query: CostQuery, caller_key_id: str
+) -> list[tuple[dict[str, Any], int]]:
     rows: list[tuple[dict[str, Any], int]] = []
     for start, end, label in _time_buckets(query):
         groups: dict[tuple[str, ...], int] = {}
@@ -479,10 +496,14 @@ def _cost_rows(account: SimulatedAccount, query: CostQuery,
             key_id = stream.key.key_id if stream.key else ""
             if query.scope == "SELF" and key_id != caller_key_id:
                 continue
-            values = tuple(_cost_value(stream, d) for d in query.group_by if d not in ("HOUR", "DAY"))
+            values = tuple(
+                _cost_value(stream, d) for d in query.group_by if d not in ("HOUR", "DAY")
+            )
             groups[values] = groups.get(values, 0) + account.stream_cost_nanos(stream, quantities)
-        rows += [(_cost_dimensions(query, label, values), cost)
-                 for values, cost in sorted(groups.items())]  # fmt: skip
+        rows += [
+            (_cost_dimensions(query, label, values), cost)
+            for values, cost in sorted(groups.items())
+        ]
     return rows
 
 
@@ -495,8 +516,7 @@ def _cost_value(stream: Stream, dimension: str) -> str:
     return stream.key.user if dimension == "USER" else stream.key.key_id
 
 
-def _cost_dimensions(query: CostQuery, label: str | None,
-                     values: Iterable[str]) -> dict[str, Any]:  # fmt: skip
+def _cost_dimensions(query: CostQuery, label: str | None, values: Iterable[str]) -> dict[str, Any]:
     dims: dict[str, Any] = {}
     if label is not None:
         dims["startTime"] = label
