@@ -1,0 +1,419 @@
+"""The synthetic account's cast: API keys, models, deployments, a training job, and the usage
+streams that tie them together. Built once, deterministically, from the config's seed.
+
+A stream is one source of usage that the simulator meters per 15-minute slot: one key × one
+model (× batch or not), a keyless trickle, one deployment, one training job, or a product that
+is billed but never shows up in billingUsage (embeddings, images).
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+from enum import Enum
+
+from fwcost.simulator import prices
+from fwcost.simulator.config import SimulatorConfig, models_per_key
+from fwcost.simulator.prices import Rate, SizeTier, TokenPrice
+
+TEAM_PROJECTS = {
+    "search": ("ranker", "query-understanding"),
+    "ads": ("creative-gen", "targeting"),
+    "research": ("evals", "distill"),
+    "platform": ("gateway", "support-bot"),
+}
+TEAMS = tuple(TEAM_PROJECTS)
+SPIKE_TEAM = "ads"
+# Environment of key i cycles through this: half prod, a quarter each staging and dev.
+ENVIRONMENT_CYCLE = ("prod", "staging", "prod", "dev")
+ENVIRONMENT_VOLUME = {"prod": 10, "staging": 2, "dev": 1}
+FIRST_NAMES = ("alice", "bruno", "chen", "divya", "emeka", "fatima", "goran", "hana", "ivan", "jo")
+
+TEXT_USAGE = "TEXT_COMPLETION_INFERENCE_USAGE"
+AUDIO_USAGE = "AUDIO_INFERENCE_USAGE"
+DEDICATED_USAGE = "DEDICATED_DEPLOYMENT_USAGE"
+TRAINING_USAGE = "TRAINING_USAGE"
+EMBEDDING_USAGE = "EMBEDDING_INFERENCE_USAGE"
+IMAGE_USAGE = "IMAGE_GENERATION_USAGE"
+
+FIREWORKS_MODELS = "accounts/fireworks/models/"
+
+
+class Kind(Enum):
+    TEXT = "text"
+    AUDIO = "audio"
+    DEDICATED = "dedicated"
+    TRAINING = "training"
+    EMBEDDING = "embedding"
+    IMAGE = "image"
+
+
+class Activity(Enum):
+    """On which home-timezone days a stream has usage."""
+
+    ALWAYS = "always"
+    WEEKDAYS = "weekdays"
+    TUESDAY_THURSDAY = "tuesday-thursday"
+    NEWCOMER = "newcomer"  # from new_key_day on
+    QUIET = "quiet"  # until two days before new_key_day
+
+
+class Profile(Enum):
+    """Hour-of-day shapes; index = hours since local midnight (a 25-hour day uses all 25)."""
+
+    INTERACTIVE = (
+        2,
+        2,
+        1,
+        1,
+        1,
+        2,
+        3,
+        5,
+        8,
+        10,
+        11,
+        12,
+        12,
+        12,
+        11,
+        10,
+        10,
+        9,
+        8,
+        6,
+        5,
+        4,
+        3,
+        3,
+        2,
+    )
+    BATCH = (6, 6, 6, 6, 5, 4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 4, 5, 6, 6, 6, 6)
+    REPLICAS = (1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1)
+    CONSTANT = (1,) * 25
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key_id: str
+    name: str
+    user: str  # the owner's email, usageCosts' USER dimension
+    team: str
+    project: str
+    environment: str
+    activity: Activity = Activity.ALWAYS
+
+
+@dataclass(frozen=True, slots=True)
+class SimModel:
+    name: str  # accounts/<owner>/models/<id>
+    price: TokenPrice
+    line_key: str  # "model" or "model_bucket" in billing/summary
+    line_value: str
+    caches_prompts: bool
+    popularity: int  # relative volume, 1..10
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    deployment_id: str
+    accelerator_type: str
+    gpus_per_replica: int
+    base_model: str
+    placement: str
+    team: str
+    project: str
+    environment: str
+    activity: Activity
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingJob:
+    job_id: str
+    job_type: str
+    base_model: str
+    accelerator_type: str
+    gpus: int
+    team: str
+    project: str
+    environment: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineKey:
+    """What identifies a billing/summary line item; quantity = raw units / unit_divisor."""
+
+    category: str
+    grouping_key: str
+    grouping_value: str
+    secondary_key: str = ""
+    secondary_value: str = ""
+    series: str = ""
+    unit_divisor: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    kind: Kind
+    usage_type: str
+    team: str
+    project: str
+    environment: str
+    activity: Activity
+    profile: Profile
+    seasonal: bool  # follows the week, growth, noise and spikes (GPU time does not)
+    base: tuple[int, ...]  # units per slot-weight for each measure, at factor 1
+    multiple: int  # every metered quantity is a multiple of this (keeps costs whole nanos)
+    rates: tuple[Rate, ...]  # one per measure
+    line: LineKey
+    key: ApiKey | None = None
+    model: SimModel | None = None
+    deployment: Deployment | None = None
+    job: TrainingJob | None = None
+    batch: bool = False
+
+
+# Named catalog models first (own prices, billed by name), then size-tier catalog models.
+_NAMED_MODELS = (
+    ("kimi-k2p6", prices.KIMI_K2P6, 10),
+    ("gpt-oss-120b", prices.GPT_OSS_120B, 9),
+    ("deepseek-v3p1", prices.DEEPSEEK_V3P1, 5),
+    ("gpt-oss-20b", prices.GPT_OSS_20B, 4),
+)
+_TIER_MODELS = (
+    ("llama-v3p3-70b-instruct", prices.TIER_OVER_16B, 7),
+    ("llama-v3p1-8b-instruct", prices.TIER_4B_16B, 6),
+    ("mixtral-8x7b-instruct", prices.TIER_MOE_56B, 3),
+    ("qwen3-1p7b", prices.TIER_UNDER_4B, 2),
+    ("mixtral-8x22b-instruct", prices.TIER_MOE_176B, 2),
+    ("qwen2p5-72b-instruct", prices.TIER_OVER_16B, 3),
+)
+AUDIO_MODEL = FIREWORKS_MODELS + "whisper-v3"
+EMBEDDING_MODEL = "nomic-embed-text-v1p5"
+IMAGE_MODEL = "flux-1-schnell-fp8"
+
+
+def text_models(config: SimulatorConfig) -> list[SimModel]:
+    """Catalog models, then the account's fine-tuned models, which are billed by size bucket."""
+    rng = random.Random(f"{config.seed}-models")
+    catalog = [
+        SimModel(FIREWORKS_MODELS + short, price, "model", short, True, popularity)
+        for short, price, popularity in _NAMED_MODELS
+    ] + [
+        SimModel(FIREWORKS_MODELS + short, tier.price, "model", short, True, popularity)
+        for short, tier, popularity in _TIER_MODELS
+    ]
+    models = catalog[: config.models]
+    for number in range(len(models), config.models):
+        team = TEAMS[number % len(TEAMS)]
+        tier: SizeTier = rng.choice(prices.SIZE_TIERS)
+        name = f"accounts/{config.account_id}/models/ft-{team}-{number:03d}"
+        models.append(
+            SimModel(name, tier.price, "model_bucket", tier.label, False, rng.randint(1, 4))
+        )
+    return models
+
+
+def _key_id(rng: random.Random) -> str:
+    alphabet = string.digits + string.ascii_letters
+    return "key_" + "".join(rng.choice(alphabet) for _ in range(16))
+
+
+def api_keys(config: SimulatorConfig) -> list[ApiKey]:
+    """Key 0 is the admin caller, key 1 the readonly caller; the last key is new, the one
+    before it goes quiet; every 9th key sends no annotations at all."""
+    rng = random.Random(f"{config.seed}-keys")
+    keys: list[ApiKey] = []
+    numbers: dict[tuple[str, str], int] = {}
+    for index in range(config.keys):
+        team = TEAMS[index % len(TEAMS)]
+        environment = ENVIRONMENT_CYCLE[(index // len(TEAMS)) % len(ENVIRONMENT_CYCLE)]
+        project = TEAM_PROJECTS[team][(index // 2) % 2]
+        user = f"{FIRST_NAMES[index % len(FIRST_NAMES)]}.{team}@{config.account_id}.example"
+        activity = Activity.ALWAYS
+        if index == config.keys - 1:
+            activity = Activity.NEWCOMER
+        elif index == config.keys - 2:
+            activity = Activity.QUIET
+        if index % 9 == 8 and activity is Activity.ALWAYS:
+            name = f"notebook-{user.split('.', 1)[0]}-{index}"
+            keys.append(ApiKey(_key_id(rng), name, user, "", "", "", activity))
+            continue
+        numbers[(environment, team)] = numbers.get((environment, team), 0) + 1
+        name = f"{environment}-{team}-{numbers[(environment, team)]}"
+        keys.append(ApiKey(_key_id(rng), name, user, team, project, environment, activity))
+    return keys
+
+
+def deployments(config: SimulatorConfig) -> list[Deployment]:
+    account_models = FIREWORKS_MODELS
+    return [
+        Deployment("search-ranker-prod", "NVIDIA_H100_80GB", 2,
+                   account_models + "llama-v3p3-70b-instruct", "US_IOWA_1",
+                   "search", "ranker", "prod", Activity.ALWAYS),
+        Deployment("ads-creative-prod", "NVIDIA_A100_80GB", 4,
+                   account_models + "qwen2p5-72b-instruct", "US",
+                   "ads", "creative-gen", "prod", Activity.ALWAYS),
+        Deployment("ads-creative-staging", "NVIDIA_A100_80GB", 1,
+                   account_models + "qwen2p5-72b-instruct", "EUROPE",
+                   "ads", "creative-gen", "staging", Activity.WEEKDAYS),
+        # Nobody annotated this one: its cost must still be reported, as unattributed.
+        Deployment("eval-sandbox", "NVIDIA_H100_80GB", 1,
+                   account_models + "deepseek-v3p1", "GLOBAL", "", "", "", Activity.WEEKDAYS),
+    ]  # fmt: skip
+
+
+def training_jobs(config: SimulatorConfig) -> list[TrainingJob]:
+    return [
+        TrainingJob(
+            f"sftj-{config.account_id}-distill-01", "SUPERVISED_FINE_TUNING",
+            FIREWORKS_MODELS + "llama-v3p1-8b-instruct", "NVIDIA_H100_80GB", 8,
+            "research", "distill", "dev",
+        )
+    ]  # fmt: skip
+
+
+def _text_line(model: SimModel, batch: bool) -> LineKey:
+    secondary = ("is_batch", "true") if batch else ("", "")
+    return LineKey("Text Completion", model.line_key, model.line_value, *secondary,
+                   series=TEXT_USAGE, unit_divisor=1_000_000)  # fmt: skip
+
+
+def _text_stream(
+    key: ApiKey | None, model: SimModel, volume: int, rng: random.Random, batch: bool = False
+) -> Stream:
+    prompt = max(10, volume * model.popularity)
+    cached = prompt * rng.randint(10, 60) // 100 if model.caches_prompts else 0
+    completion = max(1, prompt * rng.randint(10, 40) // 100)
+    return Stream(
+        kind=Kind.TEXT,
+        usage_type=TEXT_USAGE,
+        team=key.team if key else "",
+        project=key.project if key else "",
+        environment=key.environment if key else "",
+        activity=key.activity if key else Activity.ALWAYS,
+        profile=Profile.BATCH if batch else Profile.INTERACTIVE,
+        seasonal=True,
+        base=(prompt - cached, cached, completion),
+        multiple=2 if batch else 1,  # batch halves prices, so even counts keep whole nanos
+        rates=model.price.rates(batch),
+        line=_text_line(model, batch),
+        key=key,
+        model=model,
+        batch=batch,
+    )
+
+
+def _key_streams(
+    config: SimulatorConfig, keys: list[ApiKey], models: list[SimModel]
+) -> list[Stream]:
+    rng = random.Random(f"{config.seed}-streams")
+    per_key = models_per_key(len(models))
+    streams: list[Stream] = []
+    audio_keys = 0
+    for key in keys:
+        volume = rng.choice((5, 10, 20, 50, 100, 200, 500)) * ENVIRONMENT_VOLUME.get(
+            key.environment, 1
+        )
+        chosen = sorted(rng.sample(range(len(models)), per_key))
+        streams += [_text_stream(key, models[i], volume, rng) for i in chosen]
+        if key.team == "research" and key.environment == "prod":
+            streams.append(_text_stream(key, models[chosen[0]], volume * 4, rng, batch=True))
+        if key.project == "support-bot" and audio_keys < 3:
+            audio_keys += 1
+            streams.append(_audio_stream(key, rng.randint(20, 80)))
+    return streams
+
+
+def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
+    return Stream(
+        Kind.AUDIO, AUDIO_USAGE, key.team, key.project, key.environment, key.activity,
+        Profile.INTERACTIVE, True, (seconds_per_weight,), 1, (prices.AUDIO_PER_SECOND,),
+        LineKey("Audio Transcription", "model", "whisper-v3", series=AUDIO_USAGE,
+                unit_divisor=60),
+        key=key, model=SimModel(AUDIO_MODEL, prices.tier_price("0"), "model", "whisper-v3",
+                                False, 1),
+    )  # fmt: skip
+
+
+def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
+    dedicated = [
+        Stream(
+            Kind.DEDICATED,
+            DEDICATED_USAGE,
+            d.team,
+            d.project,
+            d.environment,
+            d.activity,
+            Profile.REPLICAS,
+            False,
+            (1,),
+            900 * d.gpus_per_replica,
+            (prices.gpu_rate_per_second(d.accelerator_type),),
+            LineKey(
+                "Dedicated Deployment",
+                "deployment",
+                d.deployment_id,
+                "accelerator_type",
+                d.accelerator_type,
+                DEDICATED_USAGE,
+                3600,
+            ),
+            deployment=d,
+        )
+        for d in deployments(config)
+    ]
+    training = [
+        Stream(
+            Kind.TRAINING,
+            TRAINING_USAGE,
+            j.team,
+            j.project,
+            j.environment,
+            Activity.TUESDAY_THURSDAY,
+            Profile.CONSTANT,
+            False,
+            (1,),
+            900 * j.gpus,
+            (prices.gpu_rate_per_second(j.accelerator_type),),
+            LineKey(
+                "Fine-Tuning",
+                "job_id",
+                j.job_id,
+                "accelerator_type",
+                j.accelerator_type,
+                TRAINING_USAGE,
+                3600,
+            ),
+            job=j,
+        )
+        for j in training_jobs(config)
+    ]
+    return dedicated + training
+
+
+def _unmetered_streams() -> list[Stream]:
+    """Billed in billing/summary but absent from billingUsage (no series: older line items)."""
+    return [
+        Stream(Kind.EMBEDDING, EMBEDDING_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
+               True, (30_000,), 1, (Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION),),
+               LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000)),
+        Stream(Kind.IMAGE, IMAGE_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
+               True, (12,), 1, (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
+               LineKey("Image Generation", "model", IMAGE_MODEL)),
+    ]  # fmt: skip
+
+
+def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel], list[Stream]]:
+    keys = api_keys(config)
+    models = text_models(config)
+    rng = random.Random(f"{config.seed}-keyless")
+    # Usage with no API key id (and so no annotations): usageCosts calls it "unattributed".
+    keyless = [_text_stream(None, models[i], 40, rng) for i in (0, len(models) - 1)]
+    streams = _key_streams(config, keys, models) + keyless + _gpu_streams(config)
+    return keys, models, streams + _unmetered_streams()

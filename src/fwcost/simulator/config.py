@@ -1,0 +1,94 @@
+"""How a simulated account and server are shaped: scale, special days, latency and faults."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+FAULT_KINDS = ("429", "500", "503", "malformed", "drop")
+MIN_KEYS = 6  # admin, readonly, newcomer, quiet, and at least two ordinary keys
+# Keys use this share of the text models (at least two), which for_rows relies on.
+MODEL_SHARE_PER_KEY = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Misbehave on the first `times` requests whose path contains `path_contains`.
+
+    kind: "429" (with a Retry-After header of `retry_after` seconds, 1 when None), "500", "503",
+    "malformed" (HTTP 200 with a truncated JSON body) or "drop" (close without a response).
+    """
+
+    kind: str
+    times: int
+    path_contains: str = ""
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"Fault kind must be one of {FAULT_KINDS}, got {self.kind!r}")
+        if self.times < 1:
+            raise ValueError(f"Fault times must be at least 1, got {self.times}")
+
+
+def models_per_key(models: int) -> int:
+    return min(models, max(2, math.ceil(models * MODEL_SHARE_PER_KEY)))
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Everything the simulator is built from; the same config always gives the same bytes.
+
+    home_timezone is where the synthetic account lives: new_key_day, spike_day and the
+    weekday/weekend rhythm are calendar days there. Pass the report's timezone to see a spike
+    cover exactly one report day.
+    """
+
+    account_id: str = "acme-ai"
+    api_key: str = "fw_sim_admin_key"
+    readonly_api_key: str = "fw_sim_readonly_key"
+    keys: int = 40
+    models: int = 12
+    latency_seconds: float = 0.0
+    faults: tuple[Fault, ...] = field(default_factory=tuple)
+    seed: int = 7
+    new_key_day: date | None = None
+    spike_day: date | None = None
+    home_timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        # Accept any sequence of faults (a list reads naturally at call sites) but keep a tuple.
+        object.__setattr__(self, "faults", tuple(self.faults))
+        if self.keys < MIN_KEYS:
+            raise ValueError(f"keys must be at least {MIN_KEYS}, got {self.keys}")
+        if self.models < 2:
+            raise ValueError(f"models must be at least 2, got {self.models}")
+        if self.latency_seconds < 0:
+            raise ValueError(f"latency_seconds must not be negative, got {self.latency_seconds}")
+        if self.api_key == self.readonly_api_key:
+            raise ValueError("api_key and readonly_api_key must differ")
+        try:
+            ZoneInfo(self.home_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"home_timezone must be an IANA name, got {self.home_timezone!r}"
+            ) from None
+
+    @property
+    def home_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.home_timezone)
+
+    @classmethod
+    def for_rows(cls, n: int, **overrides: Any) -> SimulatorConfig:
+        """A config giving about `n` serverless rows a day grouped by model_name and api_key_id.
+
+        Each key uses models_per_key(models) text models, so rows ≈ keys × that.
+        """
+        if n < 1:
+            raise ValueError(f"n must be positive, got {n}")
+        models = max(12, round(math.sqrt(n) / 6))
+        keys = max(MIN_KEYS, round(n / models_per_key(models)))
+        return cls(**({"keys": keys, "models": models} | overrides))
