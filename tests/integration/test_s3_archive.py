@@ -5,8 +5,8 @@ from datetime import date
 import boto3
 import pytest
 
-from conftest import raw_response
 from fwcost.archive import ArchiveError, DayArchive, S3Store
+from samples import raw_response
 
 DAY = date(2026, 11, 21)
 

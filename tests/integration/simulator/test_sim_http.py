@@ -132,7 +132,9 @@ def test_bad_usage_costs_requests_are_400(client: httpx.Client, body: dict[str, 
 
 
 def test_a_usage_costs_body_that_is_not_json_is_400(client: httpx.Client) -> None:
-    response = client.post(COSTS, content=b"{not json", headers={"Content-Type": "application/json"})
+    response = client.post(
+        COSTS, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert_status(response, 400, 3)
 
 
@@ -204,7 +206,7 @@ def test_every_documented_dimension_groups_rows(client: httpx.Client, usage_type
 
 def test_dimensions_that_do_not_apply_are_ignored(client: httpx.Client) -> None:
     thursday = day_range("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z", groupBy="api_key_id")
-    params = thursday + [("groupBy", "deployment_name")]
+    params = [*thursday, ("groupBy", "deployment_name")]
     body = client.get(USAGE, params=params).json()
     assert all(set(r["group"]) == {"api_key_id"} for r in body["serverlessCosts"])
     assert all(set(r["group"]) == {"deployment_name"} for r in body["dedicatedCosts"])
@@ -226,7 +228,7 @@ def test_without_group_by_serverless_is_by_model_dedicated_by_deployment_and_acc
 
 
 def test_grouped_by_key_rows_fill_the_deprecated_fields(client: httpx.Client) -> None:
-    params = day_range(usageType="SERVERLESS", groupBy="model_name") + [("groupBy", "api_key_id")]
+    params = [*day_range(usageType="SERVERLESS", groupBy="model_name"), ("groupBy", "api_key_id")]
     rows = client.get(USAGE, params=params).json()["serverlessCosts"]
     keyed = [r for r in rows if r["group"]["api_key_id"]]
     assert keyed
@@ -240,8 +242,7 @@ def test_grouped_by_key_rows_fill_the_deprecated_fields(client: httpx.Client) ->
 
 def test_the_filter_parameter_is_accepted_but_not_applied(client: httpx.Client) -> None:
     plain = client.get(USAGE, params=day_range(groupBy="api_key_id"))
-    filtered = client.get(USAGE, params=day_range(groupBy="api_key_id")
-                          + [("filter[api_key_id][values]", "key_nope")])  # fmt: skip
+    filtered = client.get(USAGE, params=[*day_range(groupBy="api_key_id"), ("filter[api_key_id][values]", "key_nope")])  # fmt: skip
     assert filtered.status_code == 200
     assert filtered.content == plain.content
 
@@ -356,9 +357,7 @@ def test_hour_buckets_add_up_to_the_dst_day(client: httpx.Client, start: str, en
     assert len(by_hour["rows"]) == hours
     assert day["rows"][0]["dimensions"]["startTime"] == start
 
-    assert sum(money(r["subtotal"]) for r in by_hour["rows"]) == money(
-        day["rows"][0]["subtotal"]
-    )
+    assert sum(money(r["subtotal"]) for r in by_hour["rows"]) == money(day["rows"][0]["subtotal"])
 
 
 # ---- the three endpoints agree ----------------------------------------------------------------

@@ -2,8 +2,8 @@ import csv
 import io
 from decimal import Decimal
 
-from conftest import sample_day
 from fwcost.archive import CSV_COLUMNS, BilledOnlyRow, RowCosts, usage_csv
+from samples import sample_day
 
 
 def read_rows(body: bytes) -> list[dict[str, str]]:

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from conftest import raw_response
 from fwcost.archive import ArchiveError, DayArchive, LocalStore
+from samples import raw_response
 
 DAY = date(2026, 11, 21)
 
