@@ -136,9 +136,7 @@ def test_archive_bucket_is_private_encrypted_versioned_and_owner_enforced(
     (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert properties["OwnershipControls"]["Rules"] == [
-        {"ObjectOwnership": "BucketOwnerEnforced"}
-    ]
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     lifecycle_rules = properties["LifecycleConfiguration"]["Rules"]
     assert any("NoncurrentVersionExpiration" in rule for rule in lifecycle_rules)
     assert bucket["DeletionPolicy"] == "Retain"
@@ -264,7 +262,9 @@ def test_every_alarm_notifies_the_alarm_topic(template: Template) -> None:
 def test_function_errors_alarm(template: Template) -> None:
     (alarm,) = alarms_on(template, "AWS/Lambda", "Errors")
 
-    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DailyReportFunction"}}]
+    assert alarm["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "DailyReportFunction"}}
+    ]
 
 
 def test_both_failure_queues_have_a_depth_alarm(template: Template) -> None:
