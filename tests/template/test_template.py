@@ -70,10 +70,8 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_cfn_lint_reports_nothing_not_even_informational() -> None:
-    matches = lint(
-        TEMPLATE_PATH.read_text(), config=ManualArgs(include_checks=["I"], regions=["us-east-1"])
-    )
+def test_cfn_lint_reports_no_errors_or_warnings() -> None:
+    matches = lint(TEMPLATE_PATH.read_text(), config=ManualArgs(regions=["us-east-1"]))
 
     assert [str(match) for match in matches] == []
 
