@@ -1,0 +1,59 @@
+"""The sample events in events/: valid JSON of the shapes the handler accepts.
+
+The same files serve `sam local invoke -e events/<name>.json` and the smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fwcost.dates import parse_date
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> dict[str, Any]:
+    event = json.loads((EVENTS / name).read_text())
+    assert isinstance(event, dict)
+    return event
+
+
+def test_scheduled_event_carries_an_aware_utc_scheduled_time() -> None:
+    event = load("scheduled.json")
+
+    scheduled = datetime.strptime(event["scheduled_time"], "%Y-%m-%dT%H:%M:%S%z")
+    assert scheduled.utcoffset() is not None
+    assert scheduled.utcoffset().total_seconds() == 0
+    assert event["schedule_arn"].startswith("arn:aws:scheduler:")
+    assert event["attempt_number"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("name", "date_fields"),
+    [
+        ("rerun-day.json", ["date"]),
+        ("force-resend.json", ["date"]),
+        ("backfill.json", ["start", "end"]),
+    ],
+)
+def test_manual_events_name_valid_days(name: str, date_fields: list[str]) -> None:
+    event = load(name)
+
+    for field in date_fields:
+        parse_date(event[field], field)
+
+
+def test_backfill_range_is_ordered() -> None:
+    event = load("backfill.json")
+
+    assert parse_date(event["start"]) <= parse_date(event["end"])
+
+
+def test_force_resend_says_so_and_rerun_does_not() -> None:
+    assert load("force-resend.json")["force_resend"] is True
+    assert "force_resend" not in load("rerun-day.json")
