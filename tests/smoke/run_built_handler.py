@@ -90,12 +90,13 @@ def main() -> None:
 
     template_loads = record_template_loads()
 
-    from fwcost.simulator import run_simulator
     from moto import mock_aws
 
-    with mock_aws(), run_simulator() as simulator_url:
+    from fwcost.simulator import SimulatorConfig, run_simulator
+
+    with mock_aws(), run_simulator(SimulatorConfig()) as simulator:
         create_aws_resources(plan)
-        os.environ["FWCOST_FIREWORKS_BASE_URL"] = simulator_url
+        os.environ["FWCOST_FIREWORKS_BASE_URL"] = simulator.base_url
         result = app.lambda_handler(plan["event"], LambdaContext())
         keys = archived_keys(plan["bucket"])
 

@@ -34,14 +34,14 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "d
 
 # Stand-ins for what the template's parameters and resources resolve to once deployed.
 PARAMETER_VALUES = {
-    "FireworksAccountId": "smoke-account",
+    "FireworksAccountId": "acme-ai"  # the simulator's account,
     "FireworksApiKeySecretArn": "fwcost-smoke/fireworks-api-key",
     "SlackSecretArn": "fwcost-smoke/slack",
     "EmailFromAddress": "reports@example.com",
     "RoutingConfig": (SMOKE_DIR / "routing.json").read_text(),
 }
 SECRET_VALUES = {
-    "FireworksApiKeySecretArn": "smoke-fireworks-api-key",
+    "FireworksApiKeySecretArn": "fw_sim_admin_key"  # the simulator's admin key,
     "SlackSecretArn": "{}",
 }
 RESOURCE_VALUES = {
@@ -198,7 +198,7 @@ def test_built_handler_archives_the_day_using_only_the_built_artifact(
         "bucket": env["FWCOST_ARCHIVE_BUCKET"],
         "secrets": secrets_by_environment_name(built),
         "ssm_parameters": {env["FWCOST_ROUTING_PARAMETER"]: PARAMETER_VALUES["RoutingConfig"]},
-        "ses_identities": [env["FWCOST_EMAIL_FROM"]],
+        "ses_identities": [PARAMETER_VALUES["EmailFromAddress"]],
     }
     child_env = {
         **env,

@@ -33,15 +33,23 @@ def test_columns_match_the_csv_writer(table_input: dict[str, Any]) -> None:
     assert tuple(columns) == tuple(archive.CSV_COLUMNS)
 
 
-def test_columns_have_athena_types_and_money_is_decimal(table_input: dict[str, Any]) -> None:
+def test_columns_have_athena_types_that_opencsvserde_can_read(table_input: dict[str, Any]) -> None:
     columns = {
         column["Name"]: column["Type"] for column in table_input["StorageDescriptor"]["Columns"]
     }
 
     assert all(ATHENA_TYPES.fullmatch(kind) for kind in columns.values()), columns
-    assert columns["day"] == "date"
-    assert columns["attributed_cost_usd"] == "decimal(18,9)"
     assert len(columns) == len(table_input["StorageDescriptor"]["Columns"]), "duplicate column"
+    # OpenCSVSerde reads neither ISO dates nor decimals: strings, with the cast in the comment.
+    comments = {
+        c["Name"]: c.get("Comment", "") for c in table_input["StorageDescriptor"]["Columns"]
+    }
+    assert columns["day"] == "string"
+    assert "DATE(day)" in comments["day"]
+    assert columns["attributed_cost_usd"] == "string"
+    assert "DECIMAL(18,9)" in comments["attributed_cost_usd"]
+    assert columns["prompt_tokens"] == "bigint"
+    assert columns["audio_input_seconds"] == "double"
 
 
 def test_partitions_are_projected_onto_the_archive_layout(table_input: dict[str, Any]) -> None:
@@ -59,7 +67,30 @@ def test_partitions_are_projected_onto_the_archive_layout(table_input: dict[str,
     }
 
 
-def test_csv_header_is_skipped(table_input: dict[str, Any]) -> None:
-    assert table_input["Parameters"]["skip.header.line.count"] == "1"
+def test_the_serde_splits_the_writers_csv_into_exactly_the_columns(
+    table_input: dict[str, Any],
+) -> None:
+    import csv
+    import io
+
+    from fwcost.archive import usage_csv
+    from samples import sample_day
+
+    # Given a day whose key name holds a comma and quotes, as a user may name a key
+    body = usage_csv(sample_day(), "acme-ai", "UTC", None).decode()
     serde = table_input["StorageDescriptor"]["SerdeInfo"]
-    assert serde["Parameters"]["field.delim"] == ","
+    params = serde["Parameters"]
+
+    # When it is read with the table's own separator and quote characters
+    assert serde["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+    assert table_input["Parameters"]["skip.header.line.count"] == "1"
+    reader = csv.reader(
+        io.StringIO(body), delimiter=params["separatorChar"], quotechar=params["quoteChar"]
+    )
+    header, *rows = list(reader)
+
+    # Then every row has exactly the table's columns, and the awkward name survives
+    width = len(table_input["StorageDescriptor"]["Columns"])
+    assert len(header) == width
+    assert all(len(row) == width for row in rows)
+    assert 'batch, "nightly"' in {row[6] for row in rows}

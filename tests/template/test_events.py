@@ -55,5 +55,5 @@ def test_backfill_range_is_ordered() -> None:
 
 
 def test_force_resend_says_so_and_rerun_does_not() -> None:
-    assert load("force-resend.json")["force_resend"] is True
-    assert "force_resend" not in load("rerun-day.json")
+    assert load("force-resend.json")["force"] is True
+    assert "force" not in load("rerun-day.json")

@@ -174,7 +174,6 @@ def test_environment_carries_every_setting_the_code_reads(template: Template) ->
         "FWCOST_TIMEZONE",
         "FWCOST_API_KEY_SECRET",
         "FWCOST_SLACK_SECRET",
-        "FWCOST_EMAIL_FROM",
         "FWCOST_ARCHIVE_BUCKET",
         "FWCOST_ARCHIVE_PREFIX",
         "FWCOST_FIREWORKS_BASE_URL",
