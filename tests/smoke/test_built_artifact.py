@@ -34,14 +34,14 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "d
 
 # Stand-ins for what the template's parameters and resources resolve to once deployed.
 PARAMETER_VALUES = {
-    "FireworksAccountId": "acme-ai"  # the simulator's account,
+    "FireworksAccountId": "acme-ai",  # the simulator's account
     "FireworksApiKeySecretArn": "fwcost-smoke/fireworks-api-key",
     "SlackSecretArn": "fwcost-smoke/slack",
     "EmailFromAddress": "reports@example.com",
     "RoutingConfig": (SMOKE_DIR / "routing.json").read_text(),
 }
 SECRET_VALUES = {
-    "FireworksApiKeySecretArn": "fw_sim_admin_key"  # the simulator's admin key,
+    "FireworksApiKeySecretArn": "fw_sim_admin_key",  # the simulator's admin key
     "SlackSecretArn": "{}",
 }
 RESOURCE_VALUES = {
