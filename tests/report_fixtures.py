@@ -110,7 +110,7 @@ def demo_usage(
     dedicated = [
         DedicatedUsage(
             day, "ranker-h100", "NVIDIA_H100_80GB", "accounts/acme/models/ranker-ft", "US_IOWA_1",
-            "search", "ranker", "prod", "DEDICATED_DEPLOYMENT_USAGE", int(86_400 * 1),
+            "search", "ranker", "prod", "DEDICATED_DEPLOYMENT_USAGE", 86_400,
         ),
         DedicatedUsage(
             day, "research-b200", "NVIDIA_B200_180GB", MODEL_PREFIX + "kimi-k2p6", "GLOBAL",

@@ -158,6 +158,8 @@ class Anomaly:
     cost: Decimal
     median: Decimal
     team: str = ""
+    driver_model: str = ""  # for a team: the model and key whose spend grew most
+    driver_key: str = ""
 
     @property
     def ratio(self) -> Decimal | None:
@@ -240,7 +242,7 @@ def summarize(
         change=_change(today.total, [earlier[d].total if d in earlier else None for d in trailing]),
         month=month,
         trend=(
-            *((d, earlier[d].total if d in earlier else None) for d in trailing),
+            *((d, earlier[d].total if d in earlier else None) for d in trailing[1:]),
             (today.day, today.total),
         ),
         anomalies=tuple(_anomalies(today, earlier, trailing, context.anomaly)),
@@ -375,7 +377,7 @@ def _project(
 def _views(
     today: AttributedDay, earlier: Mapping[date, AttributedDay], context: ReportContext
 ) -> dict[str, View]:
-    trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS, 0, -1)]
+    trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS - 1, 0, -1)]
 
     def history_of(cost_of: Callable[[AttributedDay], Decimal]) -> tuple[Decimal | None, ...]:
         return (
@@ -626,7 +628,47 @@ def _anomalies(
         ):
             label = names.get(name, name) if dimension == "key" else name
             found.append(Anomaly(dimension, label, cost, middle, team))
-    return sorted(found, key=lambda a: (a.dimension != "account", -(a.cost - a.median)))
+    return _explained(found, today, present, names)
+
+
+def _explained(
+    found: list[Anomaly],
+    today: AttributedDay,
+    present: Sequence[AttributedDay],
+    names: Mapping[str, str],
+) -> list[Anomaly]:
+    """Say which model and key drove each team's jump, and drop the lines that repeat it."""
+    teams = {a.name: a for a in found if a.dimension == "team"}
+    for team, anomaly in teams.items():
+        groups = today.teams[team]
+        past = [day.teams.get(team) or TeamGroups() for day in present]
+        model = _biggest_rise(
+            {m: a.cost for m, a in groups.models.items()},
+            [{m: a.cost for m, a in p.models.items()} for p in past],
+        )
+        key = _biggest_rise(
+            {k: g.amount.cost for k, g in groups.keys.items() if k},
+            [{k: g.amount.cost for k, g in p.keys.items()} for p in past],
+        )
+        teams[team] = replace(anomaly, driver_model=model, driver_key=names.get(key, key))
+    explained_models = {a.driver_model for a in teams.values()}
+    kept = [
+        teams.get(a.name, a) if a.dimension == "team" else a
+        for a in found
+        if not (a.dimension == "account" and teams)
+        and not (a.dimension == "key" and a.team in teams)
+        and not (a.dimension == "model" and a.name in explained_models)
+    ]
+    return sorted(kept, key=lambda a: (a.dimension != "account", -(a.cost - a.median)))
+
+
+def _biggest_rise(today: Mapping[str, Decimal], past: Sequence[Mapping[str, Decimal]]) -> str:
+    rises = {
+        name: cost - Decimal(median([p.get(name, ZERO) for p in past]))
+        for name, cost in today.items()
+    }
+    best = max(rises, key=lambda name: (rises[name], name), default="")
+    return best if best and rises[best] > 0 else ""
 
 
 def _arrivals(
