@@ -12,7 +12,6 @@ from helpers import (
     text_row,
     training_row,
 )
-from report_fixtures import demo_context, demo_usage
 
 from fwcost.model import DayUsage
 from fwcost.report.attribution import (
@@ -24,6 +23,7 @@ from fwcost.report.attribution import (
 )
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import summarize
+from report_fixtures import demo_context, demo_usage
 
 PRICES = load_price_book()
 

@@ -5,12 +5,12 @@ from decimal import Decimal
 from helpers import DAY, audio_row, gpu_row, item, key_cost, text_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_fixtures import demo_context
 
 from fwcost.model import DayUsage
 from fwcost.report.attribution import attribute_day
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import summarize
+from report_fixtures import demo_context
 
 PRICES = load_price_book()
 MODELS = ["kimi-k2p6", "gpt-oss-120b", "llama-v3p3-70b-instruct", "mystery-7b"]

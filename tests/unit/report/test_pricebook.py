@@ -101,7 +101,7 @@ def test_fraction_above_one_is_refused(tmp_path):
 
 def test_unreadable_and_malformed_files_are_named(tmp_path):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(PriceBookError, match="nope.toml: cannot read it"):
+    with pytest.raises(PriceBookError, match=r"nope\.toml: cannot read it"):
         load_price_book(missing)
     with pytest.raises(PriceBookError, match="not valid TOML"):
         load_price_book(write(tmp_path, "[tiers\n"))
