@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from helpers import (
+from report_helpers import (
     DAY,
     audio_row,
     gpu_row,

@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from helpers import DAY, audio_row, gpu_row, item, key_cost, text_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from report_helpers import DAY, audio_row, gpu_row, item, key_cost, text_row
 
 from fwcost.model import DayUsage
 from fwcost.report.attribution import attribute_day
