@@ -286,6 +286,7 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "views": views,
         "team_view": views["teams"] if not s.team else None,
         "method": _method_lines(s),
+        "adds_up": _adds_up_to(s),
         "checks": _price_check_lines(s),
         "archive": s.context.archive_location,
         "version": s.context.code_version,
@@ -497,11 +498,9 @@ def _warnings(s: DailySummary) -> list[str]:
 def _method_lines(s: DailySummary) -> list[str]:
     lines = []
     if s.has_bill:
-        billed = "the rated total" if not s.totals.estimated else "the rated total plus estimates"
         lines.append(
-            f"Every table adds up to {money(s.totals.cost)}, {billed} in Fireworks' billing "
-            "summary for the day (before credits, discounts and taxes). Team, project and "
-            "environment dollars are each line item's billed cost shared out by "
+            f"Every table adds up to {money(s.totals.cost)}, {_adds_up_to(s)} (before credits, "
+            "discounts and taxes). Each line item's billed cost is shared out by "
             "price-weighted tokens; GPU time by accelerator-seconds."
         )
     if s.key_source == "usage_costs":
@@ -510,6 +509,12 @@ def _method_lines(s: DailySummary) -> list[str]:
     if s.totals.estimated and s.has_bill:
         lines.append(f"{money(s.totals.estimated)} of the total is a price-book estimate.")
     return lines
+
+
+def _adds_up_to(s: DailySummary) -> str:
+    whose = "this team's share of " if s.team else ""
+    extra = " plus price-book estimates" if s.totals.estimated else ""
+    return f"{whose}the rated total in Fireworks' billing summary for the day{extra}"
 
 
 def _price_check_lines(s: DailySummary) -> list[str]:
