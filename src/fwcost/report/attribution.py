@@ -46,6 +46,7 @@ NO_KEY_COSTS_NOTE = (
     "API key dollars are estimated from token shares."
 )
 UNPRICED_NOTE = "No price for accelerator "
+KEY_COSTS_NOTE = "API key dollars follow Fireworks' per-key figures: "
 _ACCOUNT_NOTES_SAFE_FOR_TEAMS = (NO_BILL_NOTE, NO_KEY_COSTS_NOTE, UNPRICED_NOTE)
 
 
@@ -99,6 +100,8 @@ class AttributedDay:
         )
         if guessed and self.has_bill:
             notes.insert(0, ESTIMATED_NOTE + ", ".join(guessed))
+        if self.key_source == "usage_costs":
+            notes.append(KEY_COSTS_NOTE.rstrip(": ") + ", scaled to the bill.")
         return AttributedDay(
             day=self.day,
             teams={team: groups} if team in self.teams else {},
@@ -381,7 +384,7 @@ class _Attribution:
             estimated_total=estimated_total,
             key_source="usage_costs" if usage.key_costs is not None else "allocation",
             price_checks=self._price_checks(claims, estimated, row_costs),
-            notes=self._method_notes(estimated, billed_only) + self.notes,
+            notes=self._method_notes(estimated, billed_only) + self._key_note(claims) + self.notes,
             gaps=list(usage.gaps),
             serverless_costs=[row_costs[SERVERLESS, i] for i in range(len(usage.serverless))],
             dedicated_costs=[row_costs[DEDICATED, i] for i in range(len(usage.dedicated))],
@@ -464,6 +467,22 @@ class _Attribution:
         if self.usage.key_costs is None:
             notes.append(NO_KEY_COSTS_NOTE)
         return notes
+
+    def _key_note(self, claims: list[_Claim]) -> list[str]:
+        """How far Fireworks' per-key figures are from the serverless part of the bill."""
+        if not self.usage.key_costs or not claims:
+            return []
+        per_key = sum((entry.cost for entry in self.usage.key_costs), ZERO)
+        billed = sum(
+            (claim.item.total_cost for claim in claims if claim.rows[0][0] == SERVERLESS), ZERO
+        )
+        if not billed:
+            return []
+        gap = (per_key - billed) / billed * 100
+        return [
+            f"{KEY_COSTS_NOTE}usage-cost query total ${per_key:,.2f} vs billed serverless "
+            f"${billed:,.2f} ({gap:+.1f}%); keys are scaled to the bill."
+        ]
 
     def _gpu_seconds(self, row: RowRef) -> int:
         stream, index = row

@@ -503,8 +503,6 @@ def _method_lines(s: DailySummary) -> list[str]:
             "discounts and taxes). Each line item's billed cost is shared out by "
             "price-weighted tokens; GPU time by accelerator-seconds."
         )
-    if s.key_source == "usage_costs":
-        lines.append("API key dollars follow Fireworks' usage-cost query.")
     lines += [note for note in s.notes if not note.startswith("NO BILL")]
     if s.totals.estimated and s.has_bill:
         lines.append(f"{money(s.totals.estimated)} of the total is a price-book estimate.")
