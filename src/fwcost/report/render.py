@@ -125,7 +125,10 @@ def fit_slack(payload: dict[str, Any]) -> dict[str, Any]:
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": f"{dropped} sections left out to fit Slack."}
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{dropped} section(s) left out to fit Slack; the email has them all.",
+                    }
                 ],
             },
         )

@@ -16,6 +16,7 @@ from fwcost.report.render import (
     SLACK_MAX_SECTION,
     email_subject,
     escape_mrkdwn,
+    fit_slack,
     render_email_html,
     render_email_text,
     render_slack,
@@ -170,3 +171,36 @@ def test_sparkline_marks_missing_days():
 
 def test_mrkdwn_escape():
     assert escape_mrkdwn(EVIL) == "&lt;!channel&gt; &amp; &lt;https://x|click&gt;"
+
+
+def test_fit_slack_drops_optional_sections_from_the_end_and_says_so():
+    big = "x" * 1500
+    payload = {
+        "text": "fallback",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "headline"}},
+            {"type": "section", "block_id": "opt-a", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "section", "block_id": "opt-b", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "section", "block_id": "opt-c", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "footer"}]},
+        ],
+    }
+    fitted = fit_slack(payload)
+    texts = [b.get("text", {}).get("text") for b in fitted["blocks"]]
+    assert texts.count(big) == 2
+    assert (
+        fitted["blocks"][-2]["elements"][0]["text"]
+        == "1 section(s) left out to fit Slack; the email has them all."
+    )
+    assert fitted["blocks"][-1]["elements"][0]["text"] == "footer"
+    assert all("block_id" not in block for block in fitted["blocks"])
+    assert_valid_slack(fitted)
+
+
+def test_html_is_email_safe(demo):
+    html = render_email_html(demo)
+    lowered = html.lower()
+    for forbidden in ("<script", "<img", "<link", "src=", "url(", "@import", "http://", "https://"):
+        assert forbidden not in lowered, forbidden
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert "max-width:640px" in html
