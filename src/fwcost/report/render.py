@@ -127,7 +127,8 @@ def fit_slack(payload: dict[str, Any]) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{dropped} section(s) left out to fit Slack; the email has them all.",
+                        "text": f"{dropped} section(s) left out to fit Slack; "
+                        "the email has them all.",
                     }
                 ],
             },
