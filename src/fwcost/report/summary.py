@@ -75,6 +75,14 @@ class ReportContext:
     gaps: Sequence[str] = ()
     team: str | None = None  # set on a team's own slice
 
+    def __post_init__(self) -> None:
+        if self.top_n < 1:
+            raise ValueError(f"top_n must be at least 1, got {self.top_n}")
+        budgets = {"account": self.account_budget, **self.team_budgets}
+        for scope, budget in budgets.items():
+            if budget is not None and budget <= 0:
+                raise ValueError(f"monthly budget for {scope!r} must be positive, got {budget}")
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -432,13 +440,9 @@ class _ViewBuilder:
         return self._fold("teams", "By team", rows + self._billed_only_rows())
 
     def by_annotation(self, attribute: str, title: str, empty_label: str) -> View:
-        merged: dict[str, Amount] = defaultdict(Amount)
-        for groups in self.today.teams.values():
-            for name, amount in getattr(groups, attribute).items():
-                merged[name].add(amount)
         rows = [
             Row(name or empty_label, amount.cost, ITEM if name else UNATTRIBUTED)
-            for name, amount in merged.items()
+            for name, amount in _merge(self.today.teams.values(), attribute).items()
         ]
         return self._fold(attribute, title, rows + self._billed_only_rows())
 
@@ -574,21 +578,26 @@ def _average(values: Sequence[Decimal | None]) -> Decimal | None:
 
 
 def _subjects(day: AttributedDay) -> dict[tuple[str, str], tuple[Decimal, str]]:
-    """(dimension, name) -> (cost, team) for everything a change can be noticed on."""
+    """(dimension, name) -> (cost, owning team) for everything a change can be noticed on.
+
+    Keys and deployments belong to the first team seen with them; models to no team.
+    """
     found: dict[tuple[str, str], tuple[Decimal, str]] = {}
+
+    def add(subject: tuple[str, str], cost: Decimal, team: str) -> None:
+        before, owner = found.get(subject, (ZERO, team))
+        found[subject] = (before + cost, owner)
+
     for team, groups in day.teams.items():
         if team:
-            found["team", team] = (groups.amount.cost, team)
+            add(("team", team), groups.amount.cost, team)
         for key_id, key in groups.keys.items():
             if key_id and key_id != "unattributed":
-                cost, owner = found.get(("key", key_id), (ZERO, team))
-                found["key", key_id] = (cost + key.amount.cost, owner)
+                add(("key", key_id), key.amount.cost, team)
         for model, amount in groups.models.items():
-            cost, owner = found.get(("model", model), (ZERO, ""))
-            found["model", model] = (cost + amount.cost, "")
+            add(("model", model), amount.cost, "")
         for name, deployment in groups.deployments.items():
-            cost, _ = found.get(("deployment", name), (ZERO, team))
-            found["deployment", name] = (cost + deployment.amount.cost, team)
+            add(("deployment", name), deployment.amount.cost, team)
     return found
 
 
