@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from fwcost.report.attribution import attribute_day
+from fwcost.report.pricebook import load_price_book
 from fwcost.report.render import render_email_html
 from fwcost.report.summary import summarize, team_summaries
-from report_fixtures import demo_context, demo_history
+from report_fixtures import demo_context, demo_history, demo_usage
 
 pytestmark = [
     pytest.mark.slow,
@@ -117,3 +119,13 @@ def crop_to_content(image: Image.Image) -> Image.Image:
     ):
         bottom -= 1
     return image.crop((0, 0, image.width, min(bottom + 16, image.height)))
+
+
+def test_long_unbroken_names_do_not_widen_a_phone_email(tmp_path):
+    long_name = "x" * 90
+    extra = [
+        (f"key_L0ng{n:04d}abcdefghijkl", f"{long_name}{n}", f"{long_name}-team") for n in range(30)
+    ]
+    usage = demo_usage(date(2026, 11, 1), extra_keys=extra)
+    summary = summarize(attribute_day(usage, load_price_book()), {}, demo_context(usage.day))
+    assert fits(tmp_path, render_email_html(summary), PHONE).startswith("fit:true")

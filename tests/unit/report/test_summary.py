@@ -180,3 +180,12 @@ def test_team_slice_shows_no_other_teams_names_or_numbers():
             for other in [*others, *other_keys, "Embeddings", "Unattributed"]:
                 assert not team_words(other).search(output.replace("&amp;", "&")), (team, other)
             assert "$645.34" not in output  # the account total
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [({"top_n": 0}, "top_n must be at least 1"), ({"account_budget": Decimal(0)}, "'account'")],
+)
+def test_context_is_validated(overrides, problem):
+    with pytest.raises(ValueError, match=problem):
+        demo_context(TODAY, **overrides)
