@@ -1,0 +1,555 @@
+"""Share the day's bill out over usage rows, so every grouping adds up to the rated total.
+
+Method, per billing/summary line item:
+- find the usage rows it covers (text completion by model, a `model_bucket` item over the models
+  that have no item of their own, audio by audio seconds, dedicated by deployment or accelerator,
+  training likewise); is_batch items prefer batch rows;
+- share its billed cost over those rows in proportion to price-book-weighted tokens (GPU items:
+  accelerator-seconds, weighted by the hourly price when the item spans accelerator types);
+- where usageCosts:query gave per-key dollars, re-balance the text/audio shares between keys so
+  each key's total follows Fireworks' per-key figures while every line item still adds up;
+- an item that covers no usage row becomes a "Billed, not in usage data" row of its category;
+- a usage row no item covers is priced from the price book and flagged as estimated.
+Amounts are exact to the nano-dollar (Fireworks' Money precision), split by largest remainder.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from fwcost.model import DayUsage, LineItem, ServerlessUsage
+from fwcost.report.groups import ZERO, Amount, PriceCheck, TeamGroups
+from fwcost.report.pricebook import PriceBook, short_model_id
+
+NANO = Decimal("0.000000001")
+NANOS_PER_DOLLAR = 1_000_000_000
+JSON_VERSION = 1
+KEY_BALANCING_ROUNDS = 30
+UNATTRIBUTED_KEY = "unattributed"
+
+# Row references: (stream, index) with stream one of these.
+SERVERLESS, DEDICATED, TRAINING = "serverless", "dedicated", "training"
+RowRef = tuple[str, int]
+
+ESTIMATED_NOTE = "Estimated from the price book (no line item on the bill): "
+NO_BILL_NOTE = (
+    "NO BILL: Fireworks' billing summary did not answer, so every dollar here is a "
+    "price-book estimate, not a billed amount. Estimates can be far from the bill."
+)
+NO_KEY_COSTS_NOTE = (
+    "Per-key dollars were not available (usageCosts:query refused or failed): "
+    "API key dollars are estimated from token shares."
+)
+UNPRICED_NOTE = "No price for accelerator "
+KEY_COSTS_NOTE = "API key dollars follow Fireworks' per-key figures: "
+_ACCOUNT_NOTES_SAFE_FOR_TEAMS = (NO_BILL_NOTE, NO_KEY_COSTS_NOTE, UNPRICED_NOTE)
+
+
+@dataclass(frozen=True, slots=True)
+class BilledOnlyRow:
+    """A line item with no usage row to carry it (e.g. embeddings, not in billingUsage yet)."""
+
+    category: str
+    detail: str
+    cost: Decimal
+
+
+@dataclass(slots=True)
+class AttributedDay:
+    """One day's dollars by group. Row costs align with the DayUsage lists they came from."""
+
+    day: date
+    teams: dict[str, TeamGroups]
+    billed_only: dict[str, Decimal]  # category -> cost
+    total: Decimal
+    billed_total: Decimal | None  # None: no bill (billing/summary did not answer)
+    estimated_total: Decimal  # part of total priced from the price book
+    key_source: str  # "usage_costs" or "allocation"
+    price_checks: list[PriceCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    # Per-row costs, aligned with usage.serverless / dedicated / training (not archived as JSON).
+    serverless_costs: list[Decimal] = field(default_factory=list)
+    dedicated_costs: list[Decimal] = field(default_factory=list)
+    training_costs: list[Decimal] = field(default_factory=list)
+    billed_only_rows: list[BilledOnlyRow] = field(default_factory=list)
+
+    @property
+    def has_bill(self) -> bool:
+        return self.billed_total is not None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.teams and not self.billed_only and self.total == 0
+
+    def for_team(self, team: str) -> AttributedDay:
+        """This team's slice alone: no other team, no billed-only rows, no account-wide checks."""
+        groups = self.teams.get(team) or TeamGroups()
+        cost, estimated = groups.amount.cost, groups.amount.estimated
+        notes = [note for note in self.notes if note.startswith(_ACCOUNT_NOTES_SAFE_FOR_TEAMS)]
+        guessed = sorted(
+            name
+            for name, value in [*groups.models.items()]
+            + [(n, d.amount) for n, d in groups.deployments.items()]
+            if value.estimated
+        )
+        if guessed and self.has_bill:
+            notes.insert(0, ESTIMATED_NOTE + ", ".join(guessed))
+        if self.key_source == "usage_costs":
+            notes.append(KEY_COSTS_NOTE.rstrip(": ") + ", scaled to the bill.")
+        return AttributedDay(
+            day=self.day,
+            teams={team: groups} if team in self.teams else {},
+            billed_only={},
+            total=cost,
+            billed_total=None if self.billed_total is None else cost - estimated,
+            estimated_total=estimated,
+            key_source=self.key_source,
+            notes=notes,
+            gaps=list(self.gaps),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": JSON_VERSION,
+            "day": self.day.isoformat(),
+            "total": str(self.total),
+            "billed_total": None if self.billed_total is None else str(self.billed_total),
+            "estimated_total": str(self.estimated_total),
+            "key_source": self.key_source,
+            "teams": {name: groups.to_json() for name, groups in self.teams.items()},
+            "billed_only": {name: str(cost) for name, cost in self.billed_only.items()},
+            "price_checks": [check.to_json() for check in self.price_checks],
+            "notes": self.notes,
+            "gaps": self.gaps,
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> AttributedDay:
+        if document.get("version") != JSON_VERSION:
+            raise ValueError(
+                f"attribution.json version {document.get('version')!r} is not {JSON_VERSION}"
+            )
+        billed = document.get("billed_total")
+        return cls(
+            day=date.fromisoformat(document["day"]),
+            teams={k: TeamGroups.from_json(v) for k, v in document["teams"].items()},
+            billed_only={k: Decimal(v) for k, v in document["billed_only"].items()},
+            total=Decimal(document["total"]),
+            billed_total=None if billed is None else Decimal(billed),
+            estimated_total=Decimal(document["estimated_total"]),
+            key_source=document["key_source"],
+            price_checks=[PriceCheck.from_json(c) for c in document.get("price_checks", [])],
+            notes=list(document.get("notes", [])),
+            gaps=list(document.get("gaps", [])),
+        )
+
+
+def attribute_day(usage: DayUsage, prices: PriceBook) -> AttributedDay:
+    """Dollars per usage row and per group; every grouping sums exactly to `total`."""
+    return _Attribution(usage, prices).run()
+
+
+def is_batch(row: ServerlessUsage) -> bool:
+    return "BATCH" in row.usage_type.upper()
+
+
+def is_audio(row: ServerlessUsage) -> bool:
+    no_tokens = row.prompt_tokens == 0 and row.completion_tokens == 0
+    return "AUDIO" in row.usage_type.upper() or (row.audio_input_seconds > 0 and no_tokens)
+
+
+def split_nanos(total: Decimal, weights: Sequence[float]) -> list[Decimal]:
+    """Split `total` in proportion to weights, exactly, by largest remainder at nano precision.
+
+    Zero total weight splits evenly. The sign of `total` is kept on every share.
+    """
+    count = len(weights)
+    nanos = int((abs(total) * NANOS_PER_DOLLAR).to_integral_value(ROUND_HALF_EVEN))
+    weight_sum = sum(weights)
+    shares = list(weights) if weight_sum > 0 else [1.0] * count
+    weight_sum = sum(shares)
+    exact = [nanos * share / weight_sum for share in shares]
+    floors = [int(value) for value in exact]
+    leftover = nanos - sum(floors)
+    by_remainder = sorted(range(count), key=lambda i: exact[i] - floors[i], reverse=True)
+    for position in range(leftover):
+        floors[by_remainder[position % count]] += 1
+    sign = -1 if total < 0 else 1
+    return [Decimal(sign * value) * NANO for value in floors]
+
+
+@dataclass(slots=True)
+class _Claim:
+    """One line item and the rows it covers, with the current share of each row (floats)."""
+
+    item: LineItem
+    rows: list[RowRef]
+    shares: list[float]
+
+
+class _Attribution:
+    def __init__(self, usage: DayUsage, prices: PriceBook) -> None:
+        self.usage = usage
+        self.prices = prices
+        self.estimates: dict[RowRef, Decimal | None] = self._estimates()
+        self.notes: list[str] = []
+
+    # ---- the steps, in order -------------------------------------------------------------
+    def run(self) -> AttributedDay:
+        claims, billed_only = self._claims() if self.usage.has_summary else ([], [])
+        if self.usage.key_costs is not None and claims:
+            self._balance_keys(claims)
+        row_costs: dict[RowRef, Decimal] = defaultdict(lambda: ZERO)
+        for claim in claims:
+            for row, cost in zip(
+                claim.rows, split_nanos(claim.item.total_cost, claim.shares), strict=True
+            ):
+                row_costs[row] += cost
+        claimed = {row for claim in claims for row in claim.rows}
+        estimated = self._estimate_unclaimed(claimed, row_costs)
+        return self._assemble(claims, billed_only, row_costs, estimated)
+
+    def _estimates(self) -> dict[RowRef, Decimal | None]:
+        book = self.prices
+        found: dict[RowRef, Decimal | None] = {}
+        for index, row in enumerate(self.usage.serverless):
+            cost = book.token_cost(
+                row.model,
+                row.prompt_tokens,
+                row.cached_prompt_tokens,
+                row.completion_tokens,
+                batch=is_batch(row),
+            )
+            found[SERVERLESS, index] = cost + book.audio_cost(row.audio_input_seconds)
+        for index, gpu_row in enumerate(self.usage.dedicated):
+            found[DEDICATED, index] = book.gpu_cost(
+                gpu_row.accelerator_type, gpu_row.accelerator_seconds
+            )
+        for index, job in enumerate(self.usage.training):
+            found[TRAINING, index] = book.gpu_cost(job.accelerator_type, job.accelerator_seconds)
+        return found
+
+    def _claims(self) -> tuple[list[_Claim], list[BilledOnlyRow]]:
+        claims: list[_Claim] = []
+        billed_only: list[BilledOnlyRow] = []
+        buckets: list[LineItem] = []
+        for item in self.usage.line_items:
+            if _family(item) == "text" and item.grouping_key.lower() != "model":
+                # model_bucket (or no grouping): covers the models without an item of their own
+                buckets.append(item)
+                continue
+            rows = self._rows_for(item)
+            if rows:
+                claims.append(_Claim(item, rows, self._weights(rows)))
+            elif item.total_cost:
+                billed_only.append(_billed_only(item))
+        covered = {row for claim in claims for row in claim.rows if row[0] == SERVERLESS}
+        pool = [
+            (SERVERLESS, i)
+            for i, row in enumerate(self.usage.serverless)
+            if (SERVERLESS, i) not in covered and not is_audio(row)
+        ]
+        for item in buckets:
+            rows = _prefer_batch(item, pool, self.usage.serverless)
+            if rows:
+                claims.append(_Claim(item, rows, self._weights(rows)))
+            elif item.total_cost:
+                billed_only.append(_billed_only(item))
+        return claims, billed_only
+
+    def _rows_for(self, item: LineItem) -> list[RowRef]:
+        family = _family(item)
+        key = item.grouping_key.lower()
+        value = item.grouping_value
+        usage = self.usage
+        if family in ("text", "audio"):
+            rows = [
+                (SERVERLESS, i)
+                for i, row in enumerate(usage.serverless)
+                if is_audio(row) == (family == "audio")
+                and (key != "model" or short_model_id(row.model) == short_model_id(value))
+            ]
+            return _prefer_batch(item, rows, usage.serverless)
+        if family == "dedicated":
+            return [
+                (DEDICATED, i)
+                for i, row in enumerate(usage.dedicated)
+                if _gpu_match(key, value, row.deployment, row.accelerator_type, row.base_model)
+            ]
+        if family == "training":
+            return [
+                (TRAINING, i)
+                for i, job in enumerate(usage.training)
+                if _gpu_match(key, value, job.job_id, job.accelerator_type, job.base_model)
+            ]
+        return []
+
+    def _weights(self, rows: list[RowRef]) -> list[float]:
+        if rows[0][0] == SERVERLESS:
+            return [float(self.estimates[row] or 0) for row in rows]
+        seconds = [self._gpu_seconds(row) for row in rows]
+        priced = [self.estimates[row] for row in rows]
+        accelerators = {self._accelerator(row) for row in rows}
+        if len(accelerators) > 1 and all(cost is not None for cost in priced):
+            return [float(cost or 0) for cost in priced]
+        return [float(value) for value in seconds]
+
+    def _balance_keys(self, claims: list[_Claim]) -> None:
+        """Iterative proportional fitting: keys towards usageCosts:query, items kept exact."""
+        key_costs: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for entry in self.usage.key_costs or []:
+            key_costs[entry.api_key_id] += entry.cost
+
+        def row_key(row: RowRef) -> str:
+            return self.usage.serverless[row[1]].api_key_id
+
+        serverless_claims = [c for c in claims if c.rows[0][0] == SERVERLESS]
+        present = {row_key(row) for claim in serverless_claims for row in claim.rows}
+        adjustable = {key for key in present if key_costs.get(key, ZERO) > 0}
+        if not adjustable:
+            return
+        wanted = {key: float(key_costs[key]) for key in adjustable}
+        for _ in range(KEY_BALANCING_ROUNDS):
+            current: dict[str, float] = defaultdict(float)
+            for claim in serverless_claims:
+                for row, share in zip(claim.rows, claim.shares, strict=True):
+                    current[row_key(row)] += share
+            # Keys keep their combined share; only the split between them follows usageCosts.
+            scale = sum(current[k] for k in adjustable) / sum(wanted.values())
+            factor = {k: wanted[k] * scale / current[k] for k in adjustable if current[k] > 0}
+            for claim in serverless_claims:
+                claim.shares = [
+                    share * factor.get(row_key(row), 1.0)
+                    for row, share in zip(claim.rows, claim.shares, strict=True)
+                ]
+                item_sum = sum(claim.shares)
+                if item_sum > 0:
+                    billed = float(claim.item.total_cost)
+                    claim.shares = [share * billed / item_sum for share in claim.shares]
+
+    def _estimate_unclaimed(
+        self, claimed: set[RowRef], row_costs: dict[RowRef, Decimal]
+    ) -> set[RowRef]:
+        estimated: set[RowRef] = set()
+        unpriced: set[str] = set()
+        for row, estimate in self.estimates.items():
+            if row in claimed:
+                continue
+            estimated.add(row)
+            if estimate is None:
+                unpriced.add(self._accelerator(row))
+                row_costs[row] = ZERO
+            else:
+                row_costs[row] = estimate.quantize(NANO, ROUND_HALF_EVEN)
+        if unpriced:
+            self.notes.append(
+                UNPRICED_NOTE
+                + ", ".join(sorted(unpriced))
+                + " in the price book: its unbilled GPU time is counted at $0."
+            )
+        return estimated
+
+    # ---- putting the day together ------------------------------------------------------------
+    def _assemble(
+        self,
+        claims: list[_Claim],
+        billed_only: list[BilledOnlyRow],
+        row_costs: dict[RowRef, Decimal],
+        estimated: set[RowRef],
+    ) -> AttributedDay:
+        usage = self.usage
+        teams: dict[str, TeamGroups] = {}
+        for row_ref in sorted(row_costs):
+            self._add_to_teams(teams, row_ref, row_costs[row_ref], row_ref in estimated)
+        billed_by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for row in billed_only:
+            billed_by_category[row.category] += row.cost
+        estimated_total = sum((row_costs[r] for r in estimated), ZERO)
+        billed_total = (
+            sum((item.total_cost for item in usage.line_items), ZERO) if usage.has_summary else None
+        )
+        total = (billed_total or ZERO) + estimated_total
+        return AttributedDay(
+            day=usage.day,
+            teams=teams,
+            billed_only=dict(billed_by_category),
+            total=total,
+            billed_total=billed_total,
+            estimated_total=estimated_total,
+            key_source="usage_costs" if usage.key_costs is not None else "allocation",
+            price_checks=self._price_checks(claims, estimated, row_costs),
+            notes=self._method_notes(estimated, billed_only) + self._key_note(claims) + self.notes,
+            gaps=list(usage.gaps),
+            serverless_costs=[row_costs[SERVERLESS, i] for i in range(len(usage.serverless))],
+            dedicated_costs=[row_costs[DEDICATED, i] for i in range(len(usage.dedicated))],
+            training_costs=[row_costs[TRAINING, i] for i in range(len(usage.training))],
+            billed_only_rows=billed_only,
+        )
+
+    def _add_to_teams(
+        self, teams: dict[str, TeamGroups], row_ref: RowRef, cost: Decimal, estimated: bool
+    ) -> None:
+        stream, index = row_ref
+        amount = Amount(cost=cost, estimated=cost if estimated else ZERO)
+        if stream == SERVERLESS:
+            row = self.usage.serverless[index]
+            amount.prompt_tokens = row.prompt_tokens
+            amount.cached_prompt_tokens = row.cached_prompt_tokens
+            amount.completion_tokens = row.completion_tokens
+            amount.audio_seconds = row.audio_input_seconds
+            teams.setdefault(row.team, TeamGroups()).add_row(
+                amount,
+                project=row.project,
+                environment=row.environment,
+                key=(row.api_key_id, row.api_key_name),
+                model=short_model_id(row.model),
+                deployment=None,
+            )
+            return
+        gpu = self.usage.dedicated[index] if stream == DEDICATED else self.usage.training[index]
+        amount.gpu_seconds = gpu.accelerator_seconds
+        name = (
+            self.usage.dedicated[index].deployment
+            if stream == DEDICATED
+            else (self.usage.training[index].job_id)
+        )
+        teams.setdefault(gpu.team, TeamGroups()).add_row(
+            amount,
+            project=gpu.project,
+            environment=gpu.environment,
+            key=("", ""),
+            model=None,
+            deployment=(short_model_id(name), gpu.accelerator_type, stream),
+        )
+
+    def _price_checks(
+        self, claims: list[_Claim], estimated: set[RowRef], row_costs: dict[RowRef, Decimal]
+    ) -> list[PriceCheck]:
+        billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        book: dict[str, Decimal | None] = {}
+        rows_by_label: dict[str, set[RowRef]] = defaultdict(set)
+        for claim in claims:
+            label = _claim_label(claim.item) or self._check_label(claim.rows[0])
+            billed[label] += claim.item.total_cost
+            rows_by_label[label].update(claim.rows)
+        for label, rows in rows_by_label.items():
+            costs = [self.estimates[row] for row in rows]
+            book[label] = None if None in costs else sum((c or ZERO for c in costs), ZERO)
+        checks = [PriceCheck(label, billed[label], book[label]) for label in sorted(billed)]
+        unbilled: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for row in estimated:
+            unbilled[self._check_label(row)] += row_costs[row]
+        checks += [PriceCheck(label, None, cost) for label, cost in sorted(unbilled.items())]
+        return checks
+
+    def _check_label(self, row: RowRef) -> str:
+        stream, index = row
+        if stream == SERVERLESS:
+            return short_model_id(self.usage.serverless[index].model)
+        return f"{stream} {self._accelerator(row)}"
+
+    def _method_notes(self, estimated: set[RowRef], billed_only: list[BilledOnlyRow]) -> list[str]:
+        notes = []
+        if not self.usage.has_summary:
+            notes.append(NO_BILL_NOTE)
+        elif estimated:
+            models = sorted({self._check_label(row) for row in estimated})
+            notes.append(ESTIMATED_NOTE + ", ".join(models))
+        if billed_only:
+            categories = sorted({row.category for row in billed_only})
+            notes.append("Billed, not in usage data: " + ", ".join(categories))
+        if self.usage.key_costs is None:
+            notes.append(NO_KEY_COSTS_NOTE)
+        return notes
+
+    def _key_note(self, claims: list[_Claim]) -> list[str]:
+        """How far Fireworks' per-key figures are from the serverless part of the bill."""
+        if not self.usage.key_costs or not claims:
+            return []
+        per_key = sum((entry.cost for entry in self.usage.key_costs), ZERO)
+        billed = sum(
+            (claim.item.total_cost for claim in claims if claim.rows[0][0] == SERVERLESS), ZERO
+        )
+        if not billed:
+            return []
+        gap = (per_key - billed) / billed * 100
+        return [
+            f"{KEY_COSTS_NOTE}usage-cost query total ${per_key:,.2f} vs billed serverless "
+            f"${billed:,.2f} ({gap:+.1f}%); keys are scaled to the bill."
+        ]
+
+    def _gpu_seconds(self, row: RowRef) -> int:
+        stream, index = row
+        gpu = self.usage.dedicated[index] if stream == DEDICATED else self.usage.training[index]
+        return gpu.accelerator_seconds
+
+    def _accelerator(self, row: RowRef) -> str:
+        stream, index = row
+        if stream == SERVERLESS:
+            return ""
+        gpu = self.usage.dedicated[index] if stream == DEDICATED else self.usage.training[index]
+        return gpu.accelerator_type
+
+
+def _family(item: LineItem) -> str:
+    """Which usage stream a line item bills: text, audio, dedicated, training or other."""
+    category = f"{item.category} {item.series}".lower()
+    key = item.grouping_key.lower()
+    if any(word in category for word in ("audio", "transcri", "speech")):
+        return "audio"
+    if any(word in category for word in ("train", "fine-tun", "fine tun", "finetun")):
+        return "training"
+    if any(word in category for word in ("dedicated", "deployment", "gpu", "on-demand")) or (
+        key.startswith("deployment") or key.startswith("accelerator")
+    ):
+        return "dedicated"
+    if "embed" in category or "image" in category or "rerank" in category:
+        return "other"
+    if "completion" in category or "text" in category or key in ("model", "model_bucket"):
+        return "text"
+    return "other"
+
+
+def _batch_flag(item: LineItem) -> bool | None:
+    if item.secondary_grouping_key.lower() != "is_batch":
+        return None
+    return item.secondary_grouping_value.strip().lower() == "true"
+
+
+def _prefer_batch(
+    item: LineItem, rows: list[RowRef], serverless: list[ServerlessUsage]
+) -> list[RowRef]:
+    """Rows of the item's batch kind when usage tells batch apart; otherwise all of them."""
+    flag = _batch_flag(item)
+    if flag is None:
+        return rows
+    matching = [row for row in rows if is_batch(serverless[row[1]]) == flag]
+    return matching or rows
+
+
+def _gpu_match(key: str, value: str, name: str, accelerator: str, base_model: str) -> bool:
+    if key.startswith(("deployment", "job")):
+        return short_model_id(name) == short_model_id(value)
+    if key.startswith("accelerator"):
+        return accelerator == value
+    if key in ("model", "base_model"):
+        return short_model_id(base_model) == short_model_id(value)
+    return True
+
+
+def _claim_label(item: LineItem) -> str:
+    """Bucket items cover several models: name the bucket, not the first model it met."""
+    if _family(item) == "text" and item.grouping_key.lower() != "model":
+        return f"model bucket {item.grouping_value}".strip()
+    return ""
+
+
+def _billed_only(item: LineItem) -> BilledOnlyRow:
+    detail = item.grouping_value if item.grouping_key else ""
+    return BilledOnlyRow(item.category or "Uncategorised", detail, item.total_cost)

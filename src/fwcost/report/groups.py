@@ -1,0 +1,173 @@
+"""Group totals of one attributed day: the small, archived shape that later days read back.
+
+Amounts are exact Decimals (to the nano-dollar, like Fireworks' Money); rounding to cents happens
+only when a report is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class Amount:
+    """Dollars and quantities of one group. `estimated` is the part of `cost` not from the bill."""
+
+    cost: Decimal = ZERO
+    estimated: Decimal = ZERO
+    prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    completion_tokens: int = 0
+    gpu_seconds: int = 0
+    audio_seconds: float = 0.0
+
+    def add(self, other: Amount) -> None:
+        self.cost += other.cost
+        self.estimated += other.estimated
+        self.prompt_tokens += other.prompt_tokens
+        self.cached_prompt_tokens += other.cached_prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.gpu_seconds += other.gpu_seconds
+        self.audio_seconds += other.audio_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"cost": str(self.cost)}
+        if self.estimated:
+            document["estimated"] = str(self.estimated)
+        for name in (
+            "prompt_tokens",
+            "cached_prompt_tokens",
+            "completion_tokens",
+            "gpu_seconds",
+            "audio_seconds",
+        ):
+            value = getattr(self, name)
+            if value:
+                document[name] = value
+        return document
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Amount:
+        return cls(
+            cost=Decimal(document["cost"]),
+            estimated=Decimal(document.get("estimated", "0")),
+            prompt_tokens=int(document.get("prompt_tokens", 0)),
+            cached_prompt_tokens=int(document.get("cached_prompt_tokens", 0)),
+            completion_tokens=int(document.get("completion_tokens", 0)),
+            gpu_seconds=int(document.get("gpu_seconds", 0)),
+            audio_seconds=float(document.get("audio_seconds", 0.0)),
+        )
+
+
+@dataclass(slots=True)
+class KeyGroup:
+    name: str
+    amount: Amount = field(default_factory=Amount)
+
+
+@dataclass(slots=True)
+class DeploymentGroup:
+    """A dedicated deployment or a training job: GPU time on one accelerator type."""
+
+    accelerator: str
+    kind: str  # "dedicated" or "training"
+    amount: Amount = field(default_factory=Amount)
+
+
+@dataclass(slots=True)
+class TeamGroups:
+    """One team's totals and its breakdowns. The team "" is usage with no team annotation."""
+
+    amount: Amount = field(default_factory=Amount)
+    projects: dict[str, Amount] = field(default_factory=dict)
+    environments: dict[str, Amount] = field(default_factory=dict)
+    keys: dict[str, KeyGroup] = field(default_factory=dict)  # "" = not per key (GPU time)
+    models: dict[str, Amount] = field(default_factory=dict)
+    deployments: dict[str, DeploymentGroup] = field(default_factory=dict)
+
+    def add_row(
+        self,
+        amount: Amount,
+        *,
+        project: str,
+        environment: str,
+        key: tuple[str, str],
+        model: str | None,
+        deployment: tuple[str, str, str] | None,
+    ) -> None:
+        """Add one usage row; key is (id, name), deployment is (name, accelerator, kind)."""
+        self.amount.add(amount)
+        self.projects.setdefault(project, Amount()).add(amount)
+        self.environments.setdefault(environment, Amount()).add(amount)
+        key_id, key_name = key
+        key_group = self.keys.setdefault(key_id, KeyGroup(key_name))
+        key_group.name = key_group.name or key_name
+        key_group.amount.add(amount)
+        if model is not None:
+            self.models.setdefault(model, Amount()).add(amount)
+        if deployment is not None:
+            name, accelerator, kind = deployment
+            self.deployments.setdefault(name, DeploymentGroup(accelerator, kind)).amount.add(amount)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.amount.to_json(),
+            "projects": {name: value.to_json() for name, value in self.projects.items()},
+            "environments": {name: value.to_json() for name, value in self.environments.items()},
+            "keys": {
+                key_id: {"name": group.name, **group.amount.to_json()}
+                for key_id, group in self.keys.items()
+            },
+            "models": {name: value.to_json() for name, value in self.models.items()},
+            "deployments": {
+                name: {"accelerator": group.accelerator, "kind": group.kind}
+                | group.amount.to_json()
+                for name, group in self.deployments.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> TeamGroups:
+        return cls(
+            amount=Amount.from_json(document["total"]),
+            projects={k: Amount.from_json(v) for k, v in document["projects"].items()},
+            environments={k: Amount.from_json(v) for k, v in document["environments"].items()},
+            keys={
+                k: KeyGroup(v.get("name", ""), Amount.from_json(v))
+                for k, v in document["keys"].items()
+            },
+            models={k: Amount.from_json(v) for k, v in document["models"].items()},
+            deployments={
+                k: DeploymentGroup(v["accelerator"], v["kind"], Amount.from_json(v))
+                for k, v in document["deployments"].items()
+            },
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceCheck:
+    """How far the price book is from the bill for one model or category (or billed=None)."""
+
+    label: str
+    billed: Decimal | None
+    price_book: Decimal | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "billed": None if self.billed is None else str(self.billed),
+            "price_book": None if self.price_book is None else str(self.price_book),
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> PriceCheck:
+        billed, book = document.get("billed"), document.get("price_book")
+        return cls(
+            document["label"],
+            None if billed is None else Decimal(billed),
+            None if book is None else Decimal(book),
+        )

@@ -1,0 +1,539 @@
+"""Turn a DailySummary into the HTML email, its plain-text part and a Slack Block Kit message.
+
+Money is rounded here, once: each table's cents are split by largest remainder so the rows add
+up to the printed total. Text lives in Jinja2 templates; this module prepares display values
+(unescaped) and each template escapes for its target (HTML autoescape, Slack mrkdwn filter).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from fwcost.report.summary import (
+    Anomaly,
+    Arrival,
+    BudgetStatus,
+    DailySummary,
+    Restatement,
+    View,
+    compact_number,
+)
+
+CENT = Decimal("0.01")
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+SLACK_MAX_BLOCKS = 50
+SLACK_MAX_SECTION = 3000
+SLACK_MAX_FIELD = 2000
+SLACK_MAX_HEADER = 150
+SLACK_MAX_TOTAL = 3800  # Slack truncates messages around 4,000 characters
+MAX_NOTICES = 8
+CHART_HEIGHT_PX = 80
+
+
+def template_dir() -> Path:
+    """Packaged templates (the Lambda layer copies them into fwcost/) or the repo's folder."""
+    packaged = Path(__file__).resolve().parents[1] / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """One Environment for the process; StrictUndefined so a typo fails instead of printing ''."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir()),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        money=money,
+        money0=money_whole,
+        signed_money=signed_money,
+        pct=signed_pct,
+        mrkdwn=escape_mrkdwn,
+        clip=clip,
+        ljust=lambda text, width: str(text).ljust(width),
+        rjust=lambda text, width: str(text).rjust(width),
+        number=compact_number,
+    )
+    return env
+
+
+# ---- public API ----------------------------------------------------------------------------
+
+
+def email_subject(s: DailySummary) -> str:
+    scope = f"{s.team} · " if s.team else ""
+    if s.is_empty:
+        return f"{scope}Fireworks AI spend, {_day_short(s.day)}: no usage"
+    change = s.change.pct_vs_average
+    tail = f" ({signed_pct(change, 1)} vs 7-day avg)" if change is not None else ""
+    flag = "" if s.has_bill else " (estimated, no bill)"
+    return f"{scope}Fireworks AI spend, {_day_short(s.day)}: {money(s.totals.cost)}{flag}{tail}"
+
+
+def render_email_html(s: DailySummary) -> str:
+    return environment().get_template("daily.html.j2").render(**_display(s))
+
+
+def render_email_text(s: DailySummary) -> str:
+    return environment().get_template("daily.txt.j2").render(**_display(s))
+
+
+def render_slack(s: DailySummary) -> dict[str, Any]:
+    """A Block Kit payload with a `text` fallback, trimmed to Slack's limits."""
+    rendered = environment().get_template("daily.slack.json.j2").render(**_display(s))
+    payload: dict[str, Any] = json.loads(rendered)
+    return fit_slack(payload)
+
+
+def slack_text_length(payload: dict[str, Any]) -> int:
+    """All text a Slack message carries: the fallback plus every text object in its blocks."""
+    return len(payload.get("text", "")) + sum(len(t) for t in _block_texts(payload["blocks"]))
+
+
+def fit_slack(payload: dict[str, Any]) -> dict[str, Any]:
+    """Drop optional blocks (marked in the template) from the end until the message fits."""
+    blocks: list[dict[str, Any]] = payload["blocks"]
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict) and len(text["text"]) > SLACK_MAX_SECTION:
+            text["text"] = clip(text["text"], SLACK_MAX_SECTION)
+    optional = [i for i, block in enumerate(blocks) if block.pop("block_id", "").startswith("opt")]
+    dropped = 0
+    while optional and (
+        slack_text_length(payload) > SLACK_MAX_TOTAL or len(blocks) > SLACK_MAX_BLOCKS
+    ):
+        del blocks[optional.pop()]
+        dropped += 1
+    if dropped:
+        blocks.insert(
+            len(blocks) - 1,
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{dropped} section(s) left out to fit Slack; "
+                        "the email has them all.",
+                    }
+                ],
+            },
+        )
+    return payload
+
+
+# ---- formatting helpers (also Jinja filters) -----------------------------------------------
+
+
+def money(value: Decimal) -> str:
+    cents = value.quantize(CENT, ROUND_HALF_UP)
+    sign = "−" if cents < 0 else ""
+    return f"{sign}${abs(cents):,.2f}"
+
+
+def money_whole(value: Decimal) -> str:
+    whole = value.quantize(Decimal(1), ROUND_HALF_UP)
+    sign = "−" if whole < 0 else ""
+    return f"{sign}${abs(whole):,.0f}"
+
+
+def signed_money(value: Decimal) -> str:
+    return ("+" if value.quantize(CENT, ROUND_HALF_UP) >= 0 else "") + money(value)
+
+
+def signed_pct(value: Decimal | None, places: int = 0) -> str:
+    if value is None:
+        return "n/a"
+    rounded = round(value, places)
+    sign = "+" if rounded > 0 else ("−" if rounded < 0 else "±")
+    return f"{sign}{abs(rounded):.{places}f}%"
+
+
+def escape_mrkdwn(text: object) -> str:
+    """Slack's three control characters, so `<!channel>` or `<url|x>` in a name stay text."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: object, width: int) -> str:
+    value = str(text)
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def sparkline(values: Sequence[Decimal | None]) -> str:
+    """▁▂▃▄▅▆▇█ scaled to the largest value; a missing day is a middle dot."""
+    present = [v for v in values if v is not None]
+    top = max(present, default=Decimal(0))
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append("·")
+        elif top <= 0:
+            chars.append(SPARK_CHARS[0])
+        else:
+            chars.append(SPARK_CHARS[min(int(value / top * 7 + Decimal("0.5")), 7)])
+    return "".join(chars)
+
+
+def split_cents(values: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """Round each value to cents so they add up to the total rounded to cents."""
+    target = total.quantize(CENT, ROUND_HALF_UP)
+    if any(value < 0 for value in values):
+        return [value.quantize(CENT, ROUND_HALF_UP) for value in values]
+    floors = [value.quantize(CENT, ROUND_FLOOR) for value in values]
+    leftover = int((target - sum(floors, Decimal(0))) / CENT)
+    order = sorted(range(len(values)), key=lambda i: values[i] - floors[i], reverse=True)
+    for position in range(max(leftover, 0)):
+        floors[order[position % len(values)]] += CENT
+    return floors
+
+
+# ---- display model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayRow:
+    label: str
+    amount: str
+    kind: str
+    detail: str
+    team: str
+    change: str
+    change_tone: str  # "up", "down" or ""
+    share: int  # percent of the view's total, for bars
+    spark: str
+    estimated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayView:
+    name: str
+    title: str
+    rows: list[DisplayRow]
+    total: str
+    hidden: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    tone: str  # "alert", "new", "quiet", "budget", "revised"
+    segments: list[Segment]
+
+    @property
+    def plain(self) -> str:
+        return "".join(segment.text for segment in self.segments)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    amount: str
+    height: int
+    today: bool
+    missing: bool
+    weekend: bool
+
+
+def _display(s: DailySummary) -> dict[str, Any]:
+    views = {name: _display_view(view) for name, view in s.views.items()}
+    change = s.change
+    notices = _notices(s)
+    return {
+        "s": s,
+        "scope": s.team or "",
+        "account": s.context.account_id,
+        "title": email_subject(s),
+        "day_long": f"{s.day:%A} {s.day.day} {s.day:%B %Y}",
+        "day_short": _day_short(s.day),
+        "day_hours": _day_hours(s),
+        "day_span": _day_span(s),
+        "empty": s.is_empty,
+        "total": money(s.totals.cost),
+        "vs_avg": _change_text(change.vs_average, change.pct_vs_average),
+        "vs_avg_tone": _tone(change.vs_average),
+        "avg": money(change.average) if change.average is not None else "",
+        "avg_days": change.average_days,
+        "vs_prev": _change_text(change.vs_previous, change.pct_vs_previous),
+        "prev": money(change.previous) if change.previous is not None else "",
+        "month_total": money(s.month.cost),
+        "month_name": f"{s.day:%B}",
+        "projection": money_whole(s.month.projection),
+        "month_missing": len(s.month.days_missing),
+        "tokens": _tokens_text(s),
+        "gpu": _gpu_text(s),
+        "audio": f"{s.totals.audio_minutes:,.0f} audio minutes" if s.totals.audio_minutes else "",
+        "notices": notices[:MAX_NOTICES],
+        "more_notices": max(len(notices) - MAX_NOTICES, 0),
+        "warnings": _warnings(s),
+        "bars": _bars(s),
+        "spark": sparkline([value for _, value in s.trend]),
+        "trend_range": _trend_range(s),
+        "views": views,
+        "team_view": views["teams"] if not s.team else None,
+        "method": _method_lines(s),
+        "adds_up": _adds_up_to(s),
+        "checks": _price_check_lines(s),
+        "archive": s.context.archive_location,
+        "version": s.context.code_version,
+        "timezone": s.context.timezone,
+    }
+
+
+def _display_view(view: View) -> DisplayView:
+    cents = split_cents([row.cost for row in view.rows], view.total)
+    top = max((row.cost for row in view.rows), default=Decimal(0))
+    rows = []
+    for row, amount in zip(view.rows, cents, strict=True):
+        rows.append(
+            DisplayRow(
+                label=row.label,
+                amount=money(amount),
+                kind=row.kind,
+                detail=row.detail,
+                team=row.team,
+                change=signed_pct(row.change_pct) if row.change_pct is not None else "",
+                change_tone=_tone(row.change_pct, threshold=Decimal(10)),
+                share=int(row.cost / top * 100) if top > 0 else 0,
+                spark=sparkline(row.trend) if row.trend else "",
+                estimated=row.estimated,
+            )
+        )
+    return DisplayView(view.name, view.title, rows, money(view.total), view.hidden)
+
+
+def _tone(delta: Decimal | None, threshold: Decimal = Decimal(0)) -> str:
+    if delta is None or abs(delta) <= threshold:
+        return ""
+    return "up" if delta > 0 else "down"
+
+
+def _change_text(delta: Decimal | None, pct: Decimal | None) -> str:
+    if delta is None:
+        return ""
+    arrow = "▲" if delta > 0 else ("▼" if delta < 0 else "")
+    pct_text = f" ({signed_pct(pct, 1)})" if pct is not None else ""
+    return f"{arrow} {signed_money(delta)}{pct_text}".strip()
+
+
+def _day_short(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _day_hours(s: DailySummary) -> str:
+    # Subtract in UTC: aware datetimes sharing one tzinfo subtract as wall-clock times.
+    bounds = s.context.bounds
+    hours = round(
+        (bounds.end.astimezone(UTC) - bounds.start.astimezone(UTC)).total_seconds() / 3600
+    )
+    if hours == 25:
+        return "25 hours: clocks went back"
+    if hours == 23:
+        return "23 hours: clocks went forward"
+    return ""
+
+
+def _day_span(s: DailySummary) -> str:
+    start = s.context.bounds.start.astimezone(UTC)
+    end = s.context.bounds.end.astimezone(UTC)
+    return f"{start:%H:%M} UTC {start.day} {start:%b} to {end:%H:%M} UTC {end.day} {end:%b}"
+
+
+def _tokens_text(s: DailySummary) -> str:
+    t = s.totals
+    if not t.tokens:
+        return "no serverless tokens"
+    cached = (
+        f", {t.cached_prompt_tokens / t.prompt_tokens:.0%} cached"
+        if t.prompt_tokens and t.cached_prompt_tokens
+        else ""
+    )
+    return (
+        f"{compact_number(t.tokens)} tokens ({compact_number(t.prompt_tokens)} in{cached}"
+        f" · {compact_number(t.completion_tokens)} out)"
+    )
+
+
+def _gpu_text(s: DailySummary) -> str:
+    t = s.totals
+    if not t.gpu_hours:
+        return "no GPU deployments"
+    plural = "s" if t.deployments != 1 else ""
+    return f"{t.gpu_hours:,.1f} GPU hours on {t.deployments} deployment{plural}"
+
+
+def _trend_range(s: DailySummary) -> str:
+    values = [value for _, value in s.trend if value is not None]
+    if not values:
+        return ""
+    return (
+        f"low {money_whole(min(values))} · high {money_whole(max(values))}"
+        f" · average {money_whole(sum(values, Decimal(0)) / len(values))}"
+    )
+
+
+def _bars(s: DailySummary) -> list[Bar]:
+    top = max((value for _, value in s.trend if value is not None), default=Decimal(0))
+    bars = []
+    for day, value in s.trend:
+        height = 0
+        if value is not None and top > 0:
+            height = max(int(value / top * CHART_HEIGHT_PX), 2 if value > 0 else 0)
+        bars.append(
+            Bar(
+                label=str(day.day),
+                amount=money_whole(value) if value is not None else "no data",
+                height=height,
+                today=day == s.day,
+                missing=value is None,
+                weekend=day.weekday() >= 5,
+            )
+        )
+    return bars
+
+
+def _notices(s: DailySummary) -> list[Notice]:
+    notices = [_anomaly_notice(a) for a in s.anomalies]
+    notices += [_arrival_notice(a) for a in s.arrivals]
+    notices += [_budget_notice(b) for b in s.budgets if b.state != "ok"]
+    notices += [_restatement_notice(r) for r in s.restatements]
+    return notices
+
+
+def _anomaly_notice(a: Anomaly) -> Notice:
+    ratio = f"{a.ratio:.1f}× its 14-day median" if a.ratio else "from nothing on a usual day"
+    spent = f" spent {money(a.cost)}, {ratio} ({money(a.median)})"
+    if a.dimension == "account":
+        return Notice("alert", [Segment("The account", True), Segment(spent)])
+    subject = [Segment(f"{_dimension_word(a.dimension)} "), Segment(a.name, True)]
+    if a.team and a.dimension != "team":
+        subject.append(Segment(f" ({a.team})"))
+    drivers = _drivers(a)
+    return Notice("alert", [*subject, Segment(spent), *drivers])
+
+
+def _drivers(a: Anomaly) -> list[Segment]:
+    if not (a.driver_model or a.driver_key):
+        return []
+    parts = [Segment(" — mostly ")]
+    if a.driver_model:
+        parts.append(Segment(a.driver_model, True))
+    if a.driver_key:
+        parts += [Segment(" via key " if a.driver_model else "key "), Segment(a.driver_key, True)]
+    return parts
+
+
+def _arrival_notice(a: Arrival) -> Notice:
+    word = _dimension_word(a.dimension)
+    lead = f"New {word.lower()} " if a.new else f"{word} "
+    body = [Segment(lead), Segment(a.name, True)]
+    if a.team and a.dimension != "team":
+        body.append(Segment(f" ({a.team})"))
+    if a.new:
+        body.append(Segment(f" spent {money(a.cost)} on its first day"))
+        return Notice("new", body)
+    body.append(Segment(f" went quiet (usually {money(a.cost)} a day)"))
+    return Notice("quiet", body)
+
+
+def _budget_notice(b: BudgetStatus) -> Notice:
+    who = [Segment("Budget: "), Segment(b.scope or "the account", True)]
+    state = "over budget" if b.state == "over" else f"at {b.share:.0%}"
+    text = (
+        f" {state} of {money_whole(b.budget)} with {b.days_left} days left,"
+        f" projected {b.projected_share:.0%} ({money_whole(b.projected)})"
+    )
+    return Notice("budget", [*who, Segment(text)])
+
+
+def _restatement_notice(r: Restatement) -> Notice:
+    text = f"{restatement_text(r)} (now {money(r.new_total)}, late data since it was reported)"
+    return Notice("revised", [Segment(text)])
+
+
+def restatement_text(r: Restatement) -> str:
+    """e.g. "21 Nov revised +$12.40"."""
+    return f"{r.day.day} {r.day:%b} revised {signed_money(r.delta)}"
+
+
+def _dimension_word(dimension: str) -> str:
+    return {"team": "Team", "key": "Key", "model": "Model", "deployment": "Deployment"}.get(
+        dimension, dimension.title()
+    )
+
+
+def _warnings(s: DailySummary) -> list[str]:
+    """What is missing from this report, in plain words; shown prominently."""
+    found = []
+    if not s.has_bill:
+        found.append(
+            "No bill for this day: Fireworks' billing summary did not answer, so every dollar "
+            "here is a price-book estimate."
+        )
+    found += list(s.gaps)
+    if s.missing_days:
+        days = ", ".join(f"{d.day} {d:%b}" for d in s.missing_days[:6])
+        more = f" and {len(s.missing_days) - 6} more" if len(s.missing_days) > 6 else ""
+        found.append(
+            f"No archived data for {len(s.missing_days)} earlier day(s) ({days}{more}): "
+            "averages, trends and month to date use the days present."
+        )
+    return found
+
+
+def _method_lines(s: DailySummary) -> list[str]:
+    lines = []
+    if s.has_bill:
+        lines.append(
+            f"Every table adds up to {money(s.totals.cost)}, {_adds_up_to(s)} (before credits, "
+            "discounts and taxes). Each line item's billed cost is shared out by "
+            "price-weighted tokens; GPU time by accelerator-seconds."
+        )
+    lines += [note for note in s.notes if not note.startswith("NO BILL")]
+    if s.totals.estimated and s.has_bill:
+        lines.append(f"{money(s.totals.estimated)} of the total is a price-book estimate.")
+    return lines
+
+
+def _adds_up_to(s: DailySummary) -> str:
+    whose = "this team's share of " if s.team else ""
+    extra = " plus price-book estimates" if s.totals.estimated else ""
+    return f"{whose}the rated total in Fireworks' billing summary for the day{extra}"
+
+
+def _price_check_lines(s: DailySummary) -> list[str]:
+    """The largest gaps between the price book and the bill, so estimates can be judged."""
+    checks = sorted(s.price_checks, key=lambda c: -abs(c[1] - c[2]))[:3]
+    lines = []
+    for label, billed, book in checks:
+        gap = signed_pct((book - billed) / billed * 100) if billed else "n/a"
+        lines.append(f"{label}: billed {money(billed)}, price book {money(book)} ({gap})")
+    return lines
+
+
+def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            texts.append(block["text"]["text"])
+        texts += [field["text"] for field in block.get("fields", [])]
+        texts += [e["text"] for e in block.get("elements", []) if "text" in e]
+    return texts

@@ -1,0 +1,111 @@
+"""Small builders for report tests: usage rows, line items and attributed days by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
+from fwcost.report.attribution import AttributedDay
+from fwcost.report.groups import Amount, TeamGroups
+
+DAY = date(2026, 11, 21)
+PREFIX = "accounts/fireworks/models/"
+
+
+def text_row(
+    model: str,
+    key: str,
+    team: str,
+    prompt: int,
+    completion: int = 0,
+    *,
+    cached: int = 0,
+    project: str = "p",
+    environment: str = "prod",
+    usage_type: str = "TEXT_COMPLETION_INFERENCE_USAGE",
+    day: date = DAY,
+) -> ServerlessUsage:
+    return ServerlessUsage(
+        day, PREFIX + model, key, f"name-{key}", team, project, environment, usage_type,
+        prompt, cached, completion, 0.0,
+    )  # fmt: skip
+
+
+def audio_row(key: str, team: str, seconds: float, day: date = DAY) -> ServerlessUsage:
+    return ServerlessUsage(
+        day, PREFIX + "whisper-v3", key, f"name-{key}", team, "calls", "prod",
+        "AUDIO_TRANSCRIPTION_USAGE", 0, 0, 0, seconds,
+    )  # fmt: skip
+
+
+def gpu_row(
+    deployment: str, accelerator: str, team: str, seconds: int, day: date = DAY
+) -> DedicatedUsage:
+    return DedicatedUsage(
+        day, deployment, accelerator, PREFIX + "base", "GLOBAL", team, "p", "prod",
+        "DEDICATED_DEPLOYMENT_USAGE", seconds,
+    )  # fmt: skip
+
+
+def training_row(job: str, accelerator: str, team: str, seconds: int) -> TrainingUsage:
+    return TrainingUsage(
+        DAY, job, "SFT", PREFIX + "base", accelerator, team, "p", "dev", "TRAINING", seconds
+    )
+
+
+def item(
+    category: str,
+    key: str,
+    value: str,
+    cost: str,
+    secondary: tuple[str, str] = ("", ""),
+    day: date = DAY,
+) -> LineItem:
+    return LineItem(
+        day, category, key, value, secondary[0], secondary[1], "", 0.0, Decimal(0), Decimal(cost)
+    )
+
+
+def key_cost(key: str, cost: str) -> KeyCost:
+    return KeyCost(DAY, key, Decimal(cost))
+
+
+def simple_day(
+    day: date,
+    teams: dict[str, str | Decimal],
+    *,
+    keys: dict[str, tuple[str, str, str]] | None = None,
+    models: dict[str, str] | None = None,
+) -> AttributedDay:
+    """An attributed day built directly: team -> cost; optional key id -> (name, team, cost)."""
+    groups: dict[str, TeamGroups] = {}
+    for team, cost in teams.items():
+        key_id = f"key_{team}"
+        groups.setdefault(team, TeamGroups()).add_row(
+            Amount(cost=Decimal(cost)),
+            project=f"proj-{team}",
+            environment="prod",
+            key=(key_id, f"{team}-key"),
+            model=(models or {}).get(team, "gpt-oss-120b"),
+            deployment=None,
+        )
+    for key_id, (name, team, cost) in (keys or {}).items():
+        groups.setdefault(team, TeamGroups()).add_row(
+            Amount(cost=Decimal(cost)),
+            project=f"proj-{team}",
+            environment="prod",
+            key=(key_id, name),
+            model="gpt-oss-120b",
+            deployment=None,
+        )
+    total = sum((g.amount.cost for g in groups.values()), Decimal(0))
+    return AttributedDay(
+        day=day,
+        teams=groups,
+        billed_only={},
+        total=total,
+        billed_total=total,
+        estimated_total=Decimal(0),
+        key_source="usage_costs",
+    )

@@ -1,0 +1,206 @@
+import json
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from report_helpers import simple_day
+from slack_sdk.models.blocks import Block
+
+from fwcost.model import DayUsage
+from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.pricebook import load_price_book
+from fwcost.report.render import (
+    SLACK_MAX_BLOCKS,
+    SLACK_MAX_SECTION,
+    email_subject,
+    escape_mrkdwn,
+    fit_slack,
+    render_email_html,
+    render_email_text,
+    render_slack,
+    slack_text_length,
+    sparkline,
+    split_cents,
+)
+from fwcost.report.summary import DailySummary, summarize, team_summaries
+from report_fixtures import demo_context, demo_history, demo_usage
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+UPDATE = os.environ.get("FWCOST_UPDATE_GOLDEN") == "1"
+DEMO_DAY = date(2026, 11, 1)
+EVIL = "<!channel> & <https://x|click>"
+
+
+@pytest.fixture(scope="module")
+def demo() -> DailySummary:
+    today, history = demo_history(DEMO_DAY)
+    return summarize(today, history, demo_context(DEMO_DAY))
+
+
+def assert_valid_slack(payload: dict) -> None:
+    assert payload["text"].strip()
+    blocks = payload["blocks"]
+    assert 1 <= len(blocks) <= SLACK_MAX_BLOCKS
+    for raw in blocks:
+        block = Block.parse(raw)
+        assert block is not None, raw
+        block.validate_json()
+        if raw["type"] == "section" and "text" in raw:
+            assert len(raw["text"]["text"]) <= SLACK_MAX_SECTION
+        for field in raw.get("fields", []):
+            assert len(field["text"]) <= 2000
+    assert slack_text_length(payload) <= 3900
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(actual)
+    assert path.exists(), f"{path} missing: run with FWCOST_UPDATE_GOLDEN=1 and review it"
+    assert actual == path.read_text(), f"{name} changed: review, then FWCOST_UPDATE_GOLDEN=1"
+
+
+def test_text_matches_golden(demo):
+    check_golden("daily.txt", render_email_text(demo))
+
+
+def test_slack_matches_golden(demo):
+    payload = render_slack(demo)
+    assert_valid_slack(payload)
+    check_golden("daily.slack.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def test_subject(demo):
+    assert (
+        email_subject(demo) == "Fireworks AI spend, Sun 1 Nov 2026: $645.34 (+77.3% vs 7-day avg)"
+    )
+
+
+def test_every_team_slice_renders_valid_slack(demo):
+    for team, piece in team_summaries(demo).items():
+        payload = render_slack(piece)
+        assert_valid_slack(payload)
+        assert payload["blocks"][0]["text"]["text"].startswith(escape_mrkdwn(team))
+
+
+def test_stress_200_keys_with_long_names_fits_slack():
+    long_team = "a-team-whose-name-goes-on-and-on-and-on-and-on-" * 3
+    extra = [
+        (
+            f"key_Str3ss{n:04d}abcdefghijk",
+            "a-very-long-api-key-name-" * 4 + str(n),
+            f"{long_team}{n % 40}",
+        )
+        for n in range(200)
+    ]
+    usage = demo_usage(DEMO_DAY, extra_keys=extra)
+    day = attribute_day(usage, load_price_book())
+    summary = summarize(day, {}, demo_context(DEMO_DAY))
+    assert summary.views["keys"].size > 200
+    for piece in [summary, *team_summaries(summary).values()]:
+        payload = render_slack(piece)
+        assert_valid_slack(payload)
+    text = str(render_slack(summary))
+    assert "others" in text
+    assert "full CSV" in text
+
+
+def test_user_strings_are_escaped_for_slack_and_html():
+    today = simple_day(DEMO_DAY, {EVIL: "12.50", "plain": "1"})
+    summary = summarize(today, {}, demo_context(DEMO_DAY))
+    for piece in [summary, team_summaries(summary)[EVIL]]:
+        slack = json.dumps(render_slack(piece), ensure_ascii=False)
+        assert "<!channel>" not in slack
+        assert "<https://x|click>" not in slack
+        assert "&lt;!channel&gt; &amp; &lt;https://x|click&gt;" in slack
+        html = render_email_html(piece)
+        assert "<!channel>" not in html
+        assert "<https://x" not in html
+        assert "&lt;!channel&gt; &amp; &lt;https://x|click&gt;" in html
+        assert EVIL in render_email_text(piece)  # plain text shows it as it is
+
+
+def test_a_day_with_no_usage_says_so_plainly():
+    day = attribute_day(DayUsage(day=DEMO_DAY), load_price_book())
+    summary = summarize(day, {}, demo_context(DEMO_DAY, restatements=()))
+    text = render_email_text(summary)
+    assert "No Fireworks usage or charges on Sun 1 Nov 2026." in text
+    assert "This is not an error." in text
+    assert "BY TEAM" not in text
+    payload = render_slack(summary)
+    assert_valid_slack(payload)
+    assert "No Fireworks usage or charges" in json.dumps(payload)
+    assert "no usage" in email_subject(summary)
+    assert "No Fireworks usage or charges" in render_email_html(summary)
+
+
+def test_missing_data_is_named_with_what_the_numbers_lack():
+    usage = demo_usage(DEMO_DAY)
+    usage.has_summary = False
+    usage.line_items = []
+    usage.key_costs = None
+    usage.gaps = ["usageCosts:query was refused (403): per-key dollars are estimates."]
+    day = attribute_day(usage, load_price_book())
+    summary = summarize(day, {}, demo_context(DEMO_DAY, restatements=()))
+    for output in (render_email_text(summary), render_email_html(summary)):
+        assert "No bill for this day" in output
+        assert "usageCosts:query was refused (403)" in output
+        assert "No archived data for 14 earlier day(s)" in output
+    slack = json.dumps(render_slack(summary), ensure_ascii=False)
+    assert "Incomplete data" in slack
+    assert "No bill for this day" in slack
+    assert "(estimated, no bill)" in email_subject(summary)
+
+
+def test_archived_days_render_like_fresh_ones(demo):
+    again = AttributedDay.from_json(demo.today.to_json())
+    summary = summarize(again, demo.history, demo.context)
+    assert render_email_text(summary) == render_email_text(demo)
+
+
+def test_split_cents_keeps_the_printed_total():
+    values = [Decimal("0.335"), Decimal("0.335"), Decimal("0.33")]
+    assert split_cents(values, sum(values)) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
+
+
+def test_sparkline_marks_missing_days():
+    assert sparkline([Decimal(0), None, Decimal(4), Decimal(8)]) == "▁·▅█"
+
+
+def test_mrkdwn_escape():
+    assert escape_mrkdwn(EVIL) == "&lt;!channel&gt; &amp; &lt;https://x|click&gt;"
+
+
+def test_fit_slack_drops_optional_sections_from_the_end_and_says_so():
+    big = "x" * 1500
+    payload = {
+        "text": "fallback",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "headline"}},
+            {"type": "section", "block_id": "opt-a", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "section", "block_id": "opt-b", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "section", "block_id": "opt-c", "text": {"type": "mrkdwn", "text": big}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "footer"}]},
+        ],
+    }
+    fitted = fit_slack(payload)
+    texts = [b.get("text", {}).get("text") for b in fitted["blocks"]]
+    assert texts.count(big) == 2
+    assert (
+        fitted["blocks"][-2]["elements"][0]["text"]
+        == "1 section(s) left out to fit Slack; the email has them all."
+    )
+    assert fitted["blocks"][-1]["elements"][0]["text"] == "footer"
+    assert all("block_id" not in block for block in fitted["blocks"])
+    assert_valid_slack(fitted)
+
+
+def test_html_is_email_safe(demo):
+    html = render_email_html(demo)
+    lowered = html.lower()
+    for forbidden in ("<script", "<img", "<link", "src=", "url(", "@import", "http://", "https://"):
+        assert forbidden not in lowered, forbidden
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert "max-width:640px" in html
