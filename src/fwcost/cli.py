@@ -16,23 +16,41 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+from zoneinfo import ZoneInfo
 
 from fwcost.config import ConfigError, Settings, load_settings
 from fwcost.dates import days_between, parse_date, windows, yesterday
-from fwcost.pipeline import RunResult
+from fwcost.pipeline import RunFailed, RunResult
+from fwcost.publishing import report_files
 from fwcost.run_request import BadRequest, RunRequest, backfill_request, report_request
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from fwcost.delivery import Senders
+
 DEMO_TIMEZONE = "America/Los_Angeles"
+DEMO_ROUTING = Path(__file__).with_name("routing.example.json")
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = _parser().parse_args(argv)
     environment = dict(os.environ if env is None else env)
+    _quiet_lambda_telemetry(verbose=args.verbose)
     try:
         return int(args.command(args, environment))
     except (ConfigError, BadRequest) as error:
         print(f"fwcost: {error}", file=sys.stderr)
         return 2
+
+
+def _quiet_lambda_telemetry(*, verbose: bool) -> None:
+    """A terminal wants the summary below, not Lambda's JSON log lines and EMF metric records."""
+    from fwcost.observability import logger
+
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logger.setLevel("INFO" if verbose else "WARNING")
 
 
 def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -48,6 +66,7 @@ def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from fwcost.delivery import Senders
     from fwcost.simulator import SimulatorConfig, run_simulator
 
     out = Path(args.out).resolve()
@@ -59,6 +78,7 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
             "FWCOST_API_KEY": config.api_key,
             "FWCOST_TIMEZONE": args.timezone or DEMO_TIMEZONE,
             "FWCOST_ARCHIVE_DIR": str(out / "archive"),
+            "FWCOST_ROUTING_FILE": str(DEMO_ROUTING),
         },
     )
     day = args.date or yesterday(datetime.now(UTC), settings.timezone)
@@ -66,47 +86,87 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     with run_simulator(replace(config, new_key_day=day, spike_day=day)) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {config.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
-        return _execute(report_request(day), settings)
+        request = report_request(day, force=True)  # the demo shows its deliveries every time
+        return _execute(
+            request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
+        )
 
 
-def _execute(request: RunRequest, settings: Settings, *, progress: bool = False) -> int:
+def _execute(
+    request: RunRequest,
+    settings: Settings,
+    *,
+    progress: bool = False,
+    senders: Senders | None = None,
+    report_dir: Path | None = None,
+) -> int:
     from fwcost.service import run
 
-    bar = _progress_bar(request) if progress else None
+    bar = _progress_bar(request, settings.timezone) if progress else None
+
+    def on_window(start: date, end: date) -> None:
+        if bar is not None:
+            bar.update((end - start).days + 1)
+
     try:
         result = run(
-            request,
-            settings,
-            on_window=(lambda s, e: bar.update((e - s).days + 1)) if bar else None,
+            request, settings, senders=senders, invocation_id=_run_id(), on_window=on_window
         )
     finally:
         if bar is not None:
             bar.close()
-    _print_result(result)
+    if report_dir is not None:
+        _write_reports(result, report_dir)
+    _print_result(result, report_dir)
+    try:
+        result.raise_if_failed()
+    except RunFailed as failure:
+        print(f"fwcost: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _progress_bar(request: RunRequest):  # type: ignore[no-untyped-def]
+def _write_reports(result: RunResult, folder: Path) -> None:
+    for name, body in report_files(result.reports).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+def _progress_bar(request: RunRequest, tz: ZoneInfo) -> tqdm[NoReturn]:
     from tqdm import tqdm
 
     total = len(list(days_between(request.start, request.end)))
-    cuts = len(windows(request.start, request.end))
+    cuts = len(windows(request.start, request.end, tz))
     return tqdm(total=total, unit="day", desc=f"backfill ({cuts} windows)", file=sys.stderr)
 
 
-def _print_result(result: RunResult) -> None:
+def _print_result(result: RunResult, report_dir: Path | None) -> None:
     if result.kind == "report":
         total = "unknown" if result.billed_total is None else f"${result.billed_total:,.2f}"
-        print(f"Report day {result.start}: billed {total}")
+        print(f"Report day {result.start}: {total}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
-    print(f"  {result.requests} Fireworks requests; days archived: {len(result.archived)}")
+    print(
+        f"  {result.requests} Fireworks requests; {len(result.archived)} days fetched and checked"
+    )
     for restated in result.restatements:
         change = restated.new_total - restated.old_total
         print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
     print(f"  archive: {result.archive_url}")
-    for name, where in result.report_files.items():
-        print(f"  {name}: {where}")
+    if report_dir is not None and result.reports:
+        teams = len(result.reports) - 1
+        print(
+            f"  reports: {report_dir}/report.html, report.txt, slack.json (+ {teams} teams in teams/)"
+        )
+    if result.delivery is not None:
+        print("  " + result.delivery.summary().replace("\n", "\n  "))
+    elif result.kind == "report":
+        print("  delivery: no routing configured (FWCOST_ROUTING_FILE / FWCOST_ROUTING_PARAMETER)")
+
+
+def _run_id() -> str:
+    return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
@@ -127,6 +187,7 @@ def _date_arg(text: str) -> date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_target(command: argparse.ArgumentParser) -> None:

@@ -6,9 +6,11 @@ fails on its first run with one message that says everything to fix.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -44,6 +46,12 @@ class Settings:
     routing_file: Path | None
     slack_secret: str | None
     slack_api_url: str
+    # Report tuning: monthly budgets and the anomaly rule.
+    account_budget: Decimal | None
+    team_budgets: dict[str, Decimal]
+    anomaly_mad_multiplier: Decimal
+    anomaly_min_ratio: Decimal
+    anomaly_dollar_floor: Decimal
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
@@ -71,6 +79,16 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
     "FWCOST_SLACK_SECRET": ("Secrets Manager id of the Slack webhook URLs / bot token JSON", "—"),
     "FWCOST_SLACK_API_URL": ("Slack Web API base URL", DEFAULT_SLACK_API_URL),
+    "FWCOST_BUDGETS": (
+        'monthly USD budgets, JSON: {"account": 30000, "teams": {"search": 8000}}',
+        "none",
+    ),
+    "FWCOST_ANOMALY_MAD_MULTIPLIER": (
+        "anomaly: a day over median + k × MAD of the trailing 14 days",
+        "3",
+    ),
+    "FWCOST_ANOMALY_MIN_RATIO": ("anomaly: and at least this multiple of the median", "1.5"),
+    "FWCOST_ANOMALY_DOLLAR_FLOOR": ("anomaly: and at least this many USD above the median", "20"),
 }
 
 
@@ -107,6 +125,14 @@ def load_settings(
         routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
         slack_secret=read("FWCOST_SLACK_SECRET", str),
         slack_api_url=read("FWCOST_SLACK_API_URL", _base_url, DEFAULT_SLACK_API_URL) or "",
+        account_budget=budgets[0] if (budgets := read("FWCOST_BUDGETS", _budgets)) else None,
+        team_budgets=budgets[1] if budgets else {},
+        anomaly_mad_multiplier=read("FWCOST_ANOMALY_MAD_MULTIPLIER", _positive_decimal, "3")
+        or Decimal(3),
+        anomaly_min_ratio=read("FWCOST_ANOMALY_MIN_RATIO", _positive_decimal, "1.5")
+        or Decimal("1.5"),
+        anomaly_dollar_floor=read("FWCOST_ANOMALY_DOLLAR_FLOOR", _positive_decimal, "20")
+        or Decimal(20),
     )
     errors.extend(_cross_checks(settings, values))
     if errors:
@@ -174,6 +200,36 @@ def _existing_file(text: str) -> Path:
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     return path
+
+
+def _positive_decimal(text: str) -> Decimal:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"must be a number above 0, got {text}")
+    return number
+
+
+def _budgets(text: str) -> tuple[Decimal | None, dict[str, Decimal]]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg} at character {error.pos})") from None
+    if not isinstance(document, dict) or set(document) - {"account", "teams"}:
+        raise ValueError('expected {"account": <USD>, "teams": {"<team>": <USD>, ...}}')
+    teams = document.get("teams", {})
+    if not isinstance(teams, dict):
+        raise ValueError('"teams" must map team names to monthly USD budgets')
+    account = document.get("account")
+    try:
+        return (
+            None if account is None else _positive_decimal(str(account)),
+            {str(team): _positive_decimal(str(amount)) for team, amount in teams.items()},
+        )
+    except ValueError as error:
+        raise ValueError(f"a budget {error}") from None
 
 
 def _positive_int(text: str) -> int:

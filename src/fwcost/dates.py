@@ -65,19 +65,36 @@ def days_between(start: date, end: date) -> Iterator[date]:
         yield start + timedelta(days=offset)
 
 
-def windows(start: date, end: date, max_days: int = MAX_WINDOW_DAYS) -> list[tuple[date, date]]:
-    """Cut the inclusive range [start, end] into inclusive windows of at most max_days days."""
+def windows(
+    start: date, end: date, tz: ZoneInfo | None = None, max_days: int = MAX_WINDOW_DAYS
+) -> list[tuple[date, date]]:
+    """Cut the inclusive range [start, end] into windows of at most max_days days.
+
+    With `tz`, a window also lasts at most max_days × 24 hours: the API counts elapsed time, so a
+    31-day window holding an autumn DST change (745 hours) is cut a day shorter.
+    """
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     if max_days < 1:
         raise ValueError("max_days must be at least 1")
+    limit = timedelta(days=max_days)
     cuts = []
     window_start = start
     while window_start <= end:
         window_end = min(window_start + timedelta(days=max_days - 1), end)
+        while (
+            tz is not None
+            and window_end > window_start
+            and _span(window_start, window_end, tz) > limit
+        ):
+            window_end -= timedelta(days=1)
         cuts.append((window_start, window_end))
         window_start = window_end + timedelta(days=1)
     return cuts
+
+
+def _span(first: date, last: date, tz: ZoneInfo) -> timedelta:
+    return local_midnight(last + timedelta(days=1), tz) - local_midnight(first, tz)
 
 
 def parse_date(text: str, what: str = "date") -> date:

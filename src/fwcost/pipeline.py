@@ -2,10 +2,16 @@
 
 The Lambda handler and the CLI both call `run_report_day` and `run_backfill`; only the adapters
 in `Dependencies` differ (S3 or a folder, Slack and SES or files).
+
+Order and failure: raw responses are archived as soon as they arrive, then each day's CSV,
+attribution and manifest. The report is rendered from memory, so a failing archive does not
+stop it from going out; delivery goes on past a failing destination; and whatever failed is
+raised at the very end, so Lambda retries (the ledger skips what was already delivered).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,181 +20,76 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from fwcost import __version__
-from fwcost.archive import DayArchive, RowCosts, usage_csv
+from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
 from fwcost.dates import day_bounds, days_between, rfc3339, windows
+from fwcost.delivery import (
+    DeliveryLedger,
+    DeliveryOutcome,
+    OutgoingReport,
+    RoutingConfig,
+    Senders,
+    deliver_reports,
+)
 from fwcost.model import DayUsage, WindowPull
+from fwcost.publishing import outgoing_reports, report_files
+from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.pricebook import PriceBook
+from fwcost.report.summary import AnomalySettings, ReportContext, Restatement, summarize
 
 # Earlier days a report compares against: the trailing 14-day trend and the month to date.
 HISTORY_DAYS = 30
 
 
 class UsageSource(Protocol):
+    """What the pipeline needs from Fireworks (FireworksClient in production)."""
+
     def fetch_window(self, start: date, end: date, tz: ZoneInfo) -> WindowPull: ...
 
 
-class Attribution(Protocol):
-    """A day's dollars per group, as the report module computes them."""
-
-    @property
-    def total(self) -> Decimal: ...
-
-    def row_costs(self) -> RowCosts: ...
-
-    def to_json(self) -> dict[str, Any]: ...
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    top_n: int = 5
+    anomaly: AnomalySettings = field(default_factory=AnomalySettings)
+    account_budget: Decimal | None = None
+    team_budgets: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
-class Restatement:
-    """An archived day whose re-pulled numbers differ from what the archive held."""
-
-    day: date
-    old_total: Decimal
-    new_total: Decimal
-
-
-@dataclass(slots=True)
-class ArchivedDay:
-    usage: DayUsage
-    attribution: Attribution
-    manifest: dict[str, Any]
-
-
-@dataclass(slots=True)
-class RefreshResult:
-    days: dict[date, ArchivedDay] = field(default_factory=dict)
-    restatements: list[Restatement] = field(default_factory=list)
-    requests: int = 0
+class Delivery:
+    routing: RoutingConfig
+    ledger: DeliveryLedger
+    senders: Senders
 
 
 @dataclass(frozen=True, slots=True)
 class Dependencies:
     source: UsageSource
     archive: DayArchive
-    attribute: Callable[[DayUsage], Attribution]
+    prices: PriceBook
     timezone: ZoneInfo
+    report: ReportSettings = field(default_factory=ReportSettings)
+    delivery: Delivery | None = None  # None: render and archive, deliver nowhere
+    invocation_id: str = ""
 
 
-def days_to_fetch(report_day: date, archive: DayArchive) -> set[date]:
-    """The report day, the day before (late data restates it), and history the archive lacks."""
-    wanted = {report_day, report_day - timedelta(days=1)}
-    history = days_between(
-        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=2)
-    )
-    wanted.update(day for day in history if archive.read_manifest(day) is None)
-    return wanted
+@dataclass(slots=True)
+class FreshDay:
+    usage: DayUsage
+    attribution: AttributedDay
+    csv_body: bytes
 
 
-def contiguous_windows(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Cut a set of days into runs of consecutive days, each at most 31 days long."""
-    ordered = sorted(set(days))
-    runs: list[tuple[date, date]] = []
-    for day in ordered:
-        if runs and runs[-1][1] == day - timedelta(days=1):
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return [cut for start, end in runs for cut in windows(start, end)]
+@dataclass(slots=True)
+class RefreshResult:
+    days: dict[date, FreshDay] = field(default_factory=dict)
+    restatements: list[Restatement] = field(default_factory=list)
+    requests: int = 0
+    archive_errors: list[str] = field(default_factory=list)
 
 
-def refresh_days(
-    days: Iterable[date],
-    deps: Dependencies,
-    *,
-    rewrite: set[date],
-    on_window: Callable[[date, date], None] | None = None,
-) -> RefreshResult:
-    """Fetch `days`, archive them, and return what each holds.
-
-    Days in `rewrite` are written whatever the archive has (a re-run replaces its objects);
-    other days are written only when new or changed, and a change is kept as a restatement.
-    """
-    result = RefreshResult()
-    for start, end in contiguous_windows(days):
-        pull = deps.source.fetch_window(start, end, deps.timezone)
-        result.requests += len(pull.raw)
-        archived_raw = deps.archive.write_raw(start, end, pull.raw)  # raw first: never lost
-        for day, usage in sorted(pull.days.items()):
-            archived = _archive_day(day, usage, archived_raw, deps, result, force=day in rewrite)
-            result.days[day] = archived
-        if on_window:
-            on_window(start, end)
-    return result
-
-
-def _archive_day(
-    day: date,
-    usage: DayUsage,
-    raw: list[ArchivedRequest],
-    deps: Dependencies,
-    result: RefreshResult,
-    *,
-    force: bool,
-) -> ArchivedDay:
-    attribution = deps.attribute(usage)
-    tz_name = deps.timezone.key
-    csv_body = usage_csv(usage, deps.archive.account_id, tz_name, attribution.row_costs())
-    previous = deps.archive.read_manifest(day)
-    if previous is not None:
-        old_total = Decimal(str(previous.get("billed_total_usd", "0")))
-        if previous.get("csv_sha256") == _sha256(csv_body) and not force:
-            return ArchivedDay(usage, attribution, previous)
-        if previous.get("csv_sha256") != _sha256(csv_body):
-            deps.archive.keep_revision(day, previous)
-            if old_total != attribution.total:
-                result.restatements.append(Restatement(day, old_total, attribution.total))
-    bounds = day_bounds(day, deps.timezone)
-    manifest = deps.archive.write_day(
-        day,
-        csv_body=csv_body,
-        attribution=attribution.to_json(),
-        requests=raw,
-        details={
-            "timezone": tz_name,
-            "day_start": rfc3339(bounds.start),
-            "day_end": rfc3339(bounds.end),
-            "hours": bounds.hours,
-            "code_version": __version__,
-            "billed_total_usd": str(attribution.total),
-            "csv_sha256": _sha256(csv_body),
-            "rows": _row_counts(usage),
-            "gaps": usage.gaps,
-            "has_summary": usage.has_summary,
-            "per_key_costs": usage.key_costs is not None,
-        },
-    )
-    return ArchivedDay(usage, attribution, manifest)
-
-
-def load_history(
-    report_day: date, archive: DayArchive, fresh: Mapping[date, ArchivedDay]
-) -> dict[date, dict[str, Any]]:
-    """Attribution documents of the days before the report day: fresh ones, else archived ones."""
-    history: dict[date, dict[str, Any]] = {}
-    for day in days_between(
-        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=1)
-    ):
-        if day in fresh:
-            history[day] = fresh[day].attribution.to_json()
-        elif (document := archive.read_attribution(day)) is not None:
-            history[day] = document
-    return history
-
-
-def _row_counts(usage: DayUsage) -> dict[str, int]:
-    return {
-        "serverless": len(usage.serverless),
-        "dedicated": len(usage.dedicated),
-        "training": len(usage.training),
-        "line_items": len(usage.line_items),
-        "key_costs": len(usage.key_costs or ()),
-    }
-
-
-def _sha256(body: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(body).hexdigest()
+class RunFailed(RuntimeError):
+    """The run finished what it could, but some of it failed; the message lists what."""
 
 
 @dataclass(slots=True)
@@ -203,9 +104,14 @@ class RunResult:
     restatements: list[Restatement]
     archive_url: str
     billed_total: Decimal | None = None
-    report_files: dict[str, str] = field(default_factory=dict)
+    reports: list[OutgoingReport] = field(default_factory=list)
+    delivery: DeliveryOutcome | None = None
+    archive_errors: list[str] = field(default_factory=list)
+    usage_rows: int = 0  # of the report day (all days for a backfill)
+    tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        delivery = self.delivery
         return {
             "kind": self.kind,
             "start": self.start.isoformat(),
@@ -218,22 +124,65 @@ class RunResult:
             ],
             "archive": self.archive_url,
             "billed_total_usd": None if self.billed_total is None else str(self.billed_total),
+            "reports": [r.audience for r in self.reports],
+            "delivered": len(delivery.delivered) if delivery else 0,
+            "already_delivered": len(delivery.skipped) if delivery else 0,
+            "delivery_failures": len(delivery.failed) if delivery else 0,
+            "archive_errors": self.archive_errors,
         }
 
+    def raise_if_failed(self) -> None:
+        problems = [f"archive: {error}" for error in self.archive_errors]
+        if self.delivery is not None:
+            problems += [
+                f"delivery to {f.destination_id} ({f.audience}): {f.detail}"
+                for f in self.delivery.failed
+            ]
+        if problems:
+            raise RunFailed(
+                f"{len(problems)} part(s) of the run failed:\n  " + "\n  ".join(problems)
+            )
 
-def run_report_day(day: date, deps: Dependencies) -> RunResult:
-    """The daily job for one report day: refresh what is needed, archive it, report on it."""
+
+def run_report_day(
+    day: date, deps: Dependencies, *, force: bool = False, dry_run: bool = False
+) -> RunResult:
+    """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
     refreshed = refresh_days(days_to_fetch(day, deps.archive), deps, rewrite={day})
     today = refreshed.days[day]
+    summary = summarize(
+        today.attribution,
+        load_history(day, deps.archive, refreshed.days),
+        _context(day, today, refreshed, deps),
+    )
+    reports = outgoing_reports(
+        summary,
+        today.usage,
+        today.attribution,
+        account_id=deps.archive.account_id,
+        timezone=deps.timezone.key,
+    )
+    _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
+    outcome = None
+    if deps.delivery is not None:
+        outcome = deliver_reports(
+            reports, deps.delivery.routing, deps.delivery.ledger, deps.delivery.senders, day,
+            deps.archive.account_id, force=force, dry_run=dry_run, invocation_id=deps.invocation_id,
+        )  # fmt: skip
     return RunResult(
         kind="report",
         start=day,
         end=day,
-        archived=sorted(d for d, a in refreshed.days.items() if a.manifest),
+        archived=sorted(refreshed.days),
         requests=refreshed.requests,
         restatements=refreshed.restatements,
         archive_url=deps.archive.day_url(day),
         billed_total=today.attribution.total,
+        reports=reports,
+        delivery=outcome,
+        archive_errors=refreshed.archive_errors,
+        usage_rows=_rows(today.usage),
+        tokens=_tokens(today.usage),
     )
 
 
@@ -253,5 +202,168 @@ def run_backfill(
         archived=sorted(refreshed.days),
         requests=refreshed.requests,
         restatements=refreshed.restatements,
-        archive_url=deps.archive.store.url(deps.archive.day_prefix(start).rsplit("/", 1)[0]),
+        archive_url=deps.archive.account_url(),
+        archive_errors=refreshed.archive_errors,
+        usage_rows=sum(_rows(fresh.usage) for fresh in refreshed.days.values()),
+        tokens=sum(_tokens(fresh.usage) for fresh in refreshed.days.values()),
     )
+
+
+def _rows(usage: DayUsage) -> int:
+    return len(usage.serverless) + len(usage.dedicated) + len(usage.training)
+
+
+def _tokens(usage: DayUsage) -> int:
+    return sum(row.prompt_tokens + row.completion_tokens for row in usage.serverless)
+
+
+def days_to_fetch(report_day: date, archive: DayArchive) -> set[date]:
+    """The report day, the day before (late data restates it), and history the archive lacks."""
+    wanted = {report_day, report_day - timedelta(days=1)}
+    history = days_between(
+        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=2)
+    )
+    wanted.update(day for day in history if archive.read_manifest(day) is None)
+    return wanted
+
+
+def contiguous_windows(days: Iterable[date], tz: ZoneInfo) -> list[tuple[date, date]]:
+    """Cut a set of days into runs of consecutive days, each at most 31 days long."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return [cut for start, end in runs for cut in windows(start, end, tz)]
+
+
+def refresh_days(
+    days: Iterable[date],
+    deps: Dependencies,
+    *,
+    rewrite: set[date],
+    on_window: Callable[[date, date], None] | None = None,
+) -> RefreshResult:
+    """Fetch `days`, archive them, and return what each holds.
+
+    Days in `rewrite` are written whatever the archive has (a re-run replaces its objects);
+    other days are written only when new or changed, and a change is kept as a restatement.
+    An archive failure is recorded, not raised, so the report can still go out.
+    """
+    result = RefreshResult()
+    for start, end in contiguous_windows(days, deps.timezone):
+        pull = deps.source.fetch_window(start, end, deps.timezone)
+        result.requests += len(pull.raw)
+        try:
+            archived_raw = deps.archive.write_raw(start, end, pull.raw)
+        except ArchiveError as error:
+            result.archive_errors.append(str(error))
+            archived_raw = None
+        for day, usage in sorted(pull.days.items()):
+            attribution = attribute_day(usage, deps.prices)
+            csv_body = usage_csv(usage, deps.archive.account_id, deps.timezone.key, attribution)
+            result.days[day] = FreshDay(usage, attribution, csv_body)
+            if archived_raw is not None:
+                _archive_day(result.days[day], archived_raw, deps, result, force=day in rewrite)
+        if on_window:
+            on_window(start, end)
+    return result
+
+
+def _archive_day(
+    fresh: FreshDay,
+    raw: list[ArchivedRequest],
+    deps: Dependencies,
+    result: RefreshResult,
+    *,
+    force: bool,
+) -> None:
+    day, digest = fresh.usage.day, hashlib.sha256(fresh.csv_body).hexdigest()
+    try:
+        previous = deps.archive.read_manifest(day)
+        if previous is not None and previous.get("csv_sha256") == digest and not force:
+            return  # unchanged: the archived copy stands
+        if previous is not None and previous.get("csv_sha256") != digest:
+            deps.archive.keep_revision(day, previous)
+            old_total = Decimal(str(previous.get("total_usd", "0")))
+            if old_total != fresh.attribution.total:
+                result.restatements.append(Restatement(day, old_total, fresh.attribution.total))
+        deps.archive.write_day(
+            day,
+            csv_body=fresh.csv_body,
+            attribution=fresh.attribution.to_json(),
+            requests=raw,
+            details=_manifest_details(fresh, deps.timezone, digest),
+        )
+    except ArchiveError as error:
+        result.archive_errors.append(str(error))
+
+
+def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
+    usage, attribution = fresh.usage, fresh.attribution
+    bounds = day_bounds(usage.day, tz)
+    return {
+        "timezone": tz.key,
+        "day_start": rfc3339(bounds.start),
+        "day_end": rfc3339(bounds.end),
+        "hours": bounds.hours,
+        "code_version": __version__,
+        "total_usd": str(attribution.total),
+        "billed_total_usd": None
+        if attribution.billed_total is None
+        else str(attribution.billed_total),
+        "csv_sha256": csv_sha256,
+        "rows": {
+            "serverless": len(usage.serverless),
+            "dedicated": len(usage.dedicated),
+            "training": len(usage.training),
+            "line_items": len(usage.line_items),
+            "key_costs": len(usage.key_costs or ()),
+        },
+        "gaps": usage.gaps,
+        "has_summary": usage.has_summary,
+        "per_key_costs": usage.key_costs is not None,
+    }
+
+
+def load_history(
+    report_day: date, archive: DayArchive, fresh: Mapping[date, FreshDay]
+) -> dict[date, AttributedDay]:
+    """The attribution of each earlier day: freshly fetched, else as archived."""
+    history: dict[date, AttributedDay] = {}
+    for day in days_between(
+        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=1)
+    ):
+        if day in fresh:
+            history[day] = fresh[day].attribution
+        elif (document := archive.read_attribution(day)) is not None:
+            history[day] = AttributedDay.from_json(document)
+    return history
+
+
+def _context(
+    day: date, today: FreshDay, refreshed: RefreshResult, deps: Dependencies
+) -> ReportContext:
+    return ReportContext(
+        account_id=deps.archive.account_id,
+        timezone=deps.timezone.key,
+        bounds=day_bounds(day, deps.timezone),
+        archive_location=deps.archive.day_url(day),
+        code_version=__version__,
+        top_n=deps.report.top_n,
+        anomaly=deps.report.anomaly,
+        team_budgets=deps.report.team_budgets,
+        account_budget=deps.report.account_budget,
+        restatements=[r for r in refreshed.restatements if r.day != day],
+        gaps=today.usage.gaps,
+    )
+
+
+def _archive_reports(
+    day: date, reports: list[OutgoingReport], archive: DayArchive, errors: list[str]
+) -> None:
+    try:
+        archive.write_reports(day, report_files(reports))
+    except ArchiveError as error:
+        errors.append(str(error))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from fwcost.config import Settings
+from fwcost.delivery import Senders
 from fwcost.observability import logger, metrics
 from fwcost.pipeline import RunResult, run_backfill, run_report_day
 from fwcost.run_request import RunRequest
@@ -19,26 +20,56 @@ def run(
     request: RunRequest,
     settings: Settings,
     *,
-    s3_client: Any = None,
+    senders: Senders | None = None,
+    invocation_id: str = "",
     on_window: Callable[[date, date], None] | None = None,
 ) -> RunResult:
+    """Run the request and record its metrics. The caller raises `result.raise_if_failed()`."""
     deps, client = build_dependencies(
-        settings, api_key=resolve_api_key(settings), s3_client=s3_client
+        settings, api_key=resolve_api_key(settings), senders=senders, invocation_id=invocation_id
     )
     with client:
         try:
             if request.kind == "backfill":
                 result = run_backfill(request.start, request.end, deps, on_window)
             else:
-                result = run_report_day(request.start, deps)
+                result = run_report_day(
+                    request.start, deps, force=request.force, dry_run=request.dry_run
+                )
         finally:
             stats = client.stats
             metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=stats.requests)
             metrics.add_metric(name="ApiRetries", unit=MetricUnit.Count, value=stats.retries)
-    metrics.add_metric(name="DaysArchived", unit=MetricUnit.Count, value=len(result.archived))
-    if result.billed_total is not None:
-        metrics.add_metric(
-            name="BilledCostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total)
-        )
-    logger.info("run finished", extra=result.as_dict())
+    _record_metrics(result)
+    logger.info("run finished", extra={"run": result.as_dict()})
     return result
+
+
+def _record_metrics(result: RunResult) -> None:
+    metrics.add_metric(name="DaysArchived", unit=MetricUnit.Count, value=len(result.archived))
+    metrics.add_metric(
+        name="ArchiveFailures", unit=MetricUnit.Count, value=len(result.archive_errors)
+    )
+    if result.billed_total is not None:
+        metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total))
+    metrics.add_metric(name="UsageRows", unit=MetricUnit.Count, value=result.usage_rows)
+    metrics.add_metric(name="Tokens", unit=MetricUnit.Count, value=result.tokens)
+    if result.delivery is None or is_metrics_disabled():  # single_metric ignores the switch
+        return
+    # ReportsDelivered feeds the "no report delivered today" alarm in template.yaml.
+    metrics.add_metric(
+        name="ReportsDelivered", unit=MetricUnit.Count, value=len(result.delivery.delivered)
+    )
+    metrics.add_metric(
+        name="DeliveryFailures", unit=MetricUnit.Count, value=len(result.delivery.failed)
+    )
+    for outcome, items in (
+        ("delivered", result.delivery.delivered),
+        ("failed", result.delivery.failed),
+    ):
+        for item in items:
+            with single_metric(
+                name="Deliveries", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+            ) as metric:
+                metric.add_dimension(name="destination", value=item.destination_id)
+                metric.add_dimension(name="outcome", value=outcome)

@@ -6,60 +6,146 @@ and a local run are the settings (a bucket or a folder, a secret or a plain key)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from pathlib import Path
+from typing import Any
 
 from fwcost.archive import DayArchive, LocalStore, ObjectStore, S3Store
-from fwcost.config import Settings
+from fwcost.config import ConfigError, Settings
+from fwcost.delivery import (
+    DeliveryLedger,
+    LocalLedger,
+    RoutingConfig,
+    S3Ledger,
+    Senders,
+    SesEmailSender,
+    SlackSender,
+    load_routing,
+    load_slack_secrets,
+)
 from fwcost.fireworks import FireworksClient
-from fwcost.pipeline import Dependencies
-from fwcost.report import attribute_day, load_price_book
+from fwcost.pipeline import Delivery, Dependencies, ReportSettings
+from fwcost.report.pricebook import load_price_book
+from fwcost.report.summary import AnomalySettings
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+SECRET_MAX_AGE_SECONDS = 300  # Powertools caches secrets and parameters across warm invocations
+
+
+def build_dependencies(
+    settings: Settings,
+    *,
+    api_key: str,
+    boto_session: Any = None,
+    senders: Senders | None = None,
+    invocation_id: str = "",
+) -> tuple[Dependencies, FireworksClient]:
+    """The pipeline's adapters, and the Fireworks client (its request counts feed the metrics).
+
+    `senders` replaces Slack and SES (the demo writes messages to a folder instead).
+    """
+    aws = boto_session or _default_session()
+    client = FireworksClient(
+        api_key=api_key, account_id=settings.account_id, base_url=settings.fireworks_base_url
+    )
+    deps = Dependencies(
+        source=client,
+        archive=DayArchive(
+            archive_store(settings, aws), settings.archive_prefix, settings.account_id
+        ),
+        prices=load_price_book(settings.price_book),
+        timezone=settings.timezone,
+        report=ReportSettings(
+            top_n=settings.top_n,
+            anomaly=AnomalySettings(
+                mad_multiplier=settings.anomaly_mad_multiplier,
+                min_ratio=settings.anomaly_min_ratio,
+                dollar_floor=settings.anomaly_dollar_floor,
+            ),
+            account_budget=settings.account_budget,
+            team_budgets=settings.team_budgets,
+        ),
+        delivery=_delivery(settings, aws, senders),
+        invocation_id=invocation_id,
+    )
+    return deps, client
 
 
 def resolve_api_key(settings: Settings) -> str:
     """The plain key for local runs, else the secret's value through Powertools (cached)."""
     if settings.api_key:
         return settings.api_key
-    from aws_lambda_powertools.utilities import parameters  # only Lambda runs need it
-
-    secret = parameters.get_secret(str(settings.api_key_secret), max_age=300)
-    value = secret.decode() if isinstance(secret, bytes) else str(secret)
+    value = _secret(str(settings.api_key_secret))
     # A secret may hold the bare key or {"api_key": "..."}, as the console's key/value editor makes.
     if value.lstrip().startswith("{"):
-        import json
-
         value = str(json.loads(value).get("api_key", ""))
     if not value.strip():
-        raise ValueError(f"secret {settings.api_key_secret} holds no Fireworks API key")
+        raise ConfigError(
+            f"FWCOST_API_KEY_SECRET: secret {settings.api_key_secret} holds no API key"
+        )
     return value.strip()
 
 
-def archive_store(settings: Settings, s3_client: S3Client | None = None) -> ObjectStore:
+def archive_store(settings: Settings, aws: Any) -> ObjectStore:
     if settings.archive_dir is not None:
         return LocalStore(settings.archive_dir)
-    if s3_client is None:
-        import boto3
-
-        s3_client = boto3.client("s3")
-    return S3Store(s3_client, str(settings.archive_bucket))
+    return S3Store(aws.client("s3"), str(settings.archive_bucket))
 
 
-def build_dependencies(
-    settings: Settings, *, api_key: str, s3_client: Any = None
-) -> tuple[Dependencies, FireworksClient]:
-    """The pipeline's adapters, and the Fireworks client (its request counts feed the metrics)."""
-    client = FireworksClient(
-        api_key=api_key, account_id=settings.account_id, base_url=settings.fireworks_base_url
+def _delivery(settings: Settings, aws: Any, senders: Senders | None) -> Delivery | None:
+    routing = _routing(settings)
+    if routing is None:
+        return None
+    return Delivery(
+        routing, _ledger(settings, aws), senders or _real_senders(settings, routing, aws)
     )
-    prices = load_price_book(settings.price_book)
-    deps = Dependencies(
-        source=client,
-        archive=DayArchive(
-            archive_store(settings, s3_client), settings.archive_prefix, settings.account_id
-        ),
-        attribute=lambda usage: attribute_day(usage, prices),
-        timezone=settings.timezone,
+
+
+def _routing(settings: Settings) -> RoutingConfig | None:
+    if settings.routing_file is not None:
+        return load_routing(settings.routing_file.read_text(), f"file:{settings.routing_file}")
+    if settings.routing_parameter:
+        from aws_lambda_powertools.utilities import parameters
+
+        text = parameters.get_parameter(settings.routing_parameter, max_age=SECRET_MAX_AGE_SECONDS)
+        return load_routing(str(text), f"ssm:{settings.routing_parameter}")
+    return None
+
+
+def _ledger(settings: Settings, aws: Any) -> DeliveryLedger:
+    if settings.archive_dir is not None:
+        return LocalLedger(Path(settings.archive_dir) / settings.archive_prefix)
+    return S3Ledger(aws.client("s3"), str(settings.archive_bucket), settings.archive_prefix)
+
+
+def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Senders:
+    needed = routing.secret_keys()
+    secrets: dict[str, str] = {}
+    if needed:
+        if not settings.slack_secret:
+            raise ConfigError(
+                "FWCOST_SLACK_SECRET: the routing names Slack destinations but no secret holds them"
+            )
+        secrets = load_slack_secrets(
+            _secret(settings.slack_secret), f"secret {settings.slack_secret}"
+        )
+        if missing := sorted(needed - secrets.keys()):
+            raise ConfigError(
+                f"FWCOST_SLACK_SECRET: the secret lacks the key(s) the routing names: {missing}"
+            )
+    return Senders(
+        slack=SlackSender(secrets, api_base_url=settings.slack_api_url + "/"),
+        email=SesEmailSender(aws.client("sesv2")),
     )
-    return deps, client
+
+
+def _secret(name: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _default_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()

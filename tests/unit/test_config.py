@@ -61,3 +61,19 @@ def test_bad_account_id_is_named():
 
 def test_repr_never_shows_the_api_key():
     assert "fw_test_key" not in repr(load_settings(BASE))
+
+
+def test_budgets_and_anomaly_settings_are_validated():
+    settings = load_settings(
+        {**BASE, "FWCOST_BUDGETS": '{"account": 30000, "teams": {"search": "8000.50"}}',
+         "FWCOST_ANOMALY_DOLLAR_FLOOR": "50"}
+    )  # fmt: skip
+    assert settings.account_budget == 30000
+    assert str(settings.team_budgets["search"]) == "8000.50"
+    assert settings.anomaly_dollar_floor == 50
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {**BASE, "FWCOST_BUDGETS": '{"teams": {"ads": -5}}', "FWCOST_ANOMALY_MIN_RATIO": "x"}
+        )
+    assert "FWCOST_BUDGETS: a budget must be a number above 0, got -5" in str(caught.value)
+    assert "FWCOST_ANOMALY_MIN_RATIO: 'x' is not a number" in str(caught.value)

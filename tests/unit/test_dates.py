@@ -106,3 +106,26 @@ def test_parse_date_names_what_was_wrong():
         ValueError, match=r"--date must be a date like 2026-11-21, got '21/11/2026'"
     ):
         parse_date("21/11/2026", "--date")
+
+
+def test_a_window_holding_the_autumn_dst_change_is_a_day_shorter():
+    # 2026-10-21 .. 2026-11-20 in LA is 31 local days but 745 hours (clocks go back on Nov 1)
+    cuts = windows(date(2026, 10, 21), date(2026, 11, 20), LA)
+    assert cuts == [
+        (date(2026, 10, 21), date(2026, 11, 19)),
+        (date(2026, 11, 20), date(2026, 11, 20)),
+    ]
+    # In spring the 31-day window is 743 hours and fits
+    assert windows(date(2026, 3, 1), date(2026, 3, 31), LA) == [
+        (date(2026, 3, 1), date(2026, 3, 31))
+    ]
+
+
+def test_a_year_in_a_dst_zone_still_takes_12_windows():
+    cuts = windows(date(2025, 11, 22), date(2026, 11, 21), LA)
+    assert len(cuts) == 12
+    assert all(_hours(a, b) <= 31 * 24 for a, b in cuts)
+
+
+def _hours(first, last):
+    return (day_bounds(last, LA).end - day_bounds(first, LA).start).total_seconds() / 3600

@@ -33,8 +33,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from fwcost.model import DayUsage
 
@@ -64,27 +64,40 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BilledOnlyRow:
-    """Cost on the bill with no usage row behind it (embeddings, images...)."""
+class CostedRows(Protocol):
+    """Attributed dollars, position by position with the DayUsage lists (an AttributedDay)."""
 
-    category: str
-    item: str  # what the line item names, e.g. a model
-    cost: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class RowCosts:
-    """Attributed dollars, position by position with the DayUsage lists."""
-
-    serverless: Sequence[Decimal]
-    dedicated: Sequence[Decimal]
-    training: Sequence[Decimal]
-    billed_only: Sequence[BilledOnlyRow]
+    @property
+    def serverless_costs(self) -> Sequence[Decimal]: ...
+    @property
+    def dedicated_costs(self) -> Sequence[Decimal]: ...
+    @property
+    def training_costs(self) -> Sequence[Decimal]: ...
+    @property
+    def billed_only_rows(self) -> Sequence[BilledOnly]: ...
 
 
-def usage_csv(usage: DayUsage, account_id: str, timezone: str, costs: RowCosts | None) -> bytes:
-    """The day's normalized CSV (UTF-8, header row, RFC 4180 quoting)."""
+class BilledOnly(Protocol):
+    @property
+    def category(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def cost(self) -> Decimal: ...
+
+
+def usage_csv(
+    usage: DayUsage,
+    account_id: str,
+    timezone: str,
+    costs: CostedRows | None,
+    *,
+    team: str | None = None,
+) -> bytes:
+    """The day's normalized CSV (UTF-8, header row, RFC 4180 quoting).
+
+    With `team`, only that team's rows: a team's report carries its own slice alone.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -94,29 +107,36 @@ def usage_csv(usage: DayUsage, account_id: str, timezone: str, costs: RowCosts |
     def cost_at(column: Sequence[Decimal] | None, index: int) -> str:
         return _money(column[index]) if column is not None else blank
 
+    def wanted(row_team: str) -> bool:
+        return team is None or row_team == team
+
     for i, s in enumerate(usage.serverless):
-        writer.writerow(
-            (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank, blank,
-             s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
-             s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0,
-             cost_at(costs.serverless if costs else None, i))
-        )  # fmt: skip
+        if wanted(s.team):
+            writer.writerow(
+                (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank,
+                 blank, s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
+                 s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0,
+                 cost_at(costs.serverless_costs if costs else None, i))
+            )  # fmt: skip
     for i, d in enumerate(usage.dedicated):
-        writer.writerow(
-            (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank, d.accelerator_type,
-             d.placement, d.team, d.project, d.environment, d.usage_type, blank, 0, 0, 0, 0,
-             d.accelerator_seconds, cost_at(costs.dedicated if costs else None, i))
-        )  # fmt: skip
+        if wanted(d.team):
+            writer.writerow(
+                (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank,
+                 d.accelerator_type, d.placement, d.team, d.project, d.environment, d.usage_type,
+                 blank, 0, 0, 0, 0, d.accelerator_seconds,
+                 cost_at(costs.dedicated_costs if costs else None, i))
+            )  # fmt: skip
     for i, t in enumerate(usage.training):
+        if wanted(t.team):
+            writer.writerow(
+                (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
+                 blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
+                 t.accelerator_seconds, cost_at(costs.training_costs if costs else None, i))
+            )  # fmt: skip
+    for row in costs.billed_only_rows if costs and team is None else ():
         writer.writerow(
-            (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
-             blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
-             t.accelerator_seconds, cost_at(costs.training if costs else None, i))
-        )  # fmt: skip
-    for row in costs.billed_only if costs else ():
-        writer.writerow(
-            (*head, "billed_only", row.item, blank, blank, blank, blank, blank, blank, blank, blank,
-             blank, blank, row.category, 0, 0, 0, 0, 0, _money(row.cost))
+            (*head, "billed_only", row.detail, blank, blank, blank, blank, blank, blank, blank,
+             blank, blank, blank, row.category, 0, 0, 0, 0, 0, _money(row.cost))
         )  # fmt: skip
     return buffer.getvalue().encode()
 

@@ -5,6 +5,7 @@
                                             byte for byte as received
         csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
         attribution.json                    the day's dollars per group (trends read these back)
+        report/report.html|.txt, slack.json the reports as rendered (teams/<team>/... per team)
         revisions/{written_at}/...          earlier manifest, CSV and attribution of a restated day
         manifest.json                       written last: its presence means the day is complete
 
@@ -51,6 +52,9 @@ class DayArchive:
     def day_url(self, day: date) -> str:
         return self.store.url(self.day_prefix(day))
 
+    def account_url(self) -> str:
+        return self.store.url(self._root)
+
     def write_raw(
         self, first: date, last: date, raw: Sequence[RawResponse]
     ) -> list[ArchivedRequest]:
@@ -85,6 +89,18 @@ class DayArchive:
         }
         self.store.put(f"{base}/manifest.json", _json_bytes(manifest), JSON)
         return manifest
+
+    def write_reports(self, day: date, files: Mapping[str, bytes]) -> list[StoredObject]:
+        """The rendered reports of a day, as sent, under report/ (after the data they show)."""
+        types = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+        return [
+            self.store.put(
+                f"{self.day_prefix(day)}/report/{name}",
+                body,
+                types.get(name[name.rfind(".") :], JSON),
+            )
+            for name, body in files.items()
+        ]
 
     def read_manifest(self, day: date) -> dict[str, Any] | None:
         return self._read_json(f"{self.day_prefix(day)}/manifest.json")

@@ -4,7 +4,7 @@ The JSON comes from a file (the CLI) or an SSM parameter's value (the Lambda); `
 where it came from so an error reads like
 `routing (ssm:/fwcost/routing): routes.teams.search.slack[0]: unknown kind 'webhok'`.
 
-Shape (see config/routing.example.json)::
+Shape (see src/fwcost/routing.example.json, which the demo uses)::
 
     {
       "version": 1,

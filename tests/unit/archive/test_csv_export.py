@@ -2,7 +2,8 @@ import csv
 import io
 from decimal import Decimal
 
-from fwcost.archive import CSV_COLUMNS, BilledOnlyRow, RowCosts, usage_csv
+from fwcost.archive import CSV_COLUMNS, usage_csv
+from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from samples import sample_day
 
 
@@ -12,12 +13,13 @@ def read_rows(body: bytes) -> list[dict[str, str]]:
 
 def test_one_row_per_group_with_documented_columns_and_costs_that_sum():
     usage = sample_day()
-    costs = RowCosts(
-        serverless=[Decimal("3.40"), Decimal("0.001234567")],
-        dedicated=[Decimal("96")],
-        training=[],
-        billed_only=[BilledOnlyRow("Embeddings", "nomic-embed-text-v1.5", Decimal("1.5"))],
-    )
+    costs = AttributedDay(
+        day=usage.day, teams={}, billed_only={}, total=Decimal("100.901234567"),
+        billed_total=None, estimated_total=Decimal(0), key_source="allocation",
+        serverless_costs=[Decimal("3.40"), Decimal("0.001234567")],
+        dedicated_costs=[Decimal("96")],
+        billed_only_rows=[BilledOnlyRow("Embeddings", "nomic-embed-text-v1.5", Decimal("1.5"))],
+    )  # fmt: skip
     body = usage_csv(usage, "acme-ai", "America/Los_Angeles", costs)
     header = body.decode().splitlines()[0].split(",")
     assert tuple(header) == CSV_COLUMNS
@@ -40,3 +42,9 @@ def test_one_row_per_group_with_documented_columns_and_costs_that_sum():
 def test_without_costs_the_cost_column_is_empty():
     rows = read_rows(usage_csv(sample_day(), "acme-ai", "UTC", None))
     assert len(rows) == 3 and {r["attributed_cost_usd"] for r in rows} == {""}
+
+
+def test_a_team_csv_holds_that_team_alone():
+    rows = read_rows(usage_csv(sample_day(), "acme-ai", "UTC", None, team="search"))
+    assert {r["team"] for r in rows} == {"search"}
+    assert [r["usage_kind"] for r in rows] == ["serverless", "dedicated"]

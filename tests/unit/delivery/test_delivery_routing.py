@@ -16,7 +16,7 @@ from fwcost.delivery import (
     load_routing,
 )
 
-EXAMPLE = Path(__file__).parents[3] / "config" / "routing.example.json"
+EXAMPLE = Path(__file__).parents[3] / "src" / "fwcost" / "routing.example.json"
 
 
 def routing_with(**overrides: Any) -> str:

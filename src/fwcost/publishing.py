@@ -1,0 +1,72 @@
+"""From a day's summary to the messages that go out: overall and one per team, in three forms."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fwcost.archive import usage_csv
+from fwcost.delivery import OutgoingReport
+from fwcost.model import DayUsage
+from fwcost.report.attribution import AttributedDay
+from fwcost.report.render import (
+    email_subject,
+    render_email_html,
+    render_email_text,
+    render_slack,
+)
+from fwcost.report.summary import DailySummary, team_summaries
+
+OVERALL = "overall"
+
+
+def outgoing_reports(
+    summary: DailySummary,
+    usage: DayUsage,
+    attribution: AttributedDay,
+    *,
+    account_id: str,
+    timezone: str,
+) -> list[OutgoingReport]:
+    """The overall report, then each team's, each with the CSV rows it may see."""
+    reports = [_report(OVERALL, summary, usage, attribution, account_id, timezone, team=None)]
+    for team, team_summary in sorted(team_summaries(summary).items()):
+        reports.append(
+            _report(team, team_summary, usage, attribution, account_id, timezone, team=team)
+        )
+    return reports
+
+
+def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
+    """Relative paths of the rendered reports: report.html, ..., teams/<team>/report.html."""
+    files: dict[str, bytes] = {}
+    for report in reports:
+        folder = "" if report.audience == OVERALL else f"teams/{quote(report.audience, safe='')}/"
+        files[f"{folder}report.html"] = report.html.encode()
+        files[f"{folder}report.txt"] = report.text.encode()
+        files[f"{folder}slack.json"] = json.dumps(
+            report.slack, indent=2, ensure_ascii=False
+        ).encode()
+    return files
+
+
+def _report(
+    audience: str,
+    summary: DailySummary,
+    usage: DayUsage,
+    attribution: AttributedDay,
+    account_id: str,
+    timezone: str,
+    *,
+    team: str | None,
+) -> OutgoingReport:
+    suffix = "" if team is None else f"-{quote(team, safe='')}"
+    return OutgoingReport(
+        audience=audience,
+        subject=email_subject(summary),
+        html=render_email_html(summary),
+        text=render_email_text(summary),
+        slack=render_slack(summary),
+        csv_name=f"fwcost-{account_id}-{usage.day.isoformat()}{suffix}.csv",
+        csv_bytes=usage_csv(usage, account_id, timezone, attribution, team=team),
+    )
