@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from aws_lambda_powertools import Logger
 
 from delivery.support import SECRET_VALUES, SLACK_SECRETS, FakeSlack, make_report
 from fwcost.delivery import (
@@ -47,14 +46,21 @@ ROUTING = load_routing(
 
 @pytest.fixture
 def powertools_output() -> Iterator[io.StringIO]:
-    """Powertools' Logger named like the app's loggers, as the Lambda handler sets it up."""
+    """The app's own Powertools Logger, with one more handler writing its JSON lines here."""
+    from fwcost.observability import logger
+
     app_logger = logging.getLogger("fwcost")
-    saved = (app_logger.handlers[:], app_logger.level, app_logger.propagate)
+    saved = (app_logger.level, app_logger.propagate)
     output = io.StringIO()
-    Logger(service="fwcost", level="DEBUG", logger_handler=logging.StreamHandler(output))
+    capture = logging.StreamHandler(output)
+    capture.setFormatter(logger.registered_formatter)
+    app_logger.addHandler(capture)
+    logger.setLevel("DEBUG")
     app_logger.propagate = True  # so caplog sees the same records too
     yield output
-    app_logger.handlers, app_logger.level, app_logger.propagate = saved
+    app_logger.removeHandler(capture)
+    app_logger.setLevel(saved[0])
+    app_logger.propagate = saved[1]
 
 
 def deliver(senders: Senders, ledger: S3Ledger) -> DeliveryOutcome:
