@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it on our machines.
 SAM_ENV := PYENV_VERSION=3.13.0
 
-.PHONY: help venv demo test lint typecheck cfn-lint unit integration build smoke bench clean
+.PHONY: help venv demo test lint typecheck cfn-lint unit integration build browser bench clean
 
 help:
 	@echo "make demo    run the daily job against the in-repo simulator, report into ./demo-output"
@@ -27,8 +27,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fwcost demo --out demo-output
 
-test: lint typecheck cfn-lint build
+test: lint typecheck cfn-lint build browser
 	$(BIN)/pytest
+
+# The HTML report is checked in headless Chromium (Debian's package). Installed when missing
+# and we may (root, as on CI); otherwise the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

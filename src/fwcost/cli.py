@@ -83,7 +83,8 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     )
     day = args.date or yesterday(datetime.now(UTC), settings.timezone)
     # The simulated account shows a new key and a spending spike on the report day.
-    with run_simulator(replace(config, new_key_day=day, spike_day=day)) as simulator:
+    local = replace(config, new_key_day=day, spike_day=day, home_timezone=settings.timezone.key)
+    with run_simulator(local) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {config.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
         request = report_request(day, force=True)  # the demo shows its deliveries every time
