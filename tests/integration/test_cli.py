@@ -73,9 +73,28 @@ def test_bad_settings_exit_2_naming_the_setting(tmp_path, capsys):
     assert "FWCOST_ACCOUNT_ID: required" in err
 
 
-def test_demo_needs_no_credentials_and_writes_a_complete_day(tmp_path, capsys):
+def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tmp_path, capsys):
+    from fwcost.simulator import SimulatedAccount, SimulatorConfig
+
     code = main(["demo", "--out", str(tmp_path), "--date", "2026-11-21"], {})
+
     assert code == 0
     assert (day_dir(tmp_path / "archive", DAY) / "manifest.json").is_file()
+    for name in ("report.html", "report.txt", "slack.json"):
+        assert (tmp_path / name).stat().st_size > 0
+        assert {p.name for p in (tmp_path / "teams").glob(f"*/{name}")} == {name}
+    assert sorted(p.name for p in (tmp_path / "teams").iterdir()) == [
+        "ads",
+        "platform",
+        "research",
+        "search",
+    ]
+    assert list((tmp_path / "outbox").rglob("*.eml"))
+    # The report's total is the simulated bill, to the cent
+    config = SimulatorConfig(new_key_day=DAY, spike_day=DAY, home_timezone="America/Los_Angeles")
+    billed = SimulatedAccount(config).billed_total(DAY, ZoneInfo("America/Los_Angeles"))
+    assert f"${billed:,.2f}" in (tmp_path / "report.txt").read_text()
+    slack = json.loads((tmp_path / "slack.json").read_text())
+    assert f"${billed:,.2f}" in slack["text"]
     out = capsys.readouterr().out
     assert str(tmp_path) in out

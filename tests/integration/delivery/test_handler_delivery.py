@@ -43,7 +43,14 @@ def deployed(
                     {"kind": "webhook", "secret_key": "overall_webhook"},
                     {"kind": "bot", "channel": "C0123ABCD", "secret_key": "bot_token"},
                 ],
-                "email": [{"from": FROM, "to": ["finops@acme.ai"], "cc": ["cto@acme.ai"], "attach_csv": True}],
+                "email": [
+                    {
+                        "from": FROM,
+                        "to": ["finops@acme.ai"],
+                        "cc": ["cto@acme.ai"],
+                        "attach_csv": True,
+                    }
+                ],
             },
             "teams": {"search": {"slack": [{"kind": "webhook", "secret_key": "search_webhook"}]}},
         },
@@ -55,7 +62,9 @@ def deployed(
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         secrets = boto3.client("secretsmanager", region_name=REGION)
         api_secret = secrets.create_secret(Name="fwcost/api-key", SecretString=API_KEY)["ARN"]
-        slack_secret = secrets.create_secret(Name="fwcost/slack", SecretString=json.dumps(webhooks))["ARN"]
+        slack_secret = secrets.create_secret(
+            Name="fwcost/slack", SecretString=json.dumps(webhooks)
+        )["ARN"]
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name="/fwcost/routing", Value=json.dumps(routing), Type="String"
         )
@@ -171,10 +180,25 @@ def test_no_secret_in_any_log_line_report_or_archived_object(deployed, lambda_co
     assert '"message":"run finished"' in logs.out  # the log lines were seen
     assert '"correlation_id":"' in logs.out
     emf = [json.loads(line) for line in logs.out.splitlines() if line.startswith('{"_aws"')]
-    names = {m["Name"] for record in emf for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
-    assert {"ApiRequests", "ApiRetries", "CostUSD", "Tokens", "UsageRows", "ReportsDelivered", "Deliveries"} <= names
+    names = {
+        m["Name"]
+        for record in emf
+        for d in record["_aws"]["CloudWatchMetrics"]
+        for m in d["Metrics"]
+    }
+    assert {
+        "ApiRequests",
+        "ApiRetries",
+        "CostUSD",
+        "Tokens",
+        "UsageRows",
+        "ReportsDelivered",
+        "Deliveries",
+    } <= names
     s3 = deployed["s3"]
-    stored = [s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode() for key in archive_keys(s3)]
+    stored = [
+        s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode() for key in archive_keys(s3)
+    ]
     for secret in deployed["secrets"]:
         assert secret not in logs.out
         assert secret not in logs.err
