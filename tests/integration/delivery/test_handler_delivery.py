@@ -168,7 +168,7 @@ def test_a_missing_archive_bucket_fails_loudly_and_sends_nothing(
 ):
     # The ledger lives in the archive bucket: with it unreachable, exactly-once can't be kept.
     monkeypatch.setenv("FWCOST_ARCHIVE_BUCKET", "no-such-fwcost-bucket")
-    with pytest.raises(Exception, match="no-such-fwcost-bucket|NoSuchBucket"):
+    with pytest.raises(Exception, match=r"no-such-fwcost-bucket|NoSuchBucket"):
         invoke(lambda_context)
     assert fake_slack.delivered() == []
     assert sent_emails() == []
