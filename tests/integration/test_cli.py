@@ -98,3 +98,22 @@ def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tm
     assert f"${billed:,.2f}" in slack["text"]
     out = capsys.readouterr().out
     assert str(tmp_path) in out
+
+
+def test_dry_run_renders_and_archives_but_delivers_nowhere(tmp_path, simulator, capsys):
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps({
+        "version": 1,
+        "routes": {"overall": {"email": [{"from": "costs@acme.ai", "to": ["finops@acme.ai"], "attach_csv": True}]}},
+    }))  # fmt: skip
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing))
+
+    code = main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a"), "--dry-run"], env)
+
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "delivery (dry run): 0 delivered" in out
+    assert "would send overall → email-" in out
+    assert "attaching fwcost-acme-ai-2026-11-21.csv" in out
+    assert (day_dir(tmp_path / "a", DAY) / "report" / "report.html").is_file()
+    assert not (tmp_path / "a" / "fireworks" / "ledger").exists()  # nothing recorded as sent
