@@ -48,3 +48,11 @@ def test_a_missing_bucket_is_a_loud_archive_error(aws):
         ArchiveError, match="could not write s3://no-such-bucket/fireworks/account=acme-ai"
     ):
         archive.write_day(DAY, csv_body=b"", attribution={}, requests=[], details={})
+
+
+def test_complete_days_come_from_one_listing_of_the_bucket(bucket):
+    archive = DayArchive(S3Store(boto3.client("s3"), bucket), "fireworks", "acme-ai")
+    for day in (date(2026, 11, 19), DAY):
+        archive.write_day(day, csv_body=b"", attribution={}, requests=[], details={})
+    archive.store.put("fireworks/account=acme-ai/dt=2026-11-20/csv/usage.csv", b"", "text/csv")
+    assert archive.complete_days() == {date(2026, 11, 19), DAY}

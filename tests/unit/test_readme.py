@@ -9,7 +9,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_the_settings_table_lists_every_setting_with_its_meaning_and_default():
-    rows = re.findall(r"^\| `(FWCOST_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.MULTILINE)
+    rows = re.findall(
+        r"^\| `(FWCOST_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.MULTILINE
+    )
     assert {name: (meaning, default) for name, meaning, default in rows} == SETTINGS_HELP
 
 

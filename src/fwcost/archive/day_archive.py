@@ -18,6 +18,7 @@ after a later run rewrites that object in the versioned bucket).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -105,10 +106,17 @@ class DayArchive:
     def read_manifest(self, day: date) -> dict[str, Any] | None:
         return self._read_json(f"{self.day_prefix(day)}/manifest.json")
 
+    def complete_days(self) -> set[date]:
+        """The days whose manifest is written, from one listing of the account's folder."""
+        own_manifest = re.compile(rf"{re.escape(self._root)}/dt=(\d{{4}}-\d\d-\d\d)/manifest\.json")
+        return {
+            date.fromisoformat(match[1])
+            for key in self.store.keys(f"{self._root}/dt=")
+            if (match := own_manifest.fullmatch(key))
+        }
+
     def read_attribution(self, day: date) -> dict[str, Any] | None:
-        """The archived attribution of a complete day (one with a manifest), else None."""
-        if self.read_manifest(day) is None:
-            return None
+        """The archived attribution of a day (read it only for a complete day)."""
         return self._read_json(f"{self.day_prefix(day)}/attribution.json")
 
     def keep_revision(self, day: date, manifest: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -39,6 +40,10 @@ class ObjectStore(Protocol):
 
     def url(self, key: str) -> str:
         """Where a person finds the object: s3://bucket/key or a file path."""
+        ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix`."""
         ...
 
 
@@ -89,6 +94,15 @@ class S3Store:
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                yield from (item["Key"] for item in page.get("Contents", []))
+        except Exception as error:
+            raise ArchiveError(f"could not list {self.url(prefix)}: {error}") from error
+
 
 class LocalStore:
     """A folder on disk with the same layout as the bucket (for the CLI and the demo)."""
@@ -119,6 +133,16 @@ class LocalStore:
 
     def url(self, key: str) -> str:
         return str(self._path(key))
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        folder = prefix.rpartition("/")[0]
+        base = self._path(folder) if folder else self.root
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and key.startswith(prefix):
+                yield key
 
     def _path(self, key: str) -> Path:
         if key.startswith("/") or ".." in key.split("/"):

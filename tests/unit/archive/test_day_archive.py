@@ -42,10 +42,19 @@ def test_layout_is_hive_style_and_the_manifest_lists_every_object(tmp_path):
     assert archive.read_attribution(DAY) == {"total": "1.00"}
 
 
-def test_a_day_without_manifest_is_not_complete(tmp_path):
-    archive = DayArchive(LocalStore(tmp_path), "", "acme-ai")
-    archive.store.put("account=acme-ai/dt=2026-11-21/attribution.json", b"{}", "application/json")
-    assert archive.read_attribution(DAY) is None
+def test_only_days_with_a_manifest_are_complete(tmp_path):
+    archive = DayArchive(LocalStore(tmp_path), "p", "acme-ai")
+    archive.store.put("p/account=acme-ai/dt=2026-11-21/attribution.json", b"{}", "application/json")
+    archive.write_day(date(2026, 11, 20), csv_body=b"", attribution={}, requests=[], details={})
+    # a revision's manifest is not the day's own
+    archive.store.put(
+        "p/account=acme-ai/dt=2026-11-19/revisions/x/manifest.json", b"{}", "application/json"
+    )
+    assert archive.complete_days() == {date(2026, 11, 20)}
+
+
+def test_complete_days_of_an_empty_archive(tmp_path):
+    assert DayArchive(LocalStore(tmp_path / "none"), "p", "acme-ai").complete_days() == set()
 
 
 def test_keep_revision_copies_the_day_aside(tmp_path):
