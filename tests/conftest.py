@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+# Powertools reads these when fwcost.observability is first imported, as Lambda sets them
+# before the handler module loads: set them before any test imports the package.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "fwcost-test")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "fwcost")
 
 REGION = "us-east-1"
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -28,6 +34,16 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(autouse=True)
+def app_logger_level() -> Iterator[None]:
+    """The CLI quiets the app's logger for a terminal; each test starts from the configured level."""
+    from fwcost.observability import logger
+
+    level = logger.log_level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture

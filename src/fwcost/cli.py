@@ -46,10 +46,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
 
 def _quiet_lambda_telemetry(*, verbose: bool) -> None:
-    """A terminal wants the summary below, not Lambda's JSON log lines and EMF metric records."""
+    """A terminal wants the summary below, not Lambda's JSON log lines (metrics: see _execute)."""
     from fwcost.observability import logger
 
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     logger.setLevel("INFO" if verbose else "WARNING")
 
 

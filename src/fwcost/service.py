@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import date
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from fwcost.config import Settings
 from fwcost.delivery import Senders
@@ -23,8 +22,12 @@ def run(
     senders: Senders | None = None,
     invocation_id: str = "",
     on_window: Callable[[date, date], None] | None = None,
+    emit_metrics: bool = True,
 ) -> RunResult:
-    """Run the request and record its metrics. The caller raises `result.raise_if_failed()`."""
+    """Run the request and record its metrics (Lambda; a terminal wants none).
+
+    The caller raises `result.raise_if_failed()`, after it has reported what the run did.
+    """
     deps, client = build_dependencies(
         settings, api_key=resolve_api_key(settings), senders=senders, invocation_id=invocation_id
     )
@@ -37,10 +40,12 @@ def run(
                     request.start, deps, force=request.force, dry_run=request.dry_run
                 )
         finally:
-            stats = client.stats
-            metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=stats.requests)
-            metrics.add_metric(name="ApiRetries", unit=MetricUnit.Count, value=stats.retries)
-    _record_metrics(result)
+            if emit_metrics:
+                stats = client.stats
+                metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=stats.requests)
+                metrics.add_metric(name="ApiRetries", unit=MetricUnit.Count, value=stats.retries)
+    if emit_metrics:
+        _record_metrics(result)
     logger.info("run finished", extra={"run": result.as_dict()})
     return result
 
@@ -54,7 +59,7 @@ def _record_metrics(result: RunResult) -> None:
         metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total))
     metrics.add_metric(name="UsageRows", unit=MetricUnit.Count, value=result.usage_rows)
     metrics.add_metric(name="Tokens", unit=MetricUnit.Count, value=result.tokens)
-    if result.delivery is None or is_metrics_disabled():  # single_metric ignores the switch
+    if result.delivery is None:
         return
     # ReportsDelivered feeds the "no report delivered today" alarm in template.yaml.
     metrics.add_metric(

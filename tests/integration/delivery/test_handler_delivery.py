@@ -4,7 +4,9 @@ Manager, SSM) and a fake Slack on loopback. What issue 4 asks the whole product 
 from __future__ import annotations
 
 import email
+import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,11 +176,27 @@ def test_a_missing_archive_bucket_fails_loudly_and_sends_nothing(
     assert sent_emails() == []
 
 
-def test_no_secret_in_any_log_line_report_or_archived_object(deployed, lambda_context, capfd):
+@pytest.fixture
+def app_log() -> Iterator[io.StringIO]:
+    """Every JSON line the app's Powertools logger writes, as Lambda would ship it."""
+    from fwcost.observability import logger
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger("fwcost").addHandler(handler)
+    yield lines
+    logging.getLogger("fwcost").removeHandler(handler)
+
+
+def test_no_secret_in_any_log_line_report_or_archived_object(
+    deployed, lambda_context, app_log, capsys
+):
     invoke(lambda_context)
-    logs = capfd.readouterr()  # file-descriptor level: Powertools' handler keeps its own stream
-    assert '"message":"run finished"' in logs.out  # the log lines were seen
-    assert '"correlation_id":"' in logs.out
+    logs = capsys.readouterr()  # metrics are printed (EMF) to stdout at the end of the invocation
+    log_lines = app_log.getvalue()
+    assert '"message":"run finished"' in log_lines  # the log lines were seen
+    assert '"correlation_id":"' in log_lines
     emf = [json.loads(line) for line in logs.out.splitlines() if line.startswith('{"_aws"')]
     names = {
         m["Name"]
@@ -200,6 +218,7 @@ def test_no_secret_in_any_log_line_report_or_archived_object(deployed, lambda_co
         s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode() for key in archive_keys(s3)
     ]
     for secret in deployed["secrets"]:
+        assert secret not in log_lines
         assert secret not in logs.out
         assert secret not in logs.err
         for body in stored:
