@@ -109,8 +109,14 @@ def _execute(
             bar.update((end - start).days + 1)
 
     try:
+        # Metrics are Lambda's (EMF lines in its log); a terminal wants the summary below.
         result = run(
-            request, settings, senders=senders, invocation_id=_run_id(), on_window=on_window
+            request,
+            settings,
+            senders=senders,
+            invocation_id=_run_id(),
+            on_window=on_window,
+            emit_metrics=False,
         )
     finally:
         if bar is not None:

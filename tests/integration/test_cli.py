@@ -117,3 +117,25 @@ def test_dry_run_renders_and_archives_but_delivers_nowhere(tmp_path, simulator, 
     assert "attaching fwcost-acme-ai-2026-11-21.csv" in out
     assert (day_dir(tmp_path / "a", DAY) / "report" / "report.html").is_file()
     assert not (tmp_path / "a" / "fireworks" / "ledger").exists()  # nothing recorded as sent
+
+
+def test_the_fwcost_command_runs_the_demo_in_a_clean_environment(tmp_path):
+    """`make demo` as a newcomer runs it: the installed console script, no AWS or Powertools env."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("fwcost", path=os.path.dirname(sys.executable))
+    assert command, "the fwcost console script is not installed next to this Python"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+    done = subprocess.run(
+        [command, "demo", "--out", str(tmp_path), "--date", "2026-11-21"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "Report day 2026-11-21" in done.stdout
+    assert '"_aws"' not in done.stdout  # no metric records in a terminal
+    assert (tmp_path / "report.html").is_file()
