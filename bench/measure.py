@@ -42,10 +42,15 @@ def traced_peak(work: Callable[[], object]) -> int:
 
 
 def max_rss_bytes() -> int:
-    import resource
+    """This process's peak resident set (VmHWM).
 
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Not getrusage's ru_maxrss: Linux keeps that across fork and exec, so a child started from
+    the (large) benchmark process would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status: peak RSS needs Linux")
 
 
 def run_python(args: list[str], *, extra_env: dict[str, str] | None = None) -> str:

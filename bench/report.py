@@ -80,7 +80,7 @@ def _stage_table(scales: list[dict[str, Any]]) -> list[str]:
         "",
         "Time is the best of N runs on the recorded bytes; peak is tracemalloc's, for the stage "
         "alone. End to end runs in a fresh process (time best of N, peak = its max RSS, "
-        "interpreter and imports included). The floor is `json.loads` of the same bodies.",
+        "VmHWM, interpreter and imports included). The floor is `json.loads` of the same bodies.",
         "",
         header,
         "|---|" + "---|---|" * len(scales),
