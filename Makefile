@@ -55,7 +55,7 @@ integration: $(STAMP)
 build: $(STAMP)
 	$(SAM_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml
 
-bench: $(STAMP)
+bench: build
 	$(BIN)/python -m bench
 
 clean:

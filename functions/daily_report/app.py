@@ -11,11 +11,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fwcost.observability import logger, metrics, tracer
+from fwcost.observability import capture_lambda_handler, logger, metrics
 
 
 @logger.inject_lambda_context(log_event=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported here, not at module load, to keep the cold start close to boto3's own import.

@@ -149,6 +149,18 @@ def run_report_day(
 ) -> RunResult:
     """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
     refreshed = refresh_days(days_to_fetch(day, deps.archive), deps, rewrite={day})
+    return report_refreshed_day(day, refreshed, deps, force=force, dry_run=dry_run)
+
+
+def report_refreshed_day(
+    day: date,
+    refreshed: RefreshResult,
+    deps: Dependencies,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> RunResult:
+    """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry)."""
     today = refreshed.days[day]
     summary = summarize(
         today.attribution,
