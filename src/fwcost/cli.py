@@ -102,7 +102,7 @@ def _execute(
 ) -> int:
     from fwcost.service import run
 
-    bar = _progress_bar(request, settings.timezone) if progress else None
+    bar = _progress_bar(request, settings.timezone, settings.window_days) if progress else None
 
     def on_window(start: date, end: date) -> None:
         if bar is not None:
@@ -139,11 +139,11 @@ def _write_reports(result: RunResult, folder: Path) -> None:
         path.write_bytes(body)
 
 
-def _progress_bar(request: RunRequest, tz: ZoneInfo) -> tqdm[NoReturn]:
+def _progress_bar(request: RunRequest, tz: ZoneInfo, max_days: int) -> tqdm[NoReturn]:
     from tqdm import tqdm
 
     total = len(list(days_between(request.start, request.end)))
-    cuts = len(windows(request.start, request.end, tz))
+    cuts = len(windows(request.start, request.end, tz, max_days))
     return tqdm(total=total, unit="day", desc=f"backfill ({cuts} windows)", file=sys.stderr)
 
 

@@ -16,6 +16,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fwcost.dates import MAX_WINDOW_DAYS
+
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -41,6 +43,7 @@ class Settings:
     archive_prefix: str
     price_book: Path | None
     top_n: int
+    window_days: int  # days per fetch: fewer bound the memory of very large accounts
     # Delivery: routing from an SSM parameter (Lambda) or a file (CLI); none = deliver nowhere.
     routing_parameter: str | None
     routing_file: Path | None
@@ -75,6 +78,10 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "FWCOST_ARCHIVE_PREFIX": ("key prefix inside the bucket or folder", "fireworks"),
     "FWCOST_PRICE_BOOK": ("TOML price book overriding the built-in one", "built-in"),
     "FWCOST_TOP_N": ("rows shown per view before an 'Other' row", "5"),
+    "FWCOST_WINDOW_DAYS": (
+        "days fetched per request set, 1 to 31 (lower it for very large accounts)",
+        "31",
+    ),
     "FWCOST_ROUTING_PARAMETER": ("SSM parameter holding the delivery routing JSON (Lambda)", "—"),
     "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
     "FWCOST_SLACK_SECRET": ("Secrets Manager id of the Slack webhook URLs / bot token JSON", "—"),
@@ -121,6 +128,7 @@ def load_settings(
         archive_prefix=read("FWCOST_ARCHIVE_PREFIX", _prefix, "fireworks") or "",
         price_book=read("FWCOST_PRICE_BOOK", _existing_file),
         top_n=read("FWCOST_TOP_N", _positive_int, "5") or 5,
+        window_days=read("FWCOST_WINDOW_DAYS", _window_days, "31") or 31,
         routing_parameter=read("FWCOST_ROUTING_PARAMETER", str),
         routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
         slack_secret=read("FWCOST_SLACK_SECRET", str),
@@ -230,6 +238,13 @@ def _budgets(text: str) -> tuple[Decimal | None, dict[str, Decimal]]:
         )
     except ValueError as error:
         raise ValueError(f"a budget {error}") from None
+
+
+def _window_days(text: str) -> int:
+    days = _positive_int(text)
+    if days > MAX_WINDOW_DAYS:
+        raise ValueError(f"must be at most {MAX_WINDOW_DAYS} (the API's limit), got {days}")
+    return days
 
 
 def _positive_int(text: str) -> int:

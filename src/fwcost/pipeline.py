@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
-from fwcost.dates import day_bounds, days_between, rfc3339, windows
+from fwcost.dates import MAX_WINDOW_DAYS, day_bounds, days_between, rfc3339, windows
 from fwcost.delivery import (
     DeliveryLedger,
     DeliveryOutcome,
@@ -69,6 +69,7 @@ class Dependencies:
     prices: PriceBook
     timezone: ZoneInfo
     report: ReportSettings = field(default_factory=ReportSettings)
+    window_days: int = MAX_WINDOW_DAYS
     delivery: Delivery | None = None  # None: render and archive, deliver nowhere
     invocation_id: str = ""
 
@@ -239,15 +240,17 @@ def days_to_fetch(report_day: date, archive: DayArchive) -> set[date]:
     return wanted
 
 
-def contiguous_windows(days: Iterable[date], tz: ZoneInfo) -> list[tuple[date, date]]:
-    """Cut a set of days into runs of consecutive days, each at most 31 days long."""
+def contiguous_windows(
+    days: Iterable[date], tz: ZoneInfo, max_days: int = MAX_WINDOW_DAYS
+) -> list[tuple[date, date]]:
+    """Cut a set of days into runs of consecutive days, each at most max_days long."""
     runs: list[tuple[date, date]] = []
     for day in sorted(set(days)):
         if runs and runs[-1][1] == day - timedelta(days=1):
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
-    return [cut for start, end in runs for cut in windows(start, end, tz)]
+    return [cut for start, end in runs for cut in windows(start, end, tz, max_days)]
 
 
 def refresh_days(
@@ -264,7 +267,7 @@ def refresh_days(
     An archive failure is recorded, not raised, so the report can still go out.
     """
     result = RefreshResult()
-    for start, end in contiguous_windows(days, deps.timezone):
+    for start, end in contiguous_windows(days, deps.timezone, deps.window_days):
         pull = deps.source.fetch_window(start, end, deps.timezone)
         result.requests += len(pull.raw)
         try:

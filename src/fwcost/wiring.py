@@ -64,6 +64,7 @@ def build_dependencies(
             account_budget=settings.account_budget,
             team_budgets=settings.team_budgets,
         ),
+        window_days=settings.window_days,
         delivery=_delivery(settings, aws, senders),
         invocation_id=invocation_id,
     )

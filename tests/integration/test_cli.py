@@ -139,3 +139,17 @@ def test_the_fwcost_command_runs_the_demo_in_a_clean_environment(tmp_path):
     assert "Report day 2026-11-21" in done.stdout
     assert '"_aws"' not in done.stdout  # no metric records in a terminal
     assert (tmp_path / "report.html").is_file()
+
+
+def test_a_smaller_window_setting_splits_a_backfill_into_more_request_sets(tmp_path, simulator):
+    env = env_for(simulator, FWCOST_WINDOW_DAYS="7")
+    assert (
+        main(
+            ["backfill", "--start", "2026-11-01", "--end", "2026-11-14", "--out", str(tmp_path)],
+            env,
+        )
+        == 0
+    )
+    summaries = [r for r in simulator.requests if r.path.endswith("/billing/summary")]
+    assert len(summaries) == 2
+    assert len(list(tmp_path.glob("fireworks/account=acme-ai/dt=*/manifest.json"))) == 14

@@ -77,3 +77,9 @@ def test_budgets_and_anomaly_settings_are_validated():
         )
     assert "FWCOST_BUDGETS: a budget must be a number above 0, got -5" in str(caught.value)
     assert "FWCOST_ANOMALY_MIN_RATIO: 'x' is not a number" in str(caught.value)
+
+
+def test_window_days_stay_within_the_api_limit():
+    assert load_settings({**BASE, "FWCOST_WINDOW_DAYS": "7"}).window_days == 7
+    with pytest.raises(ConfigError, match="FWCOST_WINDOW_DAYS: must be at most 31"):
+        load_settings({**BASE, "FWCOST_WINDOW_DAYS": "32"})
