@@ -142,14 +142,10 @@ def test_the_fwcost_command_runs_the_demo_in_a_clean_environment(tmp_path):
 
 
 def test_a_smaller_window_setting_splits_a_backfill_into_more_request_sets(tmp_path, simulator):
+    # Two weeks clear of a DST change: 7-day windows make two request sets
     env = env_for(simulator, FWCOST_WINDOW_DAYS="7")
-    assert (
-        main(
-            ["backfill", "--start", "2026-11-01", "--end", "2026-11-14", "--out", str(tmp_path)],
-            env,
-        )
-        == 0
-    )
+    backfill = ["backfill", "--start", "2026-11-08", "--end", "2026-11-21", "--out", str(tmp_path)]
+    assert main(backfill, env) == 0
     summaries = [r for r in simulator.requests if r.path.endswith("/billing/summary")]
     assert len(summaries) == 2
     assert len(list(tmp_path.glob("fireworks/account=acme-ai/dt=*/manifest.json"))) == 14
