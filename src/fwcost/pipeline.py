@@ -149,7 +149,7 @@ def run_report_day(
     day: date, deps: Dependencies, *, force: bool = False, dry_run: bool = False
 ) -> RunResult:
     """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
-    refreshed = refresh_days(days_to_fetch(day, deps.archive), deps, rewrite={day})
+    refreshed = refresh_days(days_to_fetch(day, deps.archive.complete_days()), deps, rewrite={day})
     return report_refreshed_day(day, refreshed, deps, force=force, dry_run=dry_run)
 
 
@@ -165,7 +165,7 @@ def report_refreshed_day(
     today = refreshed.days[day]
     summary = summarize(
         today.attribution,
-        load_history(day, deps.archive, refreshed.days),
+        load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days),
         _context(day, today, refreshed, deps),
     )
     reports = outgoing_reports(
@@ -230,14 +230,12 @@ def _tokens(usage: DayUsage) -> int:
     return sum(row.prompt_tokens + row.completion_tokens for row in usage.serverless)
 
 
-def days_to_fetch(report_day: date, archive: DayArchive) -> set[date]:
+def days_to_fetch(report_day: date, archived: set[date]) -> set[date]:
     """The report day, the day before (late data restates it), and history the archive lacks."""
-    wanted = {report_day, report_day - timedelta(days=1)}
     history = days_between(
         report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=2)
     )
-    wanted.update(day for day in history if archive.read_manifest(day) is None)
-    return wanted
+    return {report_day, report_day - timedelta(days=1), *(set(history) - archived)}
 
 
 def contiguous_windows(
@@ -343,16 +341,16 @@ def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[st
 
 
 def load_history(
-    report_day: date, archive: DayArchive, fresh: Mapping[date, FreshDay]
+    report_day: date, archive: DayArchive, archived: set[date], fresh: Mapping[date, FreshDay]
 ) -> dict[date, AttributedDay]:
-    """The attribution of each earlier day: freshly fetched, else as archived."""
+    """The attribution of each earlier day: freshly fetched, else as archived (complete days only)."""
     history: dict[date, AttributedDay] = {}
     for day in days_between(
         report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=1)
     ):
         if day in fresh:
             history[day] = fresh[day].attribution
-        elif (document := archive.read_attribution(day)) is not None:
+        elif day in archived and (document := archive.read_attribution(day)) is not None:
             history[day] = AttributedDay.from_json(document)
     return history
 
