@@ -2,8 +2,10 @@
 
 For each (report, destination): skip it if the ledger says it was delivered (unless forced),
 send it, and record it in the ledger at once, so a retry after a partial failure sends only
-what is missing. One destination failing does not stop the others; the pipeline calls
-`DeliveryOutcome.raise_if_failed()` at the very end so the invocation fails and is retried.
+what is missing. One destination failing does not stop the others, nor does a ledger that
+cannot be read or written for one of them; the pipeline raises at the very end (RunResult.
+raise_if_failed, which also lists these failures) so the invocation fails and is retried. A forced run skips what its own
+invocation already sent, so Lambda retrying a forced run resends only what failed.
 """
 
 from __future__ import annotations
@@ -151,8 +153,14 @@ class _Run:
 
     def deliver(self, report: OutgoingReport, destination: Destination) -> None:
         key = LedgerKey(self.account_id, self.day, report.audience, destination.destination_id)
-        previous = self.ledger.already_delivered(key)
-        if previous is not None and not self.force:
+        try:
+            previous = self.ledger.already_delivered(key)
+        except Exception as error:  # any ledger failure: not knowing means not sending
+            self._failed(
+                key, f"ledger unreadable, not sent (exactly once can't be checked): {error}"
+            )
+            return
+        if previous is not None and (not self.force or self._sent_by_this_invocation(previous)):
             self.outcome.skipped.append(_already_delivered(previous))
         elif self.outcome.dry_run:
             self.outcome.planned.append(_plan(report, destination))
@@ -172,17 +180,31 @@ class _Run:
         except DeliveryError as error:
             # Senders raise DeliveryError with secrets already masked; anything else is a bug
             # and stops the run loudly.
-            _logger.warning("delivery failed: %s", error, extra={"destination": key.destination_id})
-            self.outcome.failed.append(DeliveryResult(key.audience, key.destination_id, str(error)))
+            self._failed(key, str(error))
             return
         entry = LedgerEntry(key, report.subject, self.now(), self.invocation_id, receipt)
         # Recorded at once, so a failure further on cannot make a retry send this one again.
-        first_record = self.ledger.record(entry, overwrite=previous is not None)
+        try:
+            first_record = self.ledger.record(entry, overwrite=previous is not None)
+        except Exception as error:  # sent, but a retry would not know: say so loudly
+            self._failed(
+                key, f"SENT but not recorded in the ledger, a retry may resend it: {error}"
+            )
+            return
         detail = _describe_receipt(receipt)
         if not first_record:
             detail += " (another run had already recorded this delivery)"
         _logger.info("delivered %s to %s: %s", key.audience, key.destination_id, detail)
         self.outcome.delivered.append(DeliveryResult(key.audience, key.destination_id, detail))
+
+    def _sent_by_this_invocation(self, entry: LedgerEntry) -> bool:
+        # Lambda retries an invocation with the same request id: a forced run's retry must
+        # not resend what the first attempt already delivered.
+        return bool(self.invocation_id) and entry.invocation_id == self.invocation_id
+
+    def _failed(self, key: LedgerKey, problem: str) -> None:
+        _logger.warning("delivery failed: %s", problem, extra={"destination": key.destination_id})
+        self.outcome.failed.append(DeliveryResult(key.audience, key.destination_id, problem))
 
 
 def _already_delivered(entry: LedgerEntry) -> DeliveryResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import date
@@ -80,12 +81,22 @@ def ledger(s3: Any, ledger_bucket: str) -> S3Ledger:
     return S3Ledger(s3, ledger_bucket, prefix="fwcost")
 
 
+_INVOCATIONS = itertools.count(1)  # each call is a new invocation, as in Lambda
+
+
 def run(
     routing: RoutingConfig, ledger: S3Ledger, senders: Senders, **flags: bool
 ) -> DeliveryOutcome:
     reports = [make_report("overall"), make_report("search"), make_report("ads")]
     return deliver_reports(
-        reports, routing, ledger, senders, DAY, "acme-ai", invocation_id="req-1", **flags
+        reports,
+        routing,
+        ledger,
+        senders,
+        DAY,
+        "acme-ai",
+        invocation_id=f"req-{next(_INVOCATIONS)}",
+        **flags,
     )
 
 

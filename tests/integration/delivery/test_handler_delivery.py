@@ -7,6 +7,7 @@ import email
 import io
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,9 +91,11 @@ def deployed(
         yield {"s3": s3, "secrets": [API_KEY, BOT_TOKEN, *webhooks.values()]}
 
 
-def invoke(lambda_context: Any, **event: Any) -> dict[str, Any]:
+def invoke(lambda_context: Any, *, retry_of: str | None = None, **event: Any) -> dict[str, Any]:
+    """One invocation; Lambda gives each a new request id, and a retry the id it retries."""
     from app import lambda_handler
 
+    lambda_context.aws_request_id = retry_of or str(uuid.uuid4())
     return dict(lambda_handler({"date": DAY, **event}, lambda_context))
 
 
@@ -141,11 +144,46 @@ def test_slack_down_fails_the_run_keeps_the_archive_and_the_retry_posts_only_wha
 
     # Then Lambda's retry, with Slack back, posts exactly the missing message
     fake_slack.failing.clear()
-    retried = invoke(lambda_context)
+    retried = invoke(lambda_context, retry_of=lambda_context.aws_request_id)
     assert (retried["delivered"], retried["already_delivered"]) == (1, 3)
     assert len(fake_slack.delivered("/services/T0/B0/")) == 1
     assert len(fake_slack.delivered("chat.postMessage")) == 1
     assert len(sent_emails()) == 1
+
+
+def test_lambda_retrying_a_forced_run_resends_only_what_failed(
+    deployed, fake_slack, lambda_context
+):
+    # Given the day was delivered, then re-run with force while the overall webhook is down
+    invoke(lambda_context)
+    fake_slack.failing["/services/T0/B0/"] = 500
+    with pytest.raises(RunFailed):
+        invoke(lambda_context, force=True)
+    forced_run = lambda_context.aws_request_id
+    emails_after_forced_run = len(sent_emails())
+
+    # When Lambda retries that invocation (same request id, same event) with Slack back
+    fake_slack.failing.clear()
+    retried = invoke(lambda_context, retry_of=forced_run, force=True)
+
+    # Then only the webhook that failed is sent; the email is not sent a third time
+    assert (retried["delivered"], retried["already_delivered"]) == (1, 3)
+    assert len(sent_emails()) == emails_after_forced_run == 2
+    assert len(fake_slack.delivered("/services/T0/B0/")) == 2
+
+
+def test_a_ledger_that_cannot_be_written_after_a_send_fails_the_run_saying_so(
+    deployed, fake_slack, lambda_context, monkeypatch
+):
+    from fwcost.delivery import S3Ledger
+
+    def broken_record(self, entry, *, overwrite=False):
+        raise OSError("S3 is unreachable")
+
+    monkeypatch.setattr(S3Ledger, "record", broken_record)
+    with pytest.raises(RunFailed, match="SENT but not recorded in the ledger"):
+        invoke(lambda_context)
+    assert len(fake_slack.delivered()) == 3  # every destination was still tried
 
 
 def test_ses_receives_a_well_formed_multipart_email_with_the_csv(deployed, lambda_context):

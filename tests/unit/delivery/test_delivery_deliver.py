@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -72,6 +73,9 @@ class RecordingSender:
         return Receipt(action="posted", channel="C0123ABCD", ts=f"{len(self.sent)}.0")
 
 
+_INVOCATIONS = itertools.count(1)  # each call is a new invocation, as in Lambda
+
+
 def deliver(
     ledger: LocalLedger, sender: RecordingSender, routing: RoutingConfig = ROUTING, **flags: bool
 ):  # type: ignore[no-untyped-def]
@@ -82,7 +86,7 @@ def deliver(
         Senders(slack=sender, email=sender),
         DAY,
         "acme-ai",
-        invocation_id="run-1",
+        invocation_id=f"run-{next(_INVOCATIONS)}",
         now=lambda: datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
         **flags,
     )
