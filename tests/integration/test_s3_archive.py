@@ -23,7 +23,7 @@ def test_s3_objects_are_encrypted_checksummed_and_byte_exact(bucket):
     assert s3.get_object(Bucket=bucket, Key=archived.stored.key)["Body"].read() == body
     assert (
         archived.stored.key
-        == "fireworks/account=acme-ai/dt=2026-11-21/raw/2026-11-21_2026-11-21/billing-summary.json"
+        == "fireworks/account=acme-ai/dt=2026-11-21/raw/2026-11-21_2026-11-21/20261122T070001Z/billing-summary.json"
     )
     assert archived.stored.version_id
 

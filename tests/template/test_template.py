@@ -362,3 +362,43 @@ def test_sam_expansion_grants_no_wildcard_resources(
         if "*" in as_list(statement["Resource"]):
             assert as_list(statement["Action"]) == ["cloudwatch:PutMetricData"], statement
             assert "cloudwatch:namespace" in statement["Condition"]["StringEquals"]
+
+
+def test_every_key_the_code_writes_is_covered_by_the_function_s3_grant(template: Template) -> None:
+    from datetime import date
+    from fnmatch import fnmatch
+    from unittest.mock import Mock
+
+    from fwcost.archive import DayArchive, S3Store
+    from fwcost.delivery import LedgerKey, S3Ledger
+
+    # Given the keys the archive and the ledger write, with the template's default prefix
+    prefix = template["Parameters"]["ArchivePrefix"]["Default"]
+    day = date(2026, 11, 21)
+    archive_key = (
+        DayArchive(S3Store(Mock(), "b"), prefix, "acme-ai").day_prefix(day) + "/manifest.json"
+    )
+    ledger_key = S3Ledger(Mock(), "b", prefix).object_key(
+        LedgerKey("acme-ai", day, "search", "email-1")
+    )
+
+    # When the function role's S3 object grant is resolved for that prefix
+    statements = [
+        statement
+        for policy in template["Resources"]["DailyReportFunction"]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+        if statement.get("Sid") == "ArchiveAndLedgerObjects"
+    ]
+    [grant] = statements
+    patterns = [
+        resource["Fn::Sub"]
+        .replace("arn:${AWS::Partition}:s3:::${ArchiveBucket}/", "")
+        .replace("${ArchivePrefix}", prefix)
+        for resource in grant["Resource"]
+    ]
+
+    # Then both kinds of key are covered, by a pattern no wider than the prefix
+    for key in (archive_key, ledger_key):
+        assert any(fnmatch(key, pattern) for pattern in patterns), (key, patterns)
+    assert patterns == [f"{prefix}/*"]

@@ -1,8 +1,10 @@
 """The audit archive: one Hive-style folder per account and report day.
 
     {prefix}/account={id}/dt=YYYY-MM-DD/
-        raw/{first}_{last}/{request}.json   raw bodies of a fetch whose window ended on this day,
-                                            byte for byte as received
+        raw/{first}_{last}/{fetched}/{request}.json
+                                            raw bodies of a fetch whose window ended on this day,
+                                            byte for byte as received; one folder per fetch, never
+                                            overwritten, so every manifest's references stay valid
         csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
         attribution.json                    the day's dollars per group (trends read these back)
         report/report.html|.txt, slack.json the reports as rendered (teams/<team>/... per team)
@@ -59,7 +61,8 @@ class DayArchive:
     def write_raw(
         self, first: date, last: date, raw: Sequence[RawResponse]
     ) -> list[ArchivedRequest]:
-        folder = f"{self.day_prefix(last)}/raw/{first.isoformat()}_{last.isoformat()}"
+        fetched = _stamp(min(r.fetched_at for r in raw).isoformat()) if raw else "empty"
+        folder = f"{self.day_prefix(last)}/raw/{first.isoformat()}_{last.isoformat()}/{fetched}"
         return [
             ArchivedRequest(r, self.store.put(f"{folder}/{r.name}.json", r.body, JSON)) for r in raw
         ]
@@ -121,10 +124,8 @@ class DayArchive:
 
     def keep_revision(self, day: date, manifest: Mapping[str, Any]) -> str:
         """Copy the day's current manifest, CSV and attribution aside before it is rewritten."""
-        # 2026-11-22T07:00:05+00:00 -> 20261122T070005Z: sortable and safe in any key or path
-        stamp = str(manifest.get("written_at", ""))[:19].replace("-", "").replace(":", "") + "Z"
         base = self.day_prefix(day)
-        folder = f"{base}/revisions/{stamp}"
+        folder = f"{base}/revisions/{_stamp(str(manifest.get('written_at', '')))}"
         for name in ("csv/usage.csv", "attribution.json", "manifest.json"):
             body = self.store.get(f"{base}/{name}")
             if body is not None:
@@ -150,6 +151,11 @@ def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
         "attempts": r.attempts,
         "object": archived.stored.key,
     }
+
+
+def _stamp(iso_instant: str) -> str:
+    """2026-11-22T07:00:05.123+00:00 -> 20261122T070005Z: sortable, safe in any key or path."""
+    return iso_instant[:19].replace("-", "").replace(":", "") + "Z"
 
 
 def _json_bytes(document: Mapping[str, Any]) -> bytes:

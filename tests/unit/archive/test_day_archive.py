@@ -1,6 +1,7 @@
 import hashlib
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -26,7 +27,13 @@ def test_layout_is_hive_style_and_the_manifest_lists_every_object(tmp_path):
 
     # Then raw bytes are kept exactly, under the window's last day, and the manifest says so
     day_dir = tmp_path / "fireworks" / "account=acme-ai" / "dt=2026-11-21"
-    raw_path = day_dir / "raw" / "2026-11-20_2026-11-21" / "billingUsage-SERVERLESS.json"
+    raw_path = (
+        day_dir
+        / "raw"
+        / "2026-11-20_2026-11-21"
+        / "20261122T070001Z"
+        / "billingUsage-SERVERLESS.json"
+    )
     assert raw_path.read_bytes() == raw_body
     assert (day_dir / "csv" / "usage.csv").is_file()
     on_disk = json.loads((day_dir / "manifest.json").read_bytes())
@@ -73,3 +80,15 @@ def test_keep_revision_copies_the_day_aside(tmp_path):
 def test_local_store_refuses_keys_that_escape_the_folder(tmp_path):
     with pytest.raises(ArchiveError, match="outside the folder"):
         LocalStore(tmp_path).put("../evil", b"", "text/plain")
+
+
+def test_a_later_fetch_of_the_same_window_never_overwrites_the_earlier_raw_bodies(tmp_path):
+    # Manifests of other days (and kept revisions) still point at the first fetch's objects
+    archive = DayArchive(LocalStore(tmp_path), "p", "acme-ai")
+    [first] = archive.write_raw(DAY, DAY, [raw_response("billing-summary", b"first")])
+    later = replace(
+        raw_response("billing-summary", b"second"), fetched_at=datetime(2026, 11, 23, 7, tzinfo=UTC)
+    )
+    [second] = archive.write_raw(DAY, DAY, [later])
+    assert first.stored.key != second.stored.key
+    assert archive.store.get(first.stored.key) == b"first"
