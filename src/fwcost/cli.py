@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 
 from fwcost.config import ConfigError, Settings, load_settings
 from fwcost.dates import days_between, parse_date, windows, yesterday
+from fwcost.delivery.errors import RoutingError
 from fwcost.pipeline import RunFailed, RunResult
 from fwcost.publishing import report_files
+from fwcost.report.pricebook import PriceBookError
 from fwcost.run_request import BadRequest, RunRequest, backfill_request, report_request
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     _quiet_lambda_telemetry(verbose=args.verbose)
     try:
         return int(args.command(args, environment))
-    except (ConfigError, BadRequest) as error:
+    except (ConfigError, BadRequest, RoutingError, PriceBookError) as error:
         print(f"fwcost: {error}", file=sys.stderr)
         return 2
 
@@ -149,8 +151,7 @@ def _progress_bar(request: RunRequest, tz: ZoneInfo, max_days: int) -> tqdm[NoRe
 
 def _print_result(result: RunResult, report_dir: Path | None) -> None:
     if result.kind == "report":
-        total = "unknown" if result.billed_total is None else f"${result.billed_total:,.2f}"
-        print(f"Report day {result.start}: {total}")
+        print(f"Report day {result.start}: ${result.total:,.2f}{_bill_note(result)}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
     print(
@@ -171,14 +172,23 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
         print("  delivery: no routing configured (FWCOST_ROUTING_FILE / FWCOST_ROUTING_PARAMETER)")
 
 
+def _bill_note(result: RunResult) -> str:
+    if result.billed is None:
+        return " (no bill from Fireworks: price-book estimate)"
+    if result.billed != result.total:
+        return f" (billed ${result.billed:,.2f} + ${result.total - result.billed:,.2f} estimated)"
+    return ""
+
+
 def _run_id() -> str:
     return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
     return {
-        "FWCOST_ARCHIVE_DIR": args.out,
-        "FWCOST_ARCHIVE_BUCKET": args.bucket,
+        # A flag for one archive target clears the other's environment variable.
+        "FWCOST_ARCHIVE_DIR": args.out or ("" if args.bucket else None),
+        "FWCOST_ARCHIVE_BUCKET": args.bucket or ("" if args.out else None),
         "FWCOST_ACCOUNT_ID": args.account,
         "FWCOST_TIMEZONE": args.timezone,
     }

@@ -3,10 +3,13 @@
 The Lambda handler and the CLI both call `run_report_day` and `run_backfill`; only the adapters
 in `Dependencies` differ (S3 or a folder, Slack and SES or files).
 
-Order and failure: raw responses are archived as soon as they arrive, then each day's CSV,
-attribution and manifest. The report is rendered from memory, so a failing archive does not
-stop it from going out; delivery goes on past a failing destination; and whatever failed is
-raised at the very end, so Lambda retries (the ledger skips what was already delivered).
+Order and failure: the archive is read first (which days are complete): if it can't be read,
+the run stops there, before fetching, since neither trends nor the delivery ledger (kept in the
+same bucket) could be trusted. Raw responses are archived as soon as they arrive, then each
+day's CSV, attribution and manifest. The report is rendered from memory, so a failing archive
+write does not stop it from going out; delivery goes on past a failing destination; and
+whatever failed is raised at the very end, so Lambda retries (the ledger skips what was
+already delivered).
 """
 
 from __future__ import annotations
@@ -104,7 +107,8 @@ class RunResult:
     requests: int
     restatements: list[Restatement]
     archive_url: str
-    billed_total: Decimal | None = None
+    total: Decimal = Decimal(0)  # the report day's total: the bill plus any price-book estimate
+    billed: Decimal | None = None  # Fireworks' rated total; None when the summary did not answer
     reports: list[OutgoingReport] = field(default_factory=list)
     delivery: DeliveryOutcome | None = None
     archive_errors: list[str] = field(default_factory=list)
@@ -124,7 +128,8 @@ class RunResult:
                 for r in self.restatements
             ],
             "archive": self.archive_url,
-            "billed_total_usd": None if self.billed_total is None else str(self.billed_total),
+            "total_usd": str(self.total),
+            "billed_total_usd": None if self.billed is None else str(self.billed),
             "reports": [r.audience for r in self.reports],
             "delivered": len(delivery.delivered) if delivery else 0,
             "already_delivered": len(delivery.skipped) if delivery else 0,
@@ -190,7 +195,8 @@ def report_refreshed_day(
         requests=refreshed.requests,
         restatements=refreshed.restatements,
         archive_url=deps.archive.day_url(day),
-        billed_total=today.attribution.total,
+        total=today.attribution.total,
+        billed=today.attribution.billed_total,
         reports=reports,
         delivery=outcome,
         archive_errors=refreshed.archive_errors,

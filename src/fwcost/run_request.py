@@ -6,7 +6,7 @@ Lambda events (samples in events/):
   The report day is the day before that instant, in the report timezone.
 - re-run one day: {"date": "2026-11-21"}
 - backfill: {"start": "2026-11-01", "end": "2026-11-21"} (inclusive; archive only, no delivery)
-Any of them may add "force": true (deliver again) and "dry_run": true (deliver nowhere).
+A report day may add "force": true (deliver again) and "dry_run": true (deliver nowhere).
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ def request_from_event(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if "start" in event or "end" in event:
         if "start" not in event or "end" not in event:
             raise BadRequest('a backfill event needs both "start" and "end" (YYYY-MM-DD)')
+        if any(flags.values()):
+            raise BadRequest(
+                '"force" and "dry_run" apply to report days; a backfill delivers nothing'
+            )
         return backfill_request(_date(event, "start"), _date(event, "end"))
     if "date" in event:
         return report_request(_date(event, "date"), **flags)

@@ -55,8 +55,8 @@ def _record_metrics(result: RunResult) -> None:
     metrics.add_metric(
         name="ArchiveFailures", unit=MetricUnit.Count, value=len(result.archive_errors)
     )
-    if result.billed_total is not None:
-        metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=float(result.billed_total))
+    if result.kind == "report":
+        metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=float(result.total))
     metrics.add_metric(name="UsageRows", unit=MetricUnit.Count, value=result.usage_rows)
     metrics.add_metric(name="Tokens", unit=MetricUnit.Count, value=result.tokens)
     if result.delivery is None:

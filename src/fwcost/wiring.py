@@ -78,8 +78,8 @@ def resolve_api_key(settings: Settings) -> str:
     value = _secret(str(settings.api_key_secret))
     # A secret may hold the bare key or {"api_key": "..."}, as the console's key/value editor makes.
     if value.lstrip().startswith("{"):
-        value = str(json.loads(value).get("api_key", ""))
-    if not value.strip():
+        value = json.loads(value).get("api_key")
+    if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             f"FWCOST_API_KEY_SECRET: secret {settings.api_key_secret} holds no API key"
         )
@@ -126,9 +126,12 @@ def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Sende
             raise ConfigError(
                 "FWCOST_SLACK_SECRET: the routing names Slack destinations but no secret holds them"
             )
-        secrets = load_slack_secrets(
-            _secret(settings.slack_secret), f"secret {settings.slack_secret}"
-        )
+        try:
+            secrets = load_slack_secrets(
+                _secret(settings.slack_secret), f"secret {settings.slack_secret}"
+            )
+        except ValueError as error:
+            raise ConfigError(f"FWCOST_SLACK_SECRET: {error}") from None
         if missing := sorted(needed - secrets.keys()):
             raise ConfigError(
                 f"FWCOST_SLACK_SECRET: the secret lacks the key(s) the routing names: {missing}"

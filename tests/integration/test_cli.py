@@ -149,3 +149,19 @@ def test_a_smaller_window_setting_splits_a_backfill_into_more_request_sets(tmp_p
     summaries = [r for r in simulator.requests if r.path.endswith("/billing/summary")]
     assert len(summaries) == 2
     assert len(list(tmp_path.glob("fireworks/account=acme-ai/dt=*/manifest.json"))) == 14
+
+
+def test_out_overrides_a_bucket_from_the_environment(tmp_path, simulator):
+    env = env_for(simulator, FWCOST_ARCHIVE_BUCKET="some-team-bucket")
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path)], env) == 0
+    assert (day_dir(tmp_path, DAY) / "manifest.json").is_file()
+
+
+def test_a_bad_routing_file_exits_2_naming_the_file_and_entry(tmp_path, simulator, capsys):
+    routing = tmp_path / "routing.json"
+    routing.write_text('{"version": 1, "routes": {"overall": {"slack": [{"kind": "webhok"}]}}}')
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing))
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a")], env) == 2
+    err = capsys.readouterr().err
+    assert f"routing (file:{routing})" in err
+    assert "routes.overall.slack[0]" in err

@@ -39,9 +39,10 @@ def test_scheduled_event_archives_yesterday_in_the_report_timezone(
     event = load_event("scheduled.json")
     result = lambda_handler(event, lambda_context)
 
-    assert result["kind"] == "report"
-    day = result["start"]
-    assert manifest(lambda_env, day)["timezone"] == "America/Los_Angeles"
+    # 15:00 UTC on 22 Nov is 07:00 in Los Angeles: the report day is the 21st there
+    assert event["scheduled_time"] == "2026-11-22T15:00:00Z"
+    assert (result["kind"], result["start"]) == ("report", "2026-11-21")
+    assert manifest(lambda_env, "2026-11-21")["timezone"] == "America/Los_Angeles"
 
 
 def test_rerun_and_backfill_events_write_complete_days(lambda_env, load_event, lambda_context):

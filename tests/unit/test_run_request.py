@@ -45,6 +45,10 @@ def test_start_and_end_make_an_inclusive_backfill():
         ({"scheduled_time": "2026-11-22 07:00"}, "has no UTC offset"),
         ({"scheduled_time": "soon"}, "not an RFC 3339 instant"),
         ({"date": "2026-11-20", "force": "yes"}, '"force" must be true or false'),
+        (
+            {"start": "2026-11-01", "end": "2026-11-02", "force": True},
+            "a backfill delivers nothing",
+        ),
     ],
 )
 def test_bad_events_say_what_is_wrong(event, message):

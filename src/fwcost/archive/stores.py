@@ -1,6 +1,6 @@
 """Where archived objects go: an S3 bucket or a local folder, behind one small interface.
 
-Both stores hold the same keys, so the layout (fwcost.archive.layout) is written once.
+Both stores hold the same keys, so the layout (fwcost.archive.day_archive) is written once.
 """
 
 from __future__ import annotations
@@ -54,17 +54,11 @@ def _described(key: str, body: bytes, version_id: str | None) -> StoredObject:
 class S3Store:
     """An S3 bucket. Every write is encrypted at rest and checksummed by S3 on arrival."""
 
-    def __init__(self, client: S3Client, bucket: str, kms_key_id: str | None = None) -> None:
+    def __init__(self, client: S3Client, bucket: str) -> None:
         self._s3 = client
         self.bucket = bucket
-        self._kms_key_id = kms_key_id
 
     def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
-        encryption: dict[str, str] = (
-            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
-            if self._kms_key_id
-            else {"ServerSideEncryption": "AES256"}
-        )
         try:
             # S3 verifies the SHA-256 botocore sends and rejects an upload that changed on the way.
             response = self._s3.put_object(
@@ -73,7 +67,7 @@ class S3Store:
                 Body=body,
                 ContentType=content_type,
                 ChecksumAlgorithm="SHA256",
-                **encryption,  # type: ignore[arg-type]
+                ServerSideEncryption="AES256",
             )
         except Exception as error:  # botocore raises many types; all mean "not archived"
             raise ArchiveError(f"could not write {self.url(key)}: {error}") from error

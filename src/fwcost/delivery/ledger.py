@@ -154,6 +154,9 @@ class S3Ledger:
             "Key": self.object_key(entry.key),
             "Body": entry.to_json(),
             "ContentType": "application/json",
+            # As for the archive: encrypted at rest, checksummed by S3 on arrival.
+            "ServerSideEncryption": "AES256",
+            "ChecksumAlgorithm": "SHA256",
         }
         if not overwrite:
             arguments["IfNoneMatch"] = "*"

@@ -18,6 +18,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from delivery.support import BOT_TOKEN, REGION, FakeSlack
+from fwcost.archive import ArchiveError
 from fwcost.pipeline import RunFailed
 
 DAY = "2026-11-21"
@@ -208,7 +209,7 @@ def test_a_missing_archive_bucket_fails_loudly_and_sends_nothing(
 ):
     # The ledger lives in the archive bucket: with it unreachable, exactly-once can't be kept.
     monkeypatch.setenv("FWCOST_ARCHIVE_BUCKET", "no-such-fwcost-bucket")
-    with pytest.raises(Exception, match=r"no-such-fwcost-bucket|NoSuchBucket"):
+    with pytest.raises(ArchiveError, match=r"could not list s3://no-such-fwcost-bucket/"):
         invoke(lambda_context)
     assert fake_slack.delivered() == []
     assert sent_emails() == []
