@@ -106,7 +106,11 @@ def slack_text_length(payload: dict[str, Any]) -> int:
 
 
 def fit_slack(payload: dict[str, Any]) -> dict[str, Any]:
-    """Drop optional blocks (marked in the template) from the end until the message fits."""
+    """Drop optional blocks (marked in the template) from the end until the message fits.
+
+    The note saying what was left out takes a block and some text itself, so it is counted
+    before it is added: the result is never over Slack's limits by the note.
+    """
     blocks: list[dict[str, Any]] = payload["blocks"]
     for block in blocks:
         text = block.get("text")
@@ -114,26 +118,26 @@ def fit_slack(payload: dict[str, Any]) -> dict[str, Any]:
             text["text"] = clip(text["text"], SLACK_MAX_SECTION)
     optional = [i for i, block in enumerate(blocks) if block.pop("block_id", "").startswith("opt")]
     dropped = 0
-    while optional and (
-        slack_text_length(payload) > SLACK_MAX_TOTAL or len(blocks) > SLACK_MAX_BLOCKS
-    ):
+    while optional and _over_slack_limits(payload, with_note=dropped > 0):
         del blocks[optional.pop()]
         dropped += 1
     if dropped:
-        blocks.insert(
-            len(blocks) - 1,
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"{dropped} section(s) left out to fit Slack; "
-                        "the email has them all.",
-                    }
-                ],
-            },
-        )
+        blocks.insert(len(blocks) - 1, _left_out_note(dropped))
     return payload
+
+
+def _left_out_note(dropped: int) -> dict[str, Any]:
+    text = f"{dropped} section(s) left out to fit Slack; the email has them all."
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _over_slack_limits(payload: dict[str, Any], *, with_note: bool) -> bool:
+    note_text = len(_left_out_note(999)["elements"][0]["text"]) if with_note else 0
+    note_blocks = 1 if with_note else 0
+    return (
+        slack_text_length(payload) + note_text > SLACK_MAX_TOTAL
+        or len(payload["blocks"]) + note_blocks > SLACK_MAX_BLOCKS
+    )
 
 
 # ---- formatting helpers (also Jinja filters) -----------------------------------------------

@@ -197,6 +197,29 @@ def test_fit_slack_drops_optional_sections_from_the_end_and_says_so():
     assert_valid_slack(fitted)
 
 
+def test_fit_slack_counts_its_own_note_against_the_block_limit():
+    # Given 51 short blocks, a few of them optional: only the block count is over
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"row {n}"}} for n in range(49)
+    ]
+    blocks[10:13] = [{**b, "block_id": f"opt-{n}"} for n, b in enumerate(blocks[10:13])]
+    payload = {
+        "text": "fallback",
+        "blocks": [
+            *blocks,
+            {"type": "divider"},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "footer"}]},
+        ],
+    }
+
+    fitted = fit_slack(payload)
+
+    # Then two optional blocks go (one for the excess, one for the note) and the limit holds
+    assert len(fitted["blocks"]) == 50
+    assert fitted["blocks"][-2]["elements"][0]["text"].startswith("2 section(s) left out")
+    assert_valid_slack(fitted)
+
+
 def test_html_is_email_safe(demo):
     html = render_email_html(demo)
     lowered = html.lower()
