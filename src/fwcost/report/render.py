@@ -271,6 +271,7 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "day_hours": _day_hours(s),
         "day_span": _day_span(s),
         "empty": s.is_empty,
+        "suspect_empty": _suspect_empty(s),
         "total": money(s.totals.cost),
         "vs_avg": _change_text(change.vs_average, change.pct_vs_average),
         "vs_avg_tone": _tone(change.vs_average),
@@ -484,6 +485,11 @@ def _dimension_word(dimension: str) -> str:
     )
 
 
+def _suspect_empty(s: DailySummary) -> bool:
+    """An empty day after days with spend is more likely data still arriving than a quiet day."""
+    return s.is_empty and bool(s.change.average)
+
+
 def _warnings(s: DailySummary) -> list[str]:
     """What is missing from this report, in plain words; shown prominently."""
     found = []
@@ -493,6 +499,13 @@ def _warnings(s: DailySummary) -> list[str]:
             "here is a price-book estimate."
         )
     found += list(s.gaps)
+    if _suspect_empty(s):
+        found.append(
+            "Fireworks reported no usage and no charges for this day, although the days before "
+            f"averaged {money(s.change.average or Decimal(0))} a day: its data may still be arriving "
+            "(it can lag a day or more). Tomorrow's run fetches this day again and reports any "
+            "change as a revision."
+        )
     if s.missing_days:
         days = ", ".join(f"{d.day} {d:%b}" for d in s.missing_days[:6])
         more = f" and {len(s.missing_days) - 6} more" if len(s.missing_days) > 6 else ""
