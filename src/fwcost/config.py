@@ -49,6 +49,7 @@ class Settings:
     routing_file: Path | None
     slack_secret: str | None
     slack_api_url: str
+    email_identity: str | None  # the SES identity this deployment may send as (address or domain)
     # Report tuning: monthly budgets and the anomaly rule.
     account_budget: Decimal | None
     team_budgets: dict[str, Decimal]
@@ -86,6 +87,10 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
     "FWCOST_SLACK_SECRET": ("Secrets Manager id of the Slack webhook URLs / bot token JSON", "—"),
     "FWCOST_SLACK_API_URL": ("Slack Web API base URL", DEFAULT_SLACK_API_URL),
+    "FWCOST_EMAIL_FROM": (
+        "SES identity allowed to send: routing senders must be it or in its domain",
+        "any",
+    ),
     "FWCOST_BUDGETS": (
         'monthly USD budgets, JSON: {"account": 30000, "teams": {"search": 8000}}',
         "none",
@@ -133,6 +138,7 @@ def load_settings(
         routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
         slack_secret=read("FWCOST_SLACK_SECRET", str),
         slack_api_url=read("FWCOST_SLACK_API_URL", _base_url, DEFAULT_SLACK_API_URL) or "",
+        email_identity=read("FWCOST_EMAIL_FROM", _email_address),
         account_budget=budgets[0] if (budgets := read("FWCOST_BUDGETS", _budgets)) else None,
         team_budgets=budgets[1] if budgets else {},
         anomaly_mad_multiplier=read("FWCOST_ANOMALY_MAD_MULTIPLIER", _positive_decimal, "3")
@@ -208,6 +214,12 @@ def _existing_file(text: str) -> Path:
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     return path
+
+
+def _email_address(text: str) -> str:
+    if text.count("@") != 1 or "." not in text.split("@")[1] or any(c.isspace() for c in text):
+        raise ValueError(f"{text!r} is not an email address such as reports@example.com")
+    return text.lower()
 
 
 def _positive_decimal(text: str) -> Decimal:

@@ -96,6 +96,7 @@ def _delivery(settings: Settings, aws: Any, senders: Senders | None) -> Delivery
     routing = _routing(settings)
     if routing is None:
         return None
+    _check_senders(routing, settings.email_identity)
     return Delivery(
         routing, _ledger(settings, aws), senders or _real_senders(settings, routing, aws)
     )
@@ -110,6 +111,23 @@ def _routing(settings: Settings) -> RoutingConfig | None:
         text = parameters.get_parameter(settings.routing_parameter, max_age=SECRET_MAX_AGE_SECONDS)
         return load_routing(str(text), f"ssm:{settings.routing_parameter}")
     return None
+
+
+def _check_senders(routing: RoutingConfig, identity: str | None) -> None:
+    """The role may send only as the deployment's SES identity or from its domain (template.yaml):
+    say so at the start, not as AccessDenied on the first email."""
+    if identity is None:
+        return
+    domain = identity.rpartition("@")[2]
+    strangers = sorted(
+        sender for sender in routing.email_senders()
+        if sender.lower() != identity and sender.lower().rpartition("@")[2] != domain
+    )  # fmt: skip
+    if strangers:
+        raise ConfigError(
+            f"FWCOST_EMAIL_FROM: the routing ({routing.source}) sends as {strangers}, but this "
+            f"deployment may send only as {identity} or from @{domain} (EmailFromAddress)"
+        )
 
 
 def _ledger(settings: Settings, aws: Any) -> DeliveryLedger:

@@ -165,3 +165,20 @@ def test_a_bad_routing_file_exits_2_naming_the_file_and_entry(tmp_path, simulato
     err = capsys.readouterr().err
     assert f"routing (file:{routing})" in err
     assert "routes.overall.slack[0]" in err
+
+
+def test_a_routing_sender_outside_the_ses_identity_is_refused_before_anything_runs(
+    tmp_path, simulator, capsys
+):
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps({
+        "version": 1,
+        "routes": {"overall": {"email": [{"from": "costs@elsewhere.io", "to": ["a@acme.ai"]}]}},
+    }))  # fmt: skip
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing), FWCOST_EMAIL_FROM="reports@acme.ai")
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a")], env) == 2
+    assert (
+        "sends as ['costs@elsewhere.io'], but this deployment may send only as reports@acme.ai"
+        in capsys.readouterr().err
+    )
+    assert simulator.requests == []  # refused before any Fireworks request

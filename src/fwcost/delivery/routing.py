@@ -91,6 +91,11 @@ class RoutingConfig:
             return team_route.destinations
         return self.overall.destinations if self.unknown_teams == "overall" else []
 
+    def email_senders(self) -> set[str]:
+        """Every "from" address some email destination sends as (bare addresses)."""
+        routes = [self.overall, *self.teams.values()]
+        return {parseaddr(email.sender)[1] for route in routes for email in route.email}
+
     def secret_keys(self) -> set[str]:
         """Every key of the Slack secret some destination needs (to check the secret early)."""
         routes = [self.overall, *self.teams.values()]
