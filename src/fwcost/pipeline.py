@@ -82,6 +82,7 @@ class FreshDay:
     usage: DayUsage
     attribution: AttributedDay
     csv_body: bytes
+    training_offered: bool = True  # False: the API refused usageType=TRAINING (older gateway)
 
 
 @dataclass(slots=True)
@@ -282,7 +283,7 @@ def refresh_days(
         for day, usage in sorted(pull.days.items()):
             attribution = attribute_day(usage, deps.prices)
             csv_body = usage_csv(usage, deps.archive.account_id, deps.timezone.key, attribution)
-            result.days[day] = FreshDay(usage, attribution, csv_body)
+            result.days[day] = FreshDay(usage, attribution, csv_body, pull.training_offered)
             if archived_raw is not None:
                 _archive_day(result.days[day], archived_raw, deps, result, force=day in rewrite)
         if on_window:
@@ -343,6 +344,8 @@ def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[st
         "gaps": usage.gaps,
         "has_summary": usage.has_summary,
         "per_key_costs": usage.key_costs is not None,
+        # "No training rows" means none only where the API offers training usage at all.
+        "training_usage_offered": fresh.training_offered,
     }
 
 

@@ -57,3 +57,16 @@ def test_backfill_range_is_ordered() -> None:
 def test_force_resend_says_so_and_rerun_does_not() -> None:
     assert load("force-resend.json")["force"] is True
     assert "force" not in load("rerun-day.json")
+
+
+@pytest.mark.parametrize(
+    "name", ["scheduled.json", "rerun-day.json", "backfill.json", "force-resend.json"]
+)
+def test_every_sample_event_is_a_request_the_handler_accepts(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from fwcost.run_request import request_from_event
+
+    request = request_from_event(load(name), ZoneInfo("America/Los_Angeles"))
+    assert request.kind == ("backfill" if name == "backfill.json" else "report")
+    assert request.force is (name == "force-resend.json")
