@@ -44,6 +44,10 @@ def build_dependencies(
     `senders` replaces Slack and SES (the demo writes messages to a folder instead).
     """
     aws = boto_session or _default_session()
+    # Everything that can refuse a bad setting comes first: the client, last, is then never
+    # left open by an error here.
+    prices = load_price_book(settings.price_book)
+    delivery = _delivery(settings, aws, senders)
     client = FireworksClient(
         api_key=api_key, account_id=settings.account_id, base_url=settings.fireworks_base_url
     )
@@ -52,7 +56,7 @@ def build_dependencies(
         archive=DayArchive(
             archive_store(settings, aws), settings.archive_prefix, settings.account_id
         ),
-        prices=load_price_book(settings.price_book),
+        prices=prices,
         timezone=settings.timezone,
         report=ReportSettings(
             top_n=settings.top_n,
@@ -65,7 +69,7 @@ def build_dependencies(
             team_budgets=settings.team_budgets,
         ),
         window_days=settings.window_days,
-        delivery=_delivery(settings, aws, senders),
+        delivery=delivery,
         invocation_id=invocation_id,
     )
     return deps, client

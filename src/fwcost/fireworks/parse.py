@@ -236,8 +236,8 @@ def parse_summary(document: Row, window: ReportWindow, source: str) -> SummaryLi
         [],
         gap=(
             f"billing/summary returned one total for {window.start}..{window.end} without daily "
-            "buckets, so the billed amount of a single day is unknown; re-run these days one at "
-            "a time to get them"
+            "buckets, so the billed amount of a single day is unknown; set FWCOST_WINDOW_DAYS=1 "
+            "(one request set per day) and re-run these days to get them"
         ),
     )
 
