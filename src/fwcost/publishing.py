@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from urllib.parse import quote
 
-from fwcost.archive import usage_csv
+from fwcost.archive import UsageCsv
 from fwcost.delivery import OutgoingReport
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
@@ -29,11 +30,10 @@ def outgoing_reports(
     timezone: str,
 ) -> list[OutgoingReport]:
     """The overall report, then each team's, each with the CSV rows it may see."""
-    reports = [_report(OVERALL, summary, usage, attribution, account_id, timezone, team=None)]
+    csv = UsageCsv(usage, account_id, timezone, attribution)
+    reports = [_report(OVERALL, summary, usage.day, csv, account_id, team=None)]
     for team, team_summary in sorted(team_summaries(summary).items()):
-        reports.append(
-            _report(team, team_summary, usage, attribution, account_id, timezone, team=team)
-        )
+        reports.append(_report(team, team_summary, usage.day, csv, account_id, team=team))
     return reports
 
 
@@ -53,10 +53,9 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
 def _report(
     audience: str,
     summary: DailySummary,
-    usage: DayUsage,
-    attribution: AttributedDay,
+    day: date,
+    csv: UsageCsv,
     account_id: str,
-    timezone: str,
     *,
     team: str | None,
 ) -> OutgoingReport:
@@ -67,6 +66,6 @@ def _report(
         html=render_email_html(summary),
         text=render_email_text(summary),
         slack=render_slack(summary),
-        csv_name=f"fwcost-{account_id}-{usage.day.isoformat()}{suffix}.csv",
-        csv_bytes=usage_csv(usage, account_id, timezone, attribution, team=team),
+        csv_name=f"fwcost-{account_id}-{day.isoformat()}{suffix}.csv",
+        csv_bytes=csv.body(team),
     )

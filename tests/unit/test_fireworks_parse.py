@@ -296,6 +296,20 @@ def test_buckets_just_outside_the_window_are_kept_on_its_edge_days() -> None:
     assert window.day_of("2026-11-20T12:00:00Z", "x") == date(2026, 11, 21)
 
 
+def test_a_remembered_start_time_gives_the_same_day_and_bad_ones_still_fail() -> None:
+    # Given a window that has already read a timestamp (its report day is cached)
+    window = ReportWindow(date(2026, 11, 20), date(2026, 11, 22), LA)
+    first = window.day_of("2026-11-21T08:00:00Z", "a")
+    # Then reading it again agrees, another window keeps its own timezone, and bad text fails
+    assert window.day_of("2026-11-21T08:00:00Z", "b") == first == date(2026, 11, 21)
+    utc = ReportWindow(date(2026, 11, 20), date(2026, 11, 22), ZoneInfo("UTC"))
+    assert utc.day_of("2026-11-21T05:00:00Z", "c") == date(2026, 11, 21)
+    assert window.day_of("2026-11-21T05:00:00Z", "d") == date(2026, 11, 20)
+    for _ in range(2):
+        with pytest.raises(FireworksParseError, match="e must be an RFC 3339 timestamp"):
+            window.day_of("yesterday", "e")
+
+
 @pytest.mark.parametrize("value", [None, "", "yesterday", 1732147200])
 def test_a_bad_start_time_names_the_row(value: object) -> None:
     with pytest.raises(FireworksParseError, match=r"src: serverlessCosts\[0\].startTime"):

@@ -31,9 +31,10 @@ Columns and units (the Glue table in template.yaml declares the same list; a tes
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Protocol
 
 from fwcost.model import DayUsage
@@ -98,47 +99,85 @@ def usage_csv(
 
     With `team`, only that team's rows: a team's report carries its own slice alone.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    day, blank = usage.day.isoformat(), ""
-    head = (day, timezone, account_id)
+    return UsageCsv(usage, account_id, timezone, costs).body(team)
 
-    def cost_at(column: Sequence[Decimal] | None, index: int) -> str:
-        return _money(column[index]) if column is not None else blank
 
-    def wanted(row_team: str) -> bool:
-        return team is None or row_team == team
+class UsageCsv:
+    """The day's CSV with every row formatted once, so the whole day and each team's slice
+    are joins of the same lines (the reports need all of them: one pass instead of one a team).
+    """
 
-    for i, s in enumerate(usage.serverless):
-        if wanted(s.team):
-            writer.writerow(
-                (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank,
-                 blank, s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
-                 s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0,
-                 cost_at(costs.serverless_costs if costs else None, i))
-            )  # fmt: skip
-    for i, d in enumerate(usage.dedicated):
-        if wanted(d.team):
-            writer.writerow(
-                (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank,
-                 d.accelerator_type, d.placement, d.team, d.project, d.environment, d.usage_type,
-                 blank, 0, 0, 0, 0, d.accelerator_seconds,
-                 cost_at(costs.dedicated_costs if costs else None, i))
-            )  # fmt: skip
-    for i, t in enumerate(usage.training):
-        if wanted(t.team):
-            writer.writerow(
-                (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
-                 blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
-                 t.accelerator_seconds, cost_at(costs.training_costs if costs else None, i))
-            )  # fmt: skip
-    for row in costs.billed_only_rows if costs and team is None else ():
-        writer.writerow(
-            (*head, "billed_only", row.detail, blank, blank, blank, blank, blank, blank, blank,
-             blank, blank, blank, row.category, 0, 0, 0, 0, 0, _money(row.cost))
-        )  # fmt: skip
-    return buffer.getvalue().encode()
+    def __init__(
+        self, usage: DayUsage, account_id: str, timezone: str, costs: CostedRows | None
+    ) -> None:
+        lines = _Lines()
+        writer = csv.writer(lines, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for rows in _csv_rows(usage, (usage.day.isoformat(), timezone, account_id), costs):
+            writer.writerows(rows)
+        self._header, self._rows = lines[0], lines[1:]
+        owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
+                  for row in stream]  # fmt: skip
+        # Billed-only lines come last and have no owner: zip stops before them, so no team
+        # slice carries them.
+        self._team_rows: dict[str, list[str]] = defaultdict(list)
+        for line, owner in zip(self._rows, owners, strict=False):
+            self._team_rows[owner].append(line)
+
+    def body(self, team: str | None = None) -> bytes:
+        """The whole day, or with `team` only that team's rows (same order, same header)."""
+        rows = self._rows if team is None else self._team_rows.get(team, [])
+        return (self._header + "".join(rows)).encode()
+
+
+class _Lines(list[str]):
+    """A csv.writer target that keeps each row as its own string.
+
+    CPython's csv writer hands write() one finished line per row (terminator included), so
+    the list holds exactly one entry per row written.
+    """
+
+    def write(self, line: str) -> None:
+        self.append(line)
+
+
+def _csv_rows(
+    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None
+) -> Iterator[Iterable[tuple[object, ...]]]:
+    """The CSV rows stream by stream (serverless, dedicated, training, billed-only), as
+    generators: writerows then runs the per-row loop inside the csv module."""
+    blank = ""
+    yield (
+        (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank, blank,
+         s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
+         s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
+        for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_costs if costs else None,
+                                                          len(usage.serverless)), strict=True)
+    )  # fmt: skip
+    yield (
+        (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank, d.accelerator_type,
+         d.placement, d.team, d.project, d.environment, d.usage_type, blank, 0, 0, 0, 0,
+         d.accelerator_seconds, cost)
+        for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_costs if costs else None,
+                                                         len(usage.dedicated)), strict=True)
+    )  # fmt: skip
+    yield (
+        (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
+         blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
+         t.accelerator_seconds, cost)
+        for t, cost in zip(usage.training, _cost_texts(costs.training_costs if costs else None,
+                                                        len(usage.training)), strict=True)
+    )  # fmt: skip
+    yield (
+        (*head, "billed_only", row.detail, blank, blank, blank, blank, blank, blank, blank, blank,
+         blank, blank, row.category, 0, 0, 0, 0, 0, _money(row.cost))
+        for row in (costs.billed_only_rows if costs else ())
+    )  # fmt: skip
+
+
+def _cost_texts(column: Sequence[Decimal] | None, count: int) -> Iterable[str]:
+    """One stream's cost column as text; blank on every row when there are no costs."""
+    return repeat("", count) if column is None else map(_money, column)
 
 
 def _money(amount: Decimal) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +23,6 @@ from fwcost.fireworks.errors import FireworksParseError
 from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
 
 NANOS_PER_UNIT = Decimal(1_000_000_000)
-ANNOTATIONS = ("team", "project", "environment")
 UNATTRIBUTED_KEY = "unattributed"  # Fireworks' reserved value where a cost has no API key
 
 Row = Mapping[str, Any]
@@ -50,6 +49,9 @@ class ReportWindow:
     start: date
     end: date
     tz: ZoneInfo
+    # Report day per timestamp text already seen: every row of a day carries the same few
+    # startTime strings, and converting one costs more than the rest of its row.
+    _days: dict[str, date] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def days(self) -> int:
@@ -65,6 +67,14 @@ class ReportWindow:
         requested interval, so a label just outside the window (UTC buckets at its edges) is
         pulled back to the nearest window day instead of being lost.
         """
+        known = self._days.get(value) if isinstance(value, str) else None
+        if known is None:
+            known = self._convert(value, where)
+            if isinstance(value, str):
+                self._days[value] = known
+        return known
+
+    def _convert(self, value: Any, where: str) -> date:
         instant = parse_timestamp(value, where)
         local = instant.astimezone(self.tz)
         in_utc = instant.astimezone(UTC)
@@ -132,29 +142,28 @@ def parse_serverless(document: Row, window: ReportWindow, source: str) -> list[S
     for index, row in _rows(document, "serverlessCosts", source):
         where = f"{source}: serverlessCosts[{index}]"
         group = _group(row, where)
-        cached = parse_int64(row.get("cachedPromptTokens"), f"{where}.cachedPromptTokens")
+        cached = _int_field(row, "cachedPromptTokens", where)
         if "promptTokens" in row:
-            prompt = parse_int64(row["promptTokens"], f"{where}.promptTokens")
+            prompt = _int_field(row, "promptTokens", where)
         else:  # a newer row may split the prompt into cached and uncached parts only
-            uncached = parse_int64(row.get("uncachedPromptTokens"), f"{where}.uncachedPromptTokens")
-            prompt = cached + uncached
+            prompt = cached + _int_field(row, "uncachedPromptTokens", where)
+        team, project, environment = _annotations(group)
+        # Positional, in ServerlessUsage's field order: keyword arguments cost more per row.
         rows.append(
             ServerlessUsage(
-                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
-                model=_text(group.get("model_name")) or _text(row.get("modelName")),
-                api_key_id=_text(group.get("api_key_id")) or _text(row.get("apiKeyId")),
-                api_key_name=_text(group.get("api_key_name")),
-                **_annotations(group),
-                usage_type=_text(row.get("usageType")),
-                prompt_tokens=prompt,
-                cached_prompt_tokens=cached,
-                completion_tokens=parse_int64(
-                    row.get("completionTokens"), f"{where}.completionTokens"
-                ),
-                audio_input_seconds=parse_double(
-                    row.get("audioInputSeconds"), f"{where}.audioInputSeconds"
-                ),
-                cost_nano_usd=_optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
+                window.day_of(row.get("startTime"), f"{where}.startTime"),
+                _text(group.get("model_name")) or _text(row.get("modelName")),
+                _text(group.get("api_key_id")) or _text(row.get("apiKeyId")),
+                _text(group.get("api_key_name")),
+                team,
+                project,
+                environment,
+                _text(row.get("usageType")),
+                prompt,
+                cached,
+                _int_field(row, "completionTokens", where),
+                parse_double(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
+                _optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
             )
         )
     return rows
@@ -165,6 +174,7 @@ def parse_dedicated(document: Row, window: ReportWindow, source: str) -> list[De
     for index, row in _rows(document, "dedicatedCosts", source):
         where = f"{source}: dedicatedCosts[{index}]"
         group = _group(row, where)
+        team, project, environment = _annotations(group)
         rows.append(
             DedicatedUsage(
                 day=window.day_of(row.get("startTime"), f"{where}.startTime"),
@@ -173,7 +183,9 @@ def parse_dedicated(document: Row, window: ReportWindow, source: str) -> list[De
                 or _text(row.get("acceleratorType")),
                 base_model=_text(row.get("baseModel")) or _text(group.get("base_model")),
                 placement=_text(row.get("placement")),
-                **_annotations(group),
+                team=team,
+                project=project,
+                environment=environment,
                 usage_type=_text(row.get("usageType")),
                 accelerator_seconds=parse_int64(
                     row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
@@ -189,6 +201,7 @@ def parse_training(document: Row, window: ReportWindow, source: str) -> list[Tra
     for index, row in _rows(document, "trainingCosts", source):
         where = f"{source}: trainingCosts[{index}]"
         group = _group(row, where)
+        team, project, environment = _annotations(group)
         rows.append(
             TrainingUsage(
                 day=window.day_of(row.get("startTime"), f"{where}.startTime"),
@@ -197,7 +210,9 @@ def parse_training(document: Row, window: ReportWindow, source: str) -> list[Tra
                 base_model=_text(group.get("base_model")) or _text(row.get("baseModel")),
                 accelerator_type=_text(group.get("accelerator_type"))
                 or _text(row.get("acceleratorType")),
-                **_annotations(group),
+                team=team,
+                project=project,
+                environment=environment,
                 usage_type=_text(group.get("usage_type")) or _text(row.get("usageType")),
                 accelerator_seconds=parse_int64(
                     row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
@@ -331,12 +346,25 @@ def _group(row: Row, where: str) -> Row:
     return group
 
 
-def _annotations(group: Row) -> dict[str, str]:
-    """team/project/environment, keyed either `annotations.team` or `team` (both seen)."""
-    return {
-        name: _text(group.get(f"annotations.{name}")) or _text(group.get(name))
-        for name in ANNOTATIONS
-    }
+def _annotations(group: Row) -> tuple[str, str, str]:
+    """team, project, environment, keyed either `annotations.team` or `team` (both seen)."""
+    return (
+        _text(group.get("annotations.team")) or _text(group.get("team")),
+        _text(group.get("annotations.project")) or _text(group.get("project")),
+        _text(group.get("annotations.environment")) or _text(group.get("environment")),
+    )
+
+
+def _int_field(row: Row, name: str, where: str) -> int:
+    """row[name] as parse_int64 reads it; the common case (a decimal string) skips building
+    the error location, which only a failure needs."""
+    value = row.get(name)
+    if isinstance(value, str):
+        try:
+            return int(value)  # int() strips whitespace itself, as parse_int64 does
+        except ValueError:
+            pass
+    return parse_int64(value, f"{where}.{name}")
 
 
 def _key_id(value: Any) -> str:

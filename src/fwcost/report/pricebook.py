@@ -6,6 +6,7 @@ Every error names the file, the entry and what is wrong, because people edit thi
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -85,6 +86,9 @@ class PriceBook:
         return hourly * seconds / SECONDS_PER_HOUR
 
 
+# Cached: attribution asks for it several times per usage row (100k rows a day) and a day
+# holds a few hundred distinct model and deployment names; a pure function of its argument.
+@functools.lru_cache(maxsize=4096)
 def short_model_id(model: str) -> str:
     """`accounts/fireworks/models/kimi-k2.6` and `kimi-k2p6` both become `kimi-k2p6`.
 

@@ -2,7 +2,7 @@ import csv
 import io
 from decimal import Decimal
 
-from fwcost.archive import CSV_COLUMNS, usage_csv
+from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from samples import sample_day
 
@@ -48,3 +48,28 @@ def test_a_team_csv_holds_that_team_alone():
     rows = read_rows(usage_csv(sample_day(), "acme-ai", "UTC", None, team="search"))
     assert {r["team"] for r in rows} == {"search"}
     assert [r["usage_kind"] for r in rows] == ["serverless", "dedicated"]
+
+
+def test_team_slices_are_the_whole_days_lines_of_that_team_without_billed_only_rows():
+    # Given a day with costs and a billed-only row
+    usage = sample_day()
+    costs = AttributedDay(
+        day=usage.day, teams={}, billed_only={}, total=Decimal("100.5"),
+        billed_total=None, estimated_total=Decimal(0), key_source="allocation",
+        serverless_costs=[Decimal("3"), Decimal("0.5")], dedicated_costs=[Decimal("96")],
+        billed_only_rows=[BilledOnlyRow("Embeddings", "nomic", Decimal("1"))],
+    )  # fmt: skip
+    # When the whole day and each team's slice come from one UsageCsv
+    day_csv = UsageCsv(usage, "acme-ai", "UTC", costs)
+    whole = day_csv.body().decode().splitlines(keepends=True)
+    # Then each slice is the header plus that team's lines of the whole day, in order
+    teams = {row.team for row in usage.serverless} | {row.team for row in usage.dedicated}
+    for team in teams:
+        expected = [whole[0]] + [
+            line
+            for line, row in zip(whole[1:], read_rows(day_csv.body()), strict=True)
+            if row["team"] == team and row["usage_kind"] != "billed_only"
+        ]
+        assert day_csv.body(team).decode().splitlines(keepends=True) == expected
+    assert day_csv.body("nobody").decode().splitlines(keepends=True) == [whole[0]]
+    assert day_csv.body() == usage_csv(usage, "acme-ai", "UTC", costs)
