@@ -167,11 +167,9 @@ def _normalize(recording: Recording, documents: list[dict[str, Any]]) -> DayUsag
     key_costs: list[KeyCost] = []
     for response, document in zip(recording.raw, documents, strict=True):
         name = response.name
-        if name == "billingUsage-SERVERLESS":
+        if name == "billingUsage":
             usage.serverless = parse_serverless(document, window, name)
-        elif name == "billingUsage-DEDICATED_DEPLOYMENT":
             usage.dedicated = parse_dedicated(document, window, name)
-        elif name == "billingUsage-TRAINING":
             usage.training = parse_training(document, window, name)
         elif name == "billing-summary":
             usage.line_items = parse_summary(document, window, name).items

@@ -1,6 +1,6 @@
 """A scripted Fireworks behind httpx.MockTransport, plus a fake clock: unit tests, no sockets.
 
-Each endpoint ("SERVERLESS", "DEDICATED_DEPLOYMENT", "TRAINING", "summary", "usageCosts") has
+Each endpoint ("usage" for billingUsage, "summary", "usageCosts") has
 a queue of scripted answers (an httpx.Response, an exception to raise, or a callable taking the
 request); when the queue is empty it answers 200 with an empty JSON object.
 """
@@ -92,7 +92,7 @@ class FakeFireworks:
 def endpoint_of(request: httpx.Request) -> str:
     path = request.url.path
     if path.endswith("/billingUsage"):
-        return request.url.params.get("usageType", "ALL")
+        return "usage"
     if path.endswith("/billing/summary"):
         return "summary"
     if path.endswith("/usageCosts:query"):

@@ -13,7 +13,7 @@ def raw_response(name: str, body: bytes) -> RawResponse:
         name=name,
         method="GET",
         path="/v1/accounts/acme-ai/billingUsage",
-        params=(("startTime", "2026-11-21T00:00:00Z"), ("usageType", "SERVERLESS")),
+        params=(("startTime", "2026-11-21T00:00:00Z"), ("groupBy", "model_name")),
         request_body=b"",
         status=200,
         body=body,

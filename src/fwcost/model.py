@@ -99,7 +99,7 @@ class KeyCost:
 class RawResponse:
     """One HTTP response exactly as received, and how it was asked for (no secrets)."""
 
-    name: str  # stable file stem, e.g. "billingUsage-SERVERLESS", "usageCosts-page-002"
+    name: str  # stable file stem, e.g. "billingUsage", "usageCosts-page-002"
     method: str
     path: str
     params: tuple[tuple[str, str], ...]  # query parameters in the order sent
@@ -136,6 +136,6 @@ class WindowPull:
     end: date  # inclusive
     raw: list[RawResponse]
     days: dict[date, DayUsage]
-    # False when the API does not offer training usage (an older gateway answers 400 for
-    # usageType=TRAINING): the manifest says so instead of implying there was none.
+    # False when the API refused the training dimensions (an older gateway answers 400 for
+    # groupBy=job_id and the like): the manifest says so instead of implying there was none.
     training_offered: bool = True

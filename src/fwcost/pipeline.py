@@ -82,7 +82,7 @@ class FreshDay:
     usage: DayUsage
     attribution: AttributedDay
     csv_body: bytes
-    training_offered: bool = True  # False: the API refused usageType=TRAINING (older gateway)
+    training_offered: bool = True  # False: the API refused the training dimensions (older gateway)
 
 
 @dataclass(slots=True)

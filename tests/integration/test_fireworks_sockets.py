@@ -46,7 +46,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
     server: ScriptedFireworks
 
     def do_GET(self) -> None:
-        if "usageType=SERVERLESS" not in self.path:
+        if "/billingUsage" not in self.path:
             self._answer({})
             return
         with self.server.lock:

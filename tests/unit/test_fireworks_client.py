@@ -22,6 +22,9 @@ from fwcost.fireworks import (
 LA = ZoneInfo("America/Los_Angeles")
 DAY = date(2026, 11, 21)
 ANNOTATIONS = ["annotations.team", "annotations.project", "annotations.environment"]
+SERVERLESS = ["model_name", "api_key_id", "api_key_name"]
+DEDICATED = ["deployment_name", "accelerator_type"]
+TRAINING_ONLY = ["job_id", "job_type", "usage_type", "base_model"]
 
 
 @pytest.fixture
@@ -36,44 +39,33 @@ def money(units: str, nanos: int = 0) -> dict[str, object]:
 # --- what is sent -------------------------------------------------------------------------
 
 
-def test_billing_usage_queries_ask_each_stream_at_its_finest_grouping(fake: FakeFireworks) -> None:
+def test_one_billing_usage_query_asks_every_stream_at_its_finest_grouping(
+    fake: FakeFireworks,
+) -> None:
     fake.client().fetch_window(DAY, DAY, LA)
 
-    window = [
+    # usageType omitted = every stream; each ignores the dimensions that do not apply to it.
+    (request,) = fake.requests_to("usage")
+    assert request.method == "GET"
+    assert request.url.path == "/v1/accounts/acme-ai/billingUsage"
+    assert request.url.params.multi_items() == [
         ("startTime", "2026-11-21T08:00:00Z"),  # local midnight in Los Angeles (PST)
         ("endTime", "2026-11-22T08:00:00Z"),
+        ("timezone", "America/Los_Angeles"),
+        *[("groupBy", dimension) for dimension in SERVERLESS],
+        *[("groupBy", dimension) for dimension in DEDICATED],
+        *[("groupBy", dimension) for dimension in TRAINING_ONLY],
+        *[("groupBy", dimension) for dimension in ANNOTATIONS],
     ]
-    expected = {
-        "SERVERLESS": ["model_name", "api_key_id", "api_key_name", *ANNOTATIONS],
-        "DEDICATED_DEPLOYMENT": ["deployment_name", "accelerator_type", *ANNOTATIONS],
-        "TRAINING": [
-            "job_id",
-            "job_type",
-            "usage_type",
-            "accelerator_type",
-            "base_model",
-            *ANNOTATIONS,
-        ],
-    }
-    for usage_type, dimensions in expected.items():
-        (request,) = fake.requests_to(usage_type)
-        assert request.method == "GET"
-        assert request.url.path == "/v1/accounts/acme-ai/billingUsage"
-        assert request.url.params.multi_items() == [
-            *window,
-            ("usageType", usage_type),
-            ("timezone", "America/Los_Angeles"),
-            *[("groupBy", dimension) for dimension in dimensions],
-        ]
-    serverless_query = fake.requests_to("SERVERLESS")[0].url.query.decode()
-    assert "groupBy=model_name&groupBy=api_key_id&groupBy=api_key_name" in serverless_query
+    query = request.url.query.decode()
+    assert "groupBy=model_name&groupBy=api_key_id&groupBy=api_key_name" in query
 
 
 def test_windows_over_a_dst_change_start_and_end_at_local_midnight(fake: FakeFireworks) -> None:
     # US daylight saving ends on 2026-11-01: that day lasts 25 hours in Los Angeles.
     fake.client().fetch_window(date(2026, 10, 31), date(2026, 11, 1), LA)
 
-    params = fake.requests_to("SERVERLESS")[0].url.params
+    params = fake.requests_to("usage")[0].url.params
     assert params["startTime"] == "2026-10-31T07:00:00Z"
     assert params["endTime"] == "2026-11-02T08:00:00Z"
 
@@ -145,7 +137,7 @@ def test_a_repeated_page_token_stops_the_pagination(fake: FakeFireworks) -> None
 def test_requests_carry_the_key_only_in_the_authorization_header(fake: FakeFireworks) -> None:
     pull = fake.client().fetch_window(DAY, DAY, LA)
 
-    assert len(fake.requests) == 5
+    assert len(fake.requests) == 3
     for request in fake.requests:
         assert request.headers["Authorization"] == f"Bearer {API_KEY}"
         assert API_KEY not in str(request.url)
@@ -156,19 +148,19 @@ def test_requests_carry_the_key_only_in_the_authorization_header(fake: FakeFirew
 
 
 def test_all_requests_of_a_window_are_in_flight_together(fake: FakeFireworks) -> None:
-    # Every request waits until all five have arrived: sent one by one, the barrier would break.
-    barrier = threading.Barrier(5, timeout=5)
+    # Every request waits until all three have arrived: sent one by one, the barrier would break.
+    barrier = threading.Barrier(3, timeout=5)
 
     def wait_for_the_others(request: httpx.Request) -> httpx.Response:
         barrier.wait()
         return json_response(200, {})
 
-    for endpoint in ("SERVERLESS", "DEDICATED_DEPLOYMENT", "TRAINING", "summary", "usageCosts"):
+    for endpoint in ("usage", "summary", "usageCosts"):
         fake.script(endpoint, wait_for_the_others)
 
     pull = fake.client().fetch_window(DAY, DAY, LA)
 
-    assert len(pull.raw) == 5
+    assert len(pull.raw) == 3
 
 
 def test_account_ids_are_accepted_with_or_without_the_resource_prefix(fake: FakeFireworks) -> None:
@@ -201,7 +193,7 @@ def test_every_day_of_the_window_is_present_and_raw_bodies_are_kept_verbatim(
     fake: FakeFireworks,
 ) -> None:
     body = b'{"serverlessCosts": [],   "unknownTopLevel": 1}'
-    fake.script("SERVERLESS", httpx.Response(200, content=body))
+    fake.script("usage", httpx.Response(200, content=body))
 
     pull = fake.client().fetch_window(date(2026, 11, 19), DAY, LA)
 
@@ -213,25 +205,21 @@ def test_every_day_of_the_window_is_present_and_raw_bodies_are_kept_verbatim(
         assert day_usage.gaps == []
         assert day_usage.has_summary
     assert [raw.name for raw in pull.raw] == [
-        "billingUsage-SERVERLESS",
-        "billingUsage-DEDICATED_DEPLOYMENT",
-        "billingUsage-TRAINING",
+        "billingUsage",
         "billing-summary",
         "usageCosts-page-001",
     ]
-    serverless = pull.raw[0]
-    assert serverless.body == body
-    assert (serverless.method, serverless.status, serverless.attempts) == ("GET", 200, 1)
-    assert serverless.path == "/v1/accounts/acme-ai/billingUsage"
-    assert serverless.params[2] == ("usageType", "SERVERLESS")
-    assert serverless.request_body == b""
+    usage = pull.raw[0]
+    assert usage.body == body
+    assert (usage.method, usage.status, usage.attempts) == ("GET", 200, 1)
+    assert usage.path == "/v1/accounts/acme-ai/billingUsage"
+    assert usage.params[2] == ("timezone", "America/Los_Angeles")
+    assert usage.request_body == b""
     assert pull.training_offered
 
 
-def test_rows_land_on_their_local_day_and_each_response_gives_only_its_stream(
-    fake: FakeFireworks,
-) -> None:
-    # Given a gateway that ignores usageType and returns every stream in each answer
+def test_rows_of_every_stream_land_on_their_local_day(fake: FakeFireworks) -> None:
+    # Given an answer holding all three streams
     everything = {
         "serverlessCosts": [
             {
@@ -256,8 +244,7 @@ def test_rows_land_on_their_local_day_and_each_response_gives_only_its_stream(
             {"startTime": "2026-11-20T08:00:00Z", "acceleratorSeconds": "60", "jobId": "j"},
         ],
     }
-    for usage_type in ("SERVERLESS", "DEDICATED_DEPLOYMENT", "TRAINING"):
-        fake.script(usage_type, json_response(200, everything))
+    fake.script("usage", json_response(200, everything))
 
     # When a two-day window is pulled
     pull = fake.client().fetch_window(date(2026, 11, 20), DAY, LA)
@@ -383,27 +370,56 @@ def test_summary_refused_with_403_leaves_the_day_without_a_billed_total(
     assert "caller may not read billing" in gap
 
 
-def test_a_gateway_without_training_usage_is_tolerated(fake: FakeFireworks) -> None:
-    fake.script("TRAINING", rpc_status(400, "invalid value for usageType: TRAINING"))
+def test_a_gateway_without_training_usage_is_asked_again_without_its_dimensions(
+    fake: FakeFireworks,
+) -> None:
+    # Given an older gateway that refuses the training dimensions, then answers without them
+    fake.script(
+        "usage",
+        rpc_status(400, "groupBy: unknown dimension job_id"),
+        json_response(200, {"serverlessCosts": [{"startTime": "2026-11-21T08:00:00Z"}]}),
+    )
 
     pull = fake.client().fetch_window(DAY, DAY, LA)
 
+    # Then the day has its inference usage, no gap, and the manifest can say training was absent
     assert not pull.training_offered
+    assert len(pull.days[DAY].serverless) == 1
     assert pull.days[DAY].training == []
     assert pull.days[DAY].gaps == []
-    assert pull.raw[2].name == "billingUsage-TRAINING"
-    assert pull.raw[2].status == 400
+    refused, retried = fake.requests_to("usage")
+    assert "job_id" in refused.url.params.get_list("groupBy")
+    group_by = retried.url.params.get_list("groupBy")
+    assert group_by == [*SERVERLESS, *DEDICATED, *ANNOTATIONS]
+    assert [(raw.name, raw.status) for raw in pull.raw[:2]] == [
+        ("billingUsage", 400),
+        ("billingUsage-without-training", 200),
+    ]
+
+
+def test_a_400_for_usage_without_training_dimensions_too_fails_the_run(
+    fake: FakeFireworks,
+) -> None:
+    fake.script("usage", *[rpc_status(400, "groupBy: unknown dimension api_key_name")] * 2)
+
+    with pytest.raises(FireworksHTTPError) as caught:
+        fake.client().fetch_window(DAY, DAY, LA)
+
+    assert caught.value.status == 400
+    assert "groupBy=api_key_name" in caught.value.hint
+    assert "groupBy=job_id" not in caught.value.hint  # names the second, narrower request
+    assert len(fake.requests_to("usage")) == 2
 
 
 @pytest.mark.parametrize(
     ("endpoint", "status", "hint"),
     [
-        ("SERVERLESS", 401, "the API key is invalid or revoked"),
+        ("usage", 401, "the API key is invalid or revoked"),
         ("summary", 401, "the API key is invalid or revoked"),
         ("usageCosts", 401, "the API key is invalid or revoked"),
-        ("DEDICATED_DEPLOYMENT", 404, "no such account: check the account id"),
+        ("usage", 404, "no such account: check the account id"),
         ("summary", 404, "no such account: check the account id"),
-        ("SERVERLESS", 403, "this key cannot read billing data"),
+        ("usage", 403, "this key cannot read billing data"),
     ],
 )
 def test_fatal_refusals_raise_a_typed_error_with_a_hint(
@@ -425,20 +441,20 @@ def test_fatal_refusals_raise_a_typed_error_with_a_hint(
 
 
 def test_a_400_names_what_was_sent(fake: FakeFireworks) -> None:
-    fake.script("SERVERLESS", rpc_status(400, "groupBy: unknown dimension api_key_name"))
+    fake.script("summary", rpc_status(400, "startTime: invalid date"))
 
     with pytest.raises(FireworksHTTPError) as caught:
         fake.client().fetch_window(DAY, DAY, LA)
 
     error = caught.value
     assert error.status == 400
-    assert error.message == "groupBy: unknown dimension api_key_name"
-    assert "usageType=SERVERLESS" in error.hint
-    assert "groupBy=api_key_name" in error.hint
+    assert error.message == "startTime: invalid date"
+    assert "granularity=DAILY" in error.hint
+    assert "timezone=America%2FLos_Angeles" in error.hint
 
 
 def test_an_error_body_that_is_not_a_status_is_quoted_in_short(fake: FakeFireworks) -> None:
-    fake.script("SERVERLESS", httpx.Response(401, content=b"<html>Unauthorized" + b"!" * 1000))
+    fake.script("usage", httpx.Response(401, content=b"<html>Unauthorized" + b"!" * 1000))
 
     with pytest.raises(FireworksHTTPError) as caught:
         fake.client().fetch_window(DAY, DAY, LA)
@@ -450,7 +466,7 @@ def test_an_error_body_that_is_not_a_status_is_quoted_in_short(fake: FakeFirewor
 def test_the_api_key_never_appears_in_errors(fake: FakeFireworks) -> None:
     # Given a server that echoes the Authorization header back in its refusal
     fake.script(
-        "SERVERLESS",
+        "usage",
         lambda request: rpc_status(401, f"bad credentials: {request.headers['Authorization']}"),
     )
 
@@ -471,9 +487,9 @@ def test_stats_count_every_attempt_by_endpoint(fake: FakeFireworks) -> None:
     client.fetch_window(DAY, DAY, LA)
 
     stats = client.stats
-    assert stats.requests == 7
+    assert stats.requests == 5
     assert stats.retries == 1
-    assert stats.by_endpoint == {"billingUsage": 3, "billing/summary": 2, "usageCosts:query": 2}
+    assert stats.by_endpoint == {"billingUsage": 1, "billing/summary": 2, "usageCosts:query": 2}
 
 
 def test_a_client_it_created_is_closed_with_it() -> None:

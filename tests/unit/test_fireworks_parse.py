@@ -46,7 +46,7 @@ def serverless(row: dict[str, Any]) -> ServerlessUsage:
 
 
 def test_the_reference_sample_row() -> None:
-    (row,) = parse_serverless(decode_json(SAMPLE_ROW), one_day(), "billingUsage-SERVERLESS")
+    (row,) = parse_serverless(decode_json(SAMPLE_ROW), one_day(), "billingUsage")
 
     assert row == ServerlessUsage(
         day=MAY_28,
@@ -101,9 +101,9 @@ def test_a_non_numeric_int64_names_the_field_and_row(value: object) -> None:
     rows[1]["completionTokens"] = value  # type: ignore[assignment]
 
     with pytest.raises(FireworksParseError) as caught:
-        parse_serverless({"serverlessCosts": rows}, one_day(), "billingUsage-SERVERLESS")
+        parse_serverless({"serverlessCosts": rows}, one_day(), "billingUsage")
 
-    assert "billingUsage-SERVERLESS: serverlessCosts[1].completionTokens" in str(caught.value)
+    assert "billingUsage: serverlessCosts[1].completionTokens" in str(caught.value)
     assert "must be an integer" in str(caught.value)
 
 

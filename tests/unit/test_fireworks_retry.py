@@ -30,13 +30,13 @@ def pull_prompt_tokens(fake: FakeFireworks, retry: RetryPolicy | None = None) ->
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_a_retryable_status_is_retried_then_succeeds(fake: FakeFireworks, status: int) -> None:
-    fake.script("SERVERLESS", rpc_status(status, "try again"), json_response(200, SERVERLESS_ROW))
+    fake.script("usage", rpc_status(status, "try again"), json_response(200, SERVERLESS_ROW))
     client = fake.client()
 
     pull = client.fetch_window(DAY, DAY, UTC_ZONE)
 
     assert [row.prompt_tokens for row in pull.days[DAY].serverless] == [5]
-    assert len(fake.requests_to("SERVERLESS")) == 2
+    assert len(fake.requests_to("usage")) == 2
     assert pull.raw[0].attempts == 2
     assert pull.raw[0].status == 200
     assert client.stats.retries == 1
@@ -56,10 +56,10 @@ def test_a_retryable_status_is_retried_then_succeeds(fake: FakeFireworks, status
 def test_timeouts_and_broken_connections_are_retried(
     fake: FakeFireworks, failure: Exception
 ) -> None:
-    fake.script("SERVERLESS", failure, json_response(200, SERVERLESS_ROW))
+    fake.script("usage", failure, json_response(200, SERVERLESS_ROW))
 
     assert pull_prompt_tokens(fake) == [5]
-    assert len(fake.requests_to("SERVERLESS")) == 2
+    assert len(fake.requests_to("usage")) == 2
 
 
 @pytest.mark.parametrize(
@@ -67,10 +67,10 @@ def test_timeouts_and_broken_connections_are_retried(
     [b'{"serverlessCosts": [{"startTime": "2026-11', b"<html>502 Bad Gateway</html>", b"[]", b""],
 )
 def test_a_malformed_success_body_is_retried(fake: FakeFireworks, body: bytes) -> None:
-    fake.script("SERVERLESS", httpx.Response(200, content=body), json_response(200, SERVERLESS_ROW))
+    fake.script("usage", httpx.Response(200, content=body), json_response(200, SERVERLESS_ROW))
 
     assert pull_prompt_tokens(fake) == [5]
-    assert len(fake.requests_to("SERVERLESS")) == 2
+    assert len(fake.requests_to("usage")) == 2
 
 
 def test_a_body_that_stays_malformed_ends_in_an_error_naming_it(fake: FakeFireworks) -> None:
@@ -99,7 +99,7 @@ def test_attempts_are_bounded(fake: FakeFireworks) -> None:
 
 def test_retry_after_in_seconds_is_honoured(fake: FakeFireworks) -> None:
     fake.script(
-        "SERVERLESS",
+        "usage",
         json_response(429, {"message": "slow down"}, {"Retry-After": "7"}),
         json_response(200, SERVERLESS_ROW),
     )
@@ -113,7 +113,7 @@ def test_an_odd_retry_after_is_read_or_falls_back_to_backoff(
     fake: FakeFireworks, header: str, expected: list[float] | None
 ) -> None:
     fake.script(
-        "SERVERLESS",
+        "usage",
         json_response(503, {"message": "busy"}, {"Retry-After": header}),
         json_response(200, SERVERLESS_ROW),
     )
@@ -129,7 +129,7 @@ def test_an_odd_retry_after_is_read_or_falls_back_to_backoff(
 def test_retry_after_as_an_http_date_is_honoured(fake: FakeFireworks) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
     fake.script(
-        "SERVERLESS",
+        "usage",
         json_response(503, {"message": "maintenance"}, {"Retry-After": later}),
         json_response(200, SERVERLESS_ROW),
     )
@@ -140,7 +140,7 @@ def test_retry_after_as_an_http_date_is_honoured(fake: FakeFireworks) -> None:
 
 
 def test_a_retry_after_beyond_the_budget_gives_up_at_once(fake: FakeFireworks) -> None:
-    fake.script("SERVERLESS", json_response(429, {"message": "quota"}, {"Retry-After": "120"}))
+    fake.script("usage", json_response(429, {"message": "quota"}, {"Retry-After": "120"}))
 
     with pytest.raises(FireworksError) as caught:
         pull_prompt_tokens(fake, RetryPolicy(max_total_seconds=90))
@@ -149,7 +149,7 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once(fake: FakeFireworks) -
     assert "Fireworks asked to retry after 120.0 s" in message
     assert "only 90.0 s of the 90 s retry budget remain" in message
     assert "last cause: 429: quota" in message
-    assert len(fake.requests_to("SERVERLESS")) == 1
+    assert len(fake.requests_to("usage")) == 1
     assert fake.clock.sleeps == []
 
 
@@ -159,21 +159,21 @@ def test_the_total_time_budget_bounds_slow_failures(fake: FakeFireworks) -> None
         fake.clock.now += 20
         return rpc_status(502, "bad gateway")
 
-    fake.script("SERVERLESS", *[slow_failure] * 10)
+    fake.script("usage", *[slow_failure] * 10)
 
     # When the budget is 50 s, far less than 10 attempts would need
     with pytest.raises(FireworksError, match="retry budget") as caught:
         pull_prompt_tokens(fake, RetryPolicy(max_attempts=10, max_total_seconds=50))
 
     # Then it stops once the next wait would not fit
-    assert len(fake.requests_to("SERVERLESS")) == 3
+    assert len(fake.requests_to("usage")) == 3
     assert "gave up after 3 attempts" in str(caught.value)
 
 
 def test_backoff_is_full_jitter_within_exponential_bounds(fake: FakeFireworks) -> None:
     # Given a policy of 1 s doubling up to 8 s, and a seeded rng
     policy = RetryPolicy(max_attempts=6, base_delay_seconds=1, max_delay_seconds=8)
-    fake.script("SERVERLESS", *[rpc_status(500, "boom")] * 5, json_response(200, SERVERLESS_ROW))
+    fake.script("usage", *[rpc_status(500, "boom")] * 5, json_response(200, SERVERLESS_ROW))
 
     # When five retries happen
     assert pull_prompt_tokens(fake, policy) == [5]
@@ -198,18 +198,19 @@ def test_full_jitter_spreads_over_the_whole_interval() -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 418])
 def test_other_statuses_are_not_retried(fake: FakeFireworks, status: int) -> None:
-    fake.script("DEDICATED_DEPLOYMENT", rpc_status(status, "no"))
+    fake.script("usage", *[rpc_status(status, "no")] * 2)
 
     with pytest.raises(FireworksHTTPError) as caught:
         pull_prompt_tokens(fake)
 
     assert caught.value.status == status
-    assert len(fake.requests_to("DEDICATED_DEPLOYMENT")) == 1
+    # A 400 is asked once more without the training dimensions: another request, not a retry.
+    assert len(fake.requests_to("usage")) == (2 if status == 400 else 1)
     assert fake.clock.sleeps == []
 
 
 def test_retry_errors_never_show_the_key(fake: FakeFireworks) -> None:
-    fake.script("SERVERLESS", *[rpc_status(503, f"echo {API_KEY}")] * 2)
+    fake.script("usage", *[rpc_status(503, f"echo {API_KEY}")] * 2)
 
     with pytest.raises(FireworksError) as caught:
         pull_prompt_tokens(fake, RetryPolicy(max_attempts=2))

@@ -59,19 +59,19 @@ from fwcost.model import (
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 MAX_COST_PAGES = 1000  # a server repeating nextPageToken must not loop us forever
+# billingUsage is asked once, with usageType omitted (= every stream) and the union of each
+# stream's finest dimensions: the reference says a dimension that does not apply to a stream is
+# ignored on it, so each stream comes back at its finest grouping from one request.
 ANNOTATION_DIMENSIONS = ("annotations.team", "annotations.project", "annotations.environment")
-GROUP_BY: dict[str, tuple[str, ...]] = {
-    "SERVERLESS": ("model_name", "api_key_id", "api_key_name", *ANNOTATION_DIMENSIONS),
-    "DEDICATED_DEPLOYMENT": ("deployment_name", "accelerator_type", *ANNOTATION_DIMENSIONS),
-    "TRAINING": (
-        "job_id",
-        "job_type",
-        "usage_type",
-        "accelerator_type",
-        "base_model",
-        *ANNOTATION_DIMENSIONS,
-    ),
-}
+SERVERLESS_DIMENSIONS = ("model_name", "api_key_id", "api_key_name")
+DEDICATED_DIMENSIONS = ("deployment_name", "accelerator_type")  # accelerator_type: training too
+TRAINING_ONLY_DIMENSIONS = ("job_id", "job_type", "usage_type", "base_model")
+USAGE_GROUP_BY = (
+    *SERVERLESS_DIMENSIONS,
+    *DEDICATED_DIMENSIONS,
+    *TRAINING_ONLY_DIMENSIONS,
+    *ANNOTATION_DIMENSIONS,
+)
 # Failures of the transport that a second try can fix; anything else (a bad URL scheme, a
 # local protocol error) is a bug on our side and fails at once.
 RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -167,14 +167,21 @@ class _KeyCosts:
     gaps: list[str]
 
 
+Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    raw: list[RawResponse]
+    rows: list[Usage]
+    training_offered: bool = True  # False: the training dimensions were refused (400)
+
+
 @dataclass(frozen=True, slots=True)
 class _Summary:
     raw: RawResponse
     items: list[LineItem]
     gap: str | None = None  # set when there is no billed total per day (refused, undated)
-
-
-Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 
 
 class FireworksClient:
@@ -235,59 +242,57 @@ class FireworksClient:
     def fetch_window(self, start: date, end: date, tz: ZoneInfo) -> WindowPull:
         """Everything Fireworks says about the inclusive local dates start..end, in `tz`."""
         window = _checked_window(start, end, tz)
-        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="fireworks") as pool:
-            usage = {kind: pool.submit(self._fetch_usage, kind, window) for kind in GROUP_BY}
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="fireworks") as pool:
+            usage_future = pool.submit(self._fetch_usage, window)
             summary_future = pool.submit(self._fetch_summary, window)
             key_costs_future = pool.submit(self._fetch_key_costs, window)
             # result() in submission order: the first failure raised is deterministic.
-            usage_results = {kind: future.result() for kind, future in usage.items()}
+            usage = usage_future.result()
             summary = summary_future.result()
             key_costs = key_costs_future.result()
         days = {day: DayUsage(day) for day in days_between(start, end)}
-        for _raw, rows in usage_results.values():
-            _add_usage(days, rows or [])
+        _add_usage(days, usage.rows)
         _add_summary(days, summary)
         _add_key_costs(days, key_costs)
         return WindowPull(
             start=start,
             end=end,
-            raw=[raw for raw, _rows in usage_results.values()] + [summary.raw, *key_costs.raw],
+            raw=[*usage.raw, summary.raw, *key_costs.raw],
             days=days,
-            training_offered=usage_results["TRAINING"][1] is not None,
+            training_offered=usage.training_offered,
         )
 
-    def _fetch_usage(
-        self, usage_type: str, window: ReportWindow
-    ) -> tuple[RawResponse, list[Usage] | None]:
-        """One stream of billingUsage; None rows when the API does not offer TRAINING."""
+    def _fetch_usage(self, window: ReportWindow) -> _Usage:
+        """Every billingUsage stream in one request; without training where it is refused."""
+        try:
+            answer = self._send(self._usage_request(window, USAGE_GROUP_BY, "billingUsage"))
+        except FireworksHTTPError as first:
+            if first.status != 400 or first.raw is None:
+                raise
+            # An older gateway may not know the training dimensions: ask once more without
+            # them. If that is refused too, the error raised names what was sent.
+            inference_only = tuple(d for d in USAGE_GROUP_BY if d not in TRAINING_ONLY_DIMENSIONS)
+            request = self._usage_request(window, inference_only, "billingUsage-without-training")
+            answer = self._send(request)
+            rows = _usage_rows(answer.document, window, request.name)
+            return _Usage([first.raw, answer.raw], rows, training_offered=False)
+        return _Usage([answer.raw], _usage_rows(answer.document, window, "billingUsage"))
+
+    def _usage_request(
+        self, window: ReportWindow, group_by: tuple[str, ...], name: str
+    ) -> _Request:
         params = [
             ("startTime", rfc3339(local_midnight(window.start, window.tz))),
             ("endTime", rfc3339(local_midnight(window.end + timedelta(days=1), window.tz))),
-            ("usageType", usage_type),
             ("timezone", _zone_name(window.tz)),
-        ] + [("groupBy", dimension) for dimension in GROUP_BY[usage_type]]
-        request = _Request(
-            name=f"billingUsage-{usage_type}",
+        ] + [("groupBy", dimension) for dimension in group_by]
+        return _Request(
+            name=name,
             endpoint="billingUsage",
             method="GET",
             path=self._path("billingUsage"),
             params=tuple(params),
         )
-        try:
-            answer = self._send(request)
-        except FireworksHTTPError as error:
-            if usage_type == "TRAINING" and error.status == 400 and error.raw is not None:
-                return error.raw, None  # an older gateway that does not know TRAINING
-            raise
-        # Take only the stream asked for: a gateway that ignores usageType returns all of them.
-        rows: list[Usage] = []
-        if usage_type == "SERVERLESS":
-            rows.extend(parse_serverless(answer.document, window, request.name))
-        elif usage_type == "DEDICATED_DEPLOYMENT":
-            rows.extend(parse_dedicated(answer.document, window, request.name))
-        else:
-            rows.extend(parse_training(answer.document, window, request.name))
-        return answer.raw, rows
 
     def _fetch_summary(self, window: ReportWindow) -> _Summary:
         # Only the date part counts and the end date is excluded, so plain UTC-midnight dates.
@@ -508,6 +513,15 @@ def _retry_after_seconds(header: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _usage_rows(document: dict[str, Any], window: ReportWindow, name: str) -> list[Usage]:
+    """Every stream of one billingUsage answer; a stream that is absent has no rows."""
+    rows: list[Usage] = []
+    rows.extend(parse_serverless(document, window, name))
+    rows.extend(parse_dedicated(document, window, name))
+    rows.extend(parse_training(document, window, name))
+    return rows
 
 
 def _add_usage(days: dict[date, DayUsage], rows: list[Usage]) -> None:

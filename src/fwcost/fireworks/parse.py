@@ -6,7 +6,7 @@ google.type.Money and becomes Decimal without ever passing through float: bodies
 with `parse_float=Decimal`.
 
 Errors name the response, the row and the field, e.g.
-"billingUsage-SERVERLESS: serverlessCosts[3].promptTokens must be an integer, got 'abc'".
+"billingUsage: serverlessCosts[3].promptTokens must be an integer, got 'abc'".
 """
 
 from __future__ import annotations

@@ -15,9 +15,7 @@ def test_layout_is_hive_style_and_the_manifest_lists_every_object(tmp_path):
     # Given a two-day window fetched once
     archive = DayArchive(LocalStore(tmp_path), "fireworks", "acme-ai")
     raw_body = b'{"serverlessCosts": [ {"promptTokens": "12"} ]}\n'  # odd spacing kept as is
-    requests = archive.write_raw(
-        date(2026, 11, 20), DAY, [raw_response("billingUsage-SERVERLESS", raw_body)]
-    )
+    requests = archive.write_raw(date(2026, 11, 20), DAY, [raw_response("billingUsage", raw_body)])
 
     # When the report day is written
     manifest = archive.write_day(
@@ -27,20 +25,14 @@ def test_layout_is_hive_style_and_the_manifest_lists_every_object(tmp_path):
 
     # Then raw bytes are kept exactly, under the window's last day, and the manifest says so
     day_dir = tmp_path / "fireworks" / "account=acme-ai" / "dt=2026-11-21"
-    raw_path = (
-        day_dir
-        / "raw"
-        / "2026-11-20_2026-11-21"
-        / "20261122T070001Z"
-        / "billingUsage-SERVERLESS.json"
-    )
+    raw_path = day_dir / "raw" / "2026-11-20_2026-11-21" / "20261122T070001Z" / "billingUsage.json"
     assert raw_path.read_bytes() == raw_body
     assert (day_dir / "csv" / "usage.csv").is_file()
     on_disk = json.loads((day_dir / "manifest.json").read_bytes())
     assert on_disk == json.loads(json.dumps(manifest, default=str))
     assert on_disk["requests"][0]["params"] == [
         ["startTime", "2026-11-21T00:00:00Z"],
-        ["usageType", "SERVERLESS"],
+        ["groupBy", "model_name"],
     ]
     for entry in on_disk["objects"]:
         body = (tmp_path / entry["key"]).read_bytes()
