@@ -11,6 +11,7 @@ Dollars are rated from those integer quantities with exact prices, so every view
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from fwcost.simulator.catalog import (
     Profile,
     Stream,
     build_streams,
+    stream_dimensions,
 )
 from fwcost.simulator.config import SimulatorConfig
 from fwcost.simulator.prices import NANOS_PER_USD
@@ -105,6 +107,11 @@ class SimulatedAccount:
 
     def key_by_activity(self, activity: Activity) -> ApiKey:
         return next(key for key in self.keys if key.activity is activity)
+
+    @functools.cached_property
+    def dimensions(self) -> list[dict[str, str]]:
+        """Per stream, its billingUsage dimension values (built once: large accounts)."""
+        return [stream_dimensions(stream, self.config.account_id) for stream in self.streams]
 
     # ---- metering ---------------------------------------------------------------------------
 

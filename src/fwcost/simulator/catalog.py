@@ -38,6 +38,7 @@ EMBEDDING_USAGE = "EMBEDDING_INFERENCE_USAGE"
 IMAGE_USAGE = "IMAGE_GENERATION_USAGE"
 
 FIREWORKS_MODELS = "accounts/fireworks/models/"
+ANNOTATIONS = ("team", "project", "environment")
 
 
 class Kind(Enum):
@@ -253,35 +254,79 @@ def api_keys(config: SimulatorConfig) -> list[ApiKey]:
 def deployments(config: SimulatorConfig) -> list[Deployment]:
     account_models = FIREWORKS_MODELS
     return [
-        Deployment("search-ranker-prod", "NVIDIA_H100_80GB", 2,
-                   account_models + "llama-v3p3-70b-instruct", "US_IOWA_1",
-                   "search", "ranker", "prod", Activity.ALWAYS),
-        Deployment("ads-creative-prod", "NVIDIA_A100_80GB", 4,
-                   account_models + "qwen2p5-72b-instruct", "US",
-                   "ads", "creative-gen", "prod", Activity.ALWAYS),
-        Deployment("ads-creative-staging", "NVIDIA_A100_80GB", 1,
-                   account_models + "qwen2p5-72b-instruct", "EUROPE",
-                   "ads", "creative-gen", "staging", Activity.WEEKDAYS),
+        Deployment(
+            "search-ranker-prod",
+            "NVIDIA_H100_80GB",
+            2,
+            account_models + "llama-v3p3-70b-instruct",
+            "US_IOWA_1",
+            "search",
+            "ranker",
+            "prod",
+            Activity.ALWAYS,
+        ),
+        Deployment(
+            "ads-creative-prod",
+            "NVIDIA_A100_80GB",
+            4,
+            account_models + "qwen2p5-72b-instruct",
+            "US",
+            "ads",
+            "creative-gen",
+            "prod",
+            Activity.ALWAYS,
+        ),
+        Deployment(
+            "ads-creative-staging",
+            "NVIDIA_A100_80GB",
+            1,
+            account_models + "qwen2p5-72b-instruct",
+            "EUROPE",
+            "ads",
+            "creative-gen",
+            "staging",
+            Activity.WEEKDAYS,
+        ),
         # Nobody annotated this one: its cost must still be reported, as unattributed.
-        Deployment("eval-sandbox", "NVIDIA_H100_80GB", 1,
-                   account_models + "deepseek-v3p1", "GLOBAL", "", "", "", Activity.WEEKDAYS),
-    ]  # fmt: skip
+        Deployment(
+            "eval-sandbox",
+            "NVIDIA_H100_80GB",
+            1,
+            account_models + "deepseek-v3p1",
+            "GLOBAL",
+            "",
+            "",
+            "",
+            Activity.WEEKDAYS,
+        ),
+    ]
 
 
 def training_jobs(config: SimulatorConfig) -> list[TrainingJob]:
     return [
         TrainingJob(
-            f"sftj-{config.account_id}-distill-01", "SUPERVISED_FINE_TUNING",
-            FIREWORKS_MODELS + "llama-v3p1-8b-instruct", "NVIDIA_H100_80GB", 8,
-            "research", "distill", "dev",
+            f"sftj-{config.account_id}-distill-01",
+            "SUPERVISED_FINE_TUNING",
+            FIREWORKS_MODELS + "llama-v3p1-8b-instruct",
+            "NVIDIA_H100_80GB",
+            8,
+            "research",
+            "distill",
+            "dev",
         )
-    ]  # fmt: skip
+    ]
 
 
 def _text_line(model: SimModel, batch: bool) -> LineKey:
     secondary = ("is_batch", "true") if batch else ("", "")
-    return LineKey("Text Completion", model.line_key, model.line_value, *secondary,
-                   series=TEXT_USAGE, unit_divisor=1_000_000)  # fmt: skip
+    return LineKey(
+        "Text Completion",
+        model.line_key,
+        model.line_value,
+        *secondary,
+        series=TEXT_USAGE,
+        unit_divisor=1_000_000,
+    )
 
 
 def _text_stream(
@@ -332,13 +377,21 @@ def _key_streams(
 
 def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
     return Stream(
-        Kind.AUDIO, AUDIO_USAGE, key.team, key.project, key.environment, key.activity,
-        Profile.INTERACTIVE, True, (seconds_per_weight,), 1, (prices.AUDIO_PER_SECOND,),
-        LineKey("Audio Transcription", "model", "whisper-v3", series=AUDIO_USAGE,
-                unit_divisor=60),
-        key=key, model=SimModel(AUDIO_MODEL, prices.tier_price("0"), "model", "whisper-v3",
-                                False, 1),
-    )  # fmt: skip
+        Kind.AUDIO,
+        AUDIO_USAGE,
+        key.team,
+        key.project,
+        key.environment,
+        key.activity,
+        Profile.INTERACTIVE,
+        True,
+        (seconds_per_weight,),
+        1,
+        (prices.AUDIO_PER_SECOND,),
+        LineKey("Audio Transcription", "model", "whisper-v3", series=AUDIO_USAGE, unit_divisor=60),
+        key=key,
+        model=SimModel(AUDIO_MODEL, prices.tier_price("0"), "model", "whisper-v3", False, 1),
+    )
 
 
 def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
@@ -400,13 +453,35 @@ def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
 def _unmetered_streams() -> list[Stream]:
     """Billed in billing/summary but absent from billingUsage (no series: older line items)."""
     return [
-        Stream(Kind.EMBEDDING, EMBEDDING_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
-               True, (30_000,), 1, (Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION),),
-               LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000)),
-        Stream(Kind.IMAGE, IMAGE_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
-               True, (12,), 1, (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
-               LineKey("Image Generation", "model", IMAGE_MODEL)),
-    ]  # fmt: skip
+        Stream(
+            Kind.EMBEDDING,
+            EMBEDDING_USAGE,
+            "",
+            "",
+            "",
+            Activity.ALWAYS,
+            Profile.INTERACTIVE,
+            True,
+            (30_000,),
+            1,
+            (Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION),),
+            LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000),
+        ),
+        Stream(
+            Kind.IMAGE,
+            IMAGE_USAGE,
+            "",
+            "",
+            "",
+            Activity.ALWAYS,
+            Profile.INTERACTIVE,
+            True,
+            (12,),
+            1,
+            (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
+            LineKey("Image Generation", "model", IMAGE_MODEL),
+        ),
+    ]
 
 
 def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel], list[Stream]]:
@@ -417,3 +492,27 @@ def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel]
     keyless = [_text_stream(None, models[i], 40, rng) for i in (0, len(models) - 1)]
     streams = _key_streams(config, keys, models) + keyless + _gpu_streams(config)
     return keys, models, streams + _unmetered_streams()
+
+
+def stream_dimensions(stream: Stream, account_id: str) -> dict[str, str]:
+    """Every billingUsage groupBy dimension that applies to the stream, with its value."""
+    values = {f"annotations.{name}": str(getattr(stream, name)) for name in ANNOTATIONS}
+    # The bare names are accepted as groupBy too.
+    values |= {name: str(getattr(stream, name)) for name in ANNOTATIONS}
+    key, model, deployment, job = stream.key, stream.model, stream.deployment, stream.job
+    if model is not None:
+        values["model_name"] = model.name
+        values["api_key_id"] = key.key_id if key else ""
+        values["api_key_name"] = key.name if key else ""
+    if deployment is not None:
+        values["deployment_name"] = f"accounts/{account_id}/deployments/{deployment.deployment_id}"
+        values["accelerator_type"] = deployment.accelerator_type
+    if job is not None:
+        values |= {
+            "job_id": job.job_id,
+            "job_type": job.job_type,
+            "usage_type": stream.usage_type,
+            "accelerator_type": job.accelerator_type,
+            "base_model": job.base_model,
+        }
+    return values

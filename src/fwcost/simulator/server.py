@@ -236,7 +236,9 @@ def _usage_costs(account: SimulatedAccount, body: Any, caller: str) -> dict[str,
 def run_simulator(config: SimulatorConfig, port: int = 0) -> Iterator[RunningSimulator]:
     """Serve the simulator on 127.0.0.1 (an ephemeral port by default) in a daemon thread."""
     server = SimulatorServer(port, config, SimulatedAccount(config))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fw-simulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="fw-simulator", daemon=True
+    )
     thread.start()
     try:
         yield server.sim

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import day_bounds, local_midnight, rfc3339
 from fwcost.simulator.account import SimulatedAccount
-from fwcost.simulator.catalog import Kind, LineKey, Stream
+from fwcost.simulator.catalog import ANNOTATIONS, Kind, LineKey, Stream
 from fwcost.simulator.prices import NANOS_PER_USD
 
 MAX_WINDOW = timedelta(days=31)
@@ -31,7 +31,6 @@ GRPC_PERMISSION_DENIED = 7
 SERVERLESS_DIMENSIONS = ("model_name", "api_key_id", "api_key_name")
 DEDICATED_DIMENSIONS = ("deployment_name", "accelerator_type")
 TRAINING_DIMENSIONS = ("job_id", "job_type", "usage_type", "accelerator_type", "base_model")
-ANNOTATIONS = ("team", "project", "environment")
 # Annotation dimensions are documented as annotations.<name>; the bare <name> is accepted too.
 ANNOTATION_DIMENSIONS = tuple(f"annotations.{name}" for name in ANNOTATIONS) + ANNOTATIONS
 DEFAULT_GROUP_BY = {
@@ -149,35 +148,12 @@ def money(nanos: int) -> dict[str, Any]:
 # ---- billingUsage -----------------------------------------------------------------------------
 
 
-def _dimension_value(stream: Stream, dimension: str, account_id: str) -> str | None:
-    """The stream's value for a groupBy dimension, or None where it does not apply."""
-    bare = dimension.removeprefix("annotations.")
-    if bare in ANNOTATIONS:
-        return str(getattr(stream, bare))
-    key, model, deployment, job = stream.key, stream.model, stream.deployment, stream.job
-    if stream.kind in (Kind.TEXT, Kind.AUDIO):
-        assert model is not None
-        serverless = {
-            "model_name": model.name,
-            "api_key_id": key.key_id if key else "",
-            "api_key_name": key.name if key else "",
-        }
-        return serverless.get(dimension)
-    if deployment is not None:
-        dedicated = {
-            "deployment_name": f"accounts/{account_id}/deployments/{deployment.deployment_id}",
-            "accelerator_type": deployment.accelerator_type,
-        }
-        return dedicated.get(dimension)
-    assert job is not None
-    training = {
-        "job_id": job.job_id,
-        "job_type": job.job_type,
-        "usage_type": stream.usage_type,
-        "accelerator_type": job.accelerator_type,
-        "base_model": job.base_model,
-    }
-    return training.get(dimension)
+APPLICABLE = {
+    Kind.TEXT: set(SERVERLESS_DIMENSIONS + ANNOTATION_DIMENSIONS),
+    Kind.AUDIO: set(SERVERLESS_DIMENSIONS + ANNOTATION_DIMENSIONS),
+    Kind.DEDICATED: set(DEDICATED_DIMENSIONS + ANNOTATION_DIMENSIONS),
+    Kind.TRAINING: set(TRAINING_DIMENSIONS + ANNOTATION_DIMENSIONS),
+}
 
 
 def validate_group_by(group_by: Sequence[str]) -> None:
@@ -209,36 +185,35 @@ class UsageQuery:
 
 def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any]:
     response: dict[str, list[dict[str, Any]]] = {}
-    account_id = account.config.account_id
+    # Per kind, the requested dimensions that apply to it (the defaults when none was asked).
+    dims_by_kind = {
+        kind: tuple(d for d in query.group_by or DEFAULT_GROUP_BY[kind] if d in APPLICABLE[kind])
+        for kind in query.kinds
+    }
     for day in local_days_inside(query.start, query.end, query.tz):
         bounds = day_bounds(day, query.tz)
         span = (rfc3339(bounds.start), rfc3339(bounds.end))
-        groups: dict[tuple[Kind, str, tuple[tuple[str, str], ...]], list[int]] = {}
-        for stream, quantities in zip(
-            account.streams, account.day_quantities(day, query.tz), strict=True
-        ):
-            if quantities is None or stream.kind not in query.kinds:
+        groups: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
+        for index, quantities in enumerate(account.day_quantities(day, query.tz)):
+            stream = account.streams[index]
+            dims = dims_by_kind.get(stream.kind)
+            if quantities is None or dims is None:
                 continue
-            dims = query.group_by or DEFAULT_GROUP_BY[stream.kind]
-            pairs = [(d, _dimension_value(stream, d, account_id)) for d in dims]
-            group = tuple((d, v) for d, v in pairs if v is not None)
-            slot = (stream.kind, stream.usage_type, group)
+            stream_values = account.dimensions[index]
+            slot = (stream.kind.value, stream.usage_type, tuple(stream_values[d] for d in dims))
             total = groups.get(slot)
             groups[slot] = (
                 quantities[:]
                 if total is None
                 else [a + b for a, b in zip(total, quantities, strict=True)]
             )
-        for (kind, usage_type, group), totals in sorted(groups.items(), key=_group_order):
-            row = _usage_row(kind, usage_type, dict(group), totals, span)
+        for (kind_name, usage_type, values), totals in sorted(groups.items()):
+            kind = Kind(kind_name)
+            group = dict(zip(dims_by_kind[kind], values, strict=True))
+            row = _usage_row(kind, usage_type, group, totals, span)
             response.setdefault(RESPONSE_FIELD[kind], []).append(row)
     _add_deployment_facts(account, response)
     return response
-
-
-def _group_order(item: tuple[tuple[Kind, str, tuple[tuple[str, str], ...]], list[int]]) -> Any:
-    (kind, usage_type, group), _ = item
-    return kind.value, usage_type, group
 
 
 def _usage_row(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import httpx
 import pytest
 from sim_http import CONFIG
@@ -28,4 +29,3 @@ def readonly_client(sim: RunningSimulator) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {CONFIG.readonly_api_key}"}
     with httpx.Client(base_url=sim.base_url, headers=headers, timeout=30) as http:
         yield http
-
