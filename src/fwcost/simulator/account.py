@@ -90,6 +90,9 @@ class SimulatedAccount:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.keys, self.models, self.streams = build_streams(config)
+        # Per stream, for the hot loops that serve 100k rows.
+        self.kind_names = [stream.kind.value for stream in self.streams]
+        self.usage_types = [stream.usage_type for stream in self.streams]
         self._home = config.home_zone
         self._cache: OrderedDict[tuple[int, int], list[Quantities | None]] = OrderedDict()
         self._lock = threading.Lock()

@@ -44,6 +44,7 @@ STREAM_KINDS = {
     "DEDICATED_DEPLOYMENT": (Kind.DEDICATED,),
     "TRAINING": (Kind.TRAINING,),
 }
+KIND_BY_NAME = {kind.value: kind for kind in Kind}
 ALL_METERED = (Kind.TEXT, Kind.AUDIO, Kind.DEDICATED, Kind.TRAINING)
 RESPONSE_FIELD = {
     Kind.TEXT: "serverlessCosts",
@@ -187,29 +188,38 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
     response: dict[str, list[dict[str, Any]]] = {}
     # Per kind, the requested dimensions that apply to it (the defaults when none was asked).
     dims_by_kind = {
-        kind: tuple(d for d in query.group_by or DEFAULT_GROUP_BY[kind] if d in APPLICABLE[kind])
+        kind.value: tuple(
+            d for d in query.group_by or DEFAULT_GROUP_BY[kind] if d in APPLICABLE[kind]
+        )
         for kind in query.kinds
     }
     for day in local_days_inside(query.start, query.end, query.tz):
         bounds = day_bounds(day, query.tz)
         span = (rfc3339(bounds.start), rfc3339(bounds.end))
         groups: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
-        for index, quantities in enumerate(account.day_quantities(day, query.tz)):
-            stream = account.streams[index]
-            dims = dims_by_kind.get(stream.kind)
+        # The loop runs once per stream (100k at scale): plain strings and lists, no enums.
+        streams = zip(
+            account.kind_names,
+            account.usage_types,
+            account.dimensions,
+            account.day_quantities(day, query.tz),
+            strict=True,
+        )
+        for kind_name, usage_type, values, quantities in streams:
+            dims = dims_by_kind.get(kind_name)
             if quantities is None or dims is None:
                 continue
-            stream_values = account.dimensions[index]
-            slot = (stream.kind.value, stream.usage_type, tuple(stream_values[d] for d in dims))
+            slot = (kind_name, usage_type, tuple([values[d] for d in dims]))
             total = groups.get(slot)
+            # Cached quantity lists are shared, so sums always make new lists.
             groups[slot] = (
-                quantities[:]
+                quantities
                 if total is None
                 else [a + b for a, b in zip(total, quantities, strict=True)]
             )
         for (kind_name, usage_type, values), totals in sorted(groups.items()):
-            kind = Kind(kind_name)
-            group = dict(zip(dims_by_kind[kind], values, strict=True))
+            kind = KIND_BY_NAME[kind_name]
+            group = dict(zip(dims_by_kind[kind_name], values, strict=True))
             row = _usage_row(kind, usage_type, group, totals, span)
             response.setdefault(RESPONSE_FIELD[kind], []).append(row)
     _add_deployment_facts(account, response)
