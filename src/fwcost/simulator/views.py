@@ -205,11 +205,11 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
             account.day_quantities(day, query.tz),
             strict=True,
         )
-        for kind_name, usage_type, values, quantities in streams:
+        for kind_name, usage_type, dimensions, quantities in streams:
             dims = dims_by_kind.get(kind_name)
             if quantities is None or dims is None:
                 continue
-            slot = (kind_name, usage_type, tuple([values[d] for d in dims]))
+            slot = (kind_name, usage_type, tuple([dimensions[d] for d in dims]))
             total = groups.get(slot)
             # Cached quantity lists are shared, so sums always make new lists.
             groups[slot] = (
