@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,7 +65,7 @@ class RunningSimulator:
 class _FaultBook:
     """How many more times each configured fault fires (shared by all handler threads)."""
 
-    def __init__(self, faults: tuple[Fault, ...]) -> None:
+    def __init__(self, faults: Sequence[Fault]) -> None:
         self._faults = faults
         self._remaining = [fault.times for fault in faults]
         self._lock = threading.Lock()

@@ -385,7 +385,9 @@ def parse_cost_query(body: Any) -> CostQuery:
         raise invalid(f"scope must be ACCOUNT or SELF, got {scope!r}")
     group_by = _cost_group_by(body.get("groupBy") or [])
     page_size = body.get("pageSize") or DEFAULT_PAGE_SIZE
-    if not isinstance(page_size, int) or page_size < 0:
+    if isinstance(page_size, str) and page_size.isdigit():  # proto3 JSON parsers accept these
+        page_size = int(page_size) or DEFAULT_PAGE_SIZE
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 0:
         raise invalid(f"pageSize must be a positive integer, got {page_size!r}")
     tz = parse_timezone(body.get("timezone"))
     fingerprint = _fingerprint(body)

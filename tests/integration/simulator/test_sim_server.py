@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -155,3 +159,22 @@ def test_for_rows_100k_serves_about_100k_rows_a_day() -> None:
         response = httpx.get(sim.base_url + USAGE, params=params, headers=AUTH, timeout=120)
     rows = response.json()["serverlessCosts"]
     assert 90_000 <= len(rows) <= 110_000
+
+
+def test_the_command_line_serves_in_the_foreground() -> None:
+    # Given the simulator started as `python -m fwcost.simulator` on a free port
+    command = [sys.executable, "-m", "fwcost.simulator", "--port", "0", "--latency", "0"]
+    env = os.environ | {"PYTHONPATH": str(Path(__file__).parents[3] / "src")}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        # When its first line names the base URL
+        first_line = process.stdout.readline()
+        base_url = first_line.rsplit(" ", 1)[-1].strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        assert "acme-ai" in process.stdout.readline()
+        # Then it answers like the in-process simulator
+        assert httpx.get(base_url + SUMMARY, params=day_range(), headers=AUTH).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
