@@ -124,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 200, self._dispatch(path, query, body)
         except ApiError as error:
             status, payload = error.status, _status_body(error.code, error.message)
-        encoded = json.dumps(payload, separators=(",", ":")).encode()
+        encoded = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         if fault is not None:  # malformed: a 200 whose JSON stops half way
             status, encoded = 200, encoded[: max(1, len(encoded) // 2)]
         self._send(status, encoded)

@@ -217,7 +217,8 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
                 if total is None
                 else [a + b for a, b in zip(total, quantities, strict=True)]
             )
-        for (kind_name, usage_type, values), totals in sorted(groups.items()):
+        # Rows keep the account's stream order: stable, and no 100k-row sort per request.
+        for (kind_name, usage_type, values), totals in groups.items():
             kind = KIND_BY_NAME[kind_name]
             group = dict(zip(dims_by_kind[kind_name], values, strict=True))
             row = _usage_row(kind, usage_type, group, totals, span)
@@ -229,15 +230,8 @@ def billing_usage(account: SimulatedAccount, query: UsageQuery) -> dict[str, Any
 def _usage_row(
     kind: Kind, usage_type: str, group: dict[str, str], totals: list[int], span: tuple[str, str]
 ) -> dict[str, Any]:
-    if kind is Kind.TEXT:
-        uncached, cached, completion = totals
-        row = _serverless_row(group, span, uncached + cached, completion)
-        if cached:
-            row["cachedPromptTokens"] = str(cached)
-            row["uncachedPromptTokens"] = str(uncached)
-    elif kind is Kind.AUDIO:
-        row = _serverless_row(group, span, 0, 0)
-        row["audioInputSeconds"] = totals[0]
+    if kind is Kind.TEXT or kind is Kind.AUDIO:
+        row = _serverless_row(kind, group, totals, span)
     elif kind is Kind.DEDICATED:
         row = _gpu_row(group, span, totals[0], "deploymentId", "deployment_name")
     else:
@@ -252,17 +246,25 @@ def _usage_row(
 
 
 def _serverless_row(
-    group: dict[str, str], span: tuple[str, str], prompt: int, completion: int
+    kind: Kind, group: dict[str, str], totals: list[int], span: tuple[str, str]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"startTime": span[0], "endTime": span[1]}
-    if group.get("model_name"):
-        row["modelName"] = group["model_name"]  # deprecated twin of group.model_name
-    if group.get("api_key_id"):
-        row["apiKeyId"] = group["api_key_id"]  # deprecated twin of group.api_key_id
-    if prompt:
-        row["promptTokens"] = str(prompt)
+    model_name, api_key_id = group.get("model_name"), group.get("api_key_id")
+    if model_name:
+        row["modelName"] = model_name  # deprecated twin of group.model_name
+    if api_key_id:
+        row["apiKeyId"] = api_key_id  # deprecated twin of group.api_key_id
+    if kind is Kind.AUDIO:
+        row["audioInputSeconds"] = totals[0]
+        return row
+    uncached, cached, completion = totals
+    if uncached or cached:
+        row["promptTokens"] = str(uncached + cached)
     if completion:
         row["completionTokens"] = str(completion)
+    if cached:
+        row["cachedPromptTokens"] = str(cached)
+        row["uncachedPromptTokens"] = str(uncached)
     return row
 
 
