@@ -194,7 +194,15 @@ _TIER_MODELS = (
     ("mixtral-8x22b-instruct", prices.TIER_MOE_176B, 2),
     ("qwen2p5-72b-instruct", prices.TIER_OVER_16B, 3),
 )
-AUDIO_MODEL = FIREWORKS_MODELS + "whisper-v3"
+# Audio is rated per second by its stream's rate; its token price is never used.
+WHISPER_V3 = SimModel(
+    FIREWORKS_MODELS + "whisper-v3",
+    prices.tier_price("0"),
+    "model",
+    "whisper-v3",
+    caches_prompts=False,
+    popularity=1,
+)
 EMBEDDING_MODEL = "nomic-embed-text-v1p5"
 IMAGE_MODEL = "flux-1-schnell-fp8"
 
@@ -388,9 +396,11 @@ def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
         (seconds_per_weight,),
         1,
         (prices.AUDIO_PER_SECOND,),
-        LineKey("Audio Transcription", "model", "whisper-v3", series=AUDIO_USAGE, unit_divisor=60),
+        LineKey(
+            "Audio Transcription", "model", WHISPER_V3.short, series=AUDIO_USAGE, unit_divisor=60
+        ),
         key=key,
-        model=SimModel(AUDIO_MODEL, prices.tier_price("0"), "model", "whisper-v3", False, 1),
+        model=WHISPER_V3,
     )
 
 

@@ -524,3 +524,9 @@ def test_summary_has_every_kind_of_line_item(client: httpx.Client) -> None:
     h100 = next(i for i in items if i.get("secondaryGroupingValue") == "NVIDIA_H100_80GB")
     assert money(h100["unitAmount"]) == Decimal("4.00")
     assert money(h100["totalCost"]) == Decimal("4.00") * Decimal(str(h100["quantity"]))
+
+
+def test_an_unknown_method_is_404_and_a_wrong_verb_405(client: httpx.Client) -> None:
+    assert_status(client.get("/v1/accounts/acme-ai/invoices"), 404, 5)
+    assert_status(client.post(USAGE, json={}), 405, 12)
+    assert_status(client.get(COSTS), 405, 12)
