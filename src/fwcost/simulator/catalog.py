@@ -162,16 +162,16 @@ class LineKey:
 class Stream:
     kind: Kind
     usage_type: str
-    team: str
-    project: str
-    environment: str
-    activity: Activity
     profile: Profile
-    seasonal: bool  # follows the week, growth, noise and spikes (GPU time does not)
     base: tuple[int, ...]  # units per slot-weight for each measure, at factor 1
-    multiple: int  # every metered quantity is a multiple of this (keeps costs whole nanos)
     rates: tuple[Rate, ...]  # one per measure
     line: LineKey
+    team: str = ""
+    project: str = ""
+    environment: str = ""
+    activity: Activity = Activity.ALWAYS
+    seasonal: bool = True  # follows the week, growth, noise and spikes (GPU time does not)
+    multiple: int = 1  # every metered quantity is a multiple of this (keeps costs whole nanos)
     key: ApiKey | None = None
     model: SimModel | None = None
     deployment: Deployment | None = None
@@ -259,70 +259,33 @@ def api_keys(config: SimulatorConfig) -> list[ApiKey]:
     return keys
 
 
-def deployments(config: SimulatorConfig) -> list[Deployment]:
-    account_models = FIREWORKS_MODELS
+def deployments() -> list[Deployment]:
+    llama_70b, qwen_72b, deepseek = (
+        FIREWORKS_MODELS + name
+        for name in ("llama-v3p3-70b-instruct", "qwen2p5-72b-instruct", "deepseek-v3p1")
+    )
+    # fmt: off
     return [
-        Deployment(
-            "search-ranker-prod",
-            "NVIDIA_H100_80GB",
-            2,
-            account_models + "llama-v3p3-70b-instruct",
-            "US_IOWA_1",
-            "search",
-            "ranker",
-            "prod",
-            Activity.ALWAYS,
-        ),
-        Deployment(
-            "ads-creative-prod",
-            "NVIDIA_A100_80GB",
-            4,
-            account_models + "qwen2p5-72b-instruct",
-            "US",
-            "ads",
-            "creative-gen",
-            "prod",
-            Activity.ALWAYS,
-        ),
-        Deployment(
-            "ads-creative-staging",
-            "NVIDIA_A100_80GB",
-            1,
-            account_models + "qwen2p5-72b-instruct",
-            "EUROPE",
-            "ads",
-            "creative-gen",
-            "staging",
-            Activity.WEEKDAYS,
-        ),
+        Deployment("search-ranker-prod", "NVIDIA_H100_80GB", 2, llama_70b, "US_IOWA_1",
+                   "search", "ranker", "prod", Activity.ALWAYS),
+        Deployment("ads-creative-prod", "NVIDIA_A100_80GB", 4, qwen_72b, "US",
+                   "ads", "creative-gen", "prod", Activity.ALWAYS),
+        Deployment("ads-creative-staging", "NVIDIA_A100_80GB", 1, qwen_72b, "EUROPE",
+                   "ads", "creative-gen", "staging", Activity.WEEKDAYS),
         # Nobody annotated this one: its cost must still be reported, as unattributed.
-        Deployment(
-            "eval-sandbox",
-            "NVIDIA_H100_80GB",
-            1,
-            account_models + "deepseek-v3p1",
-            "GLOBAL",
-            "",
-            "",
-            "",
-            Activity.WEEKDAYS,
-        ),
+        Deployment("eval-sandbox", "NVIDIA_H100_80GB", 1, deepseek, "GLOBAL",
+                   "", "", "", Activity.WEEKDAYS),
     ]
+    # fmt: on
 
 
 def training_jobs(config: SimulatorConfig) -> list[TrainingJob]:
+    base_model = FIREWORKS_MODELS + "llama-v3p1-8b-instruct"
+    job_id = f"sftj-{config.account_id}-distill-01"
     return [
-        TrainingJob(
-            f"sftj-{config.account_id}-distill-01",
-            "SUPERVISED_FINE_TUNING",
-            FIREWORKS_MODELS + "llama-v3p1-8b-instruct",
-            "NVIDIA_H100_80GB",
-            8,
-            "research",
-            "distill",
-            "dev",
-        )
-    ]
+        TrainingJob(job_id, "SUPERVISED_FINE_TUNING", base_model, "NVIDIA_H100_80GB", 8,
+                    "research", "distill", "dev")
+    ]  # fmt: skip
 
 
 def _text_line(model: SimModel, batch: bool) -> LineKey:
@@ -351,7 +314,6 @@ def _text_stream(
         environment=key.environment if key else "",
         activity=key.activity if key else Activity.ALWAYS,
         profile=Profile.BATCH if batch else Profile.INTERACTIVE,
-        seasonal=True,
         base=(prompt - cached, cached, completion),
         multiple=2 if batch else 1,  # batch halves prices, so even counts keep whole nanos
         rates=model.price.rates(batch),
@@ -385,113 +347,81 @@ def _key_streams(
 
 def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
     return Stream(
-        Kind.AUDIO,
-        AUDIO_USAGE,
-        key.team,
-        key.project,
-        key.environment,
-        key.activity,
-        Profile.INTERACTIVE,
-        True,
-        (seconds_per_weight,),
-        1,
-        (prices.AUDIO_PER_SECOND,),
-        LineKey(
-            "Audio Transcription", "model", WHISPER_V3.short, series=AUDIO_USAGE, unit_divisor=60
-        ),
+        kind=Kind.AUDIO,
+        usage_type=AUDIO_USAGE,
+        profile=Profile.INTERACTIVE,
+        base=(seconds_per_weight,),
+        rates=(prices.AUDIO_PER_SECOND,),
+        line=LineKey("Audio Transcription", "model", WHISPER_V3.short, series=AUDIO_USAGE,
+                     unit_divisor=60),
+        team=key.team,
+        project=key.project,
+        environment=key.environment,
+        activity=key.activity,
         key=key,
         model=WHISPER_V3,
-    )
+    )  # fmt: skip
+
+
+def _gpu_line(category: str, grouping_key: str, value: str, accelerator: str,
+              series: str) -> LineKey:  # fmt: skip
+    """Quantity in GPU-hours, unit price per GPU-hour."""
+    return LineKey(category, grouping_key, value, "accelerator_type", accelerator, series, 3600)
 
 
 def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
+    """GPU time comes in whole 15-minute slots per GPU: 900 s × GPUs is the unit."""
     dedicated = [
         Stream(
-            Kind.DEDICATED,
-            DEDICATED_USAGE,
-            d.team,
-            d.project,
-            d.environment,
-            d.activity,
-            Profile.REPLICAS,
-            False,
-            (1,),
-            900 * d.gpus_per_replica,
-            (prices.gpu_rate_per_second(d.accelerator_type),),
-            LineKey(
-                "Dedicated Deployment",
-                "deployment",
-                d.deployment_id,
-                "accelerator_type",
-                d.accelerator_type,
-                DEDICATED_USAGE,
-                3600,
-            ),
+            kind=Kind.DEDICATED,
+            usage_type=DEDICATED_USAGE,
+            profile=Profile.REPLICAS,
+            base=(1,),
+            rates=(prices.gpu_rate_per_second(d.accelerator_type),),
+            line=_gpu_line("Dedicated Deployment", "deployment", d.deployment_id,
+                           d.accelerator_type, DEDICATED_USAGE),
+            team=d.team,
+            project=d.project,
+            environment=d.environment,
+            activity=d.activity,
+            seasonal=False,
+            multiple=900 * d.gpus_per_replica,
             deployment=d,
         )
-        for d in deployments(config)
-    ]
+        for d in deployments()
+    ]  # fmt: skip
     training = [
         Stream(
-            Kind.TRAINING,
-            TRAINING_USAGE,
-            j.team,
-            j.project,
-            j.environment,
-            Activity.TUESDAY_THURSDAY,
-            Profile.CONSTANT,
-            False,
-            (1,),
-            900 * j.gpus,
-            (prices.gpu_rate_per_second(j.accelerator_type),),
-            LineKey(
-                "Fine-Tuning",
-                "job_id",
-                j.job_id,
-                "accelerator_type",
-                j.accelerator_type,
-                TRAINING_USAGE,
-                3600,
-            ),
+            kind=Kind.TRAINING,
+            usage_type=TRAINING_USAGE,
+            profile=Profile.CONSTANT,
+            base=(1,),
+            rates=(prices.gpu_rate_per_second(j.accelerator_type),),
+            line=_gpu_line("Fine-Tuning", "job_id", j.job_id, j.accelerator_type,
+                           TRAINING_USAGE),
+            team=j.team,
+            project=j.project,
+            environment=j.environment,
+            activity=Activity.TUESDAY_THURSDAY,
+            seasonal=False,
+            multiple=900 * j.gpus,
             job=j,
         )
         for j in training_jobs(config)
-    ]
+    ]  # fmt: skip
     return dedicated + training
 
 
 def _unmetered_streams() -> list[Stream]:
     """Billed in billing/summary but absent from billingUsage (no series: older line items)."""
+    embedding_rate = Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION)
     return [
-        Stream(
-            Kind.EMBEDDING,
-            EMBEDDING_USAGE,
-            "",
-            "",
-            "",
-            Activity.ALWAYS,
-            Profile.INTERACTIVE,
-            True,
-            (30_000,),
-            1,
-            (Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION),),
-            LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000),
-        ),
-        Stream(
-            Kind.IMAGE,
-            IMAGE_USAGE,
-            "",
-            "",
-            "",
-            Activity.ALWAYS,
-            Profile.INTERACTIVE,
-            True,
-            (12,),
-            1,
-            (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
-            LineKey("Image Generation", "model", IMAGE_MODEL),
-        ),
-    ]
+        Stream(Kind.EMBEDDING, EMBEDDING_USAGE, Profile.INTERACTIVE, (30_000,), (embedding_rate,),
+               LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000)),
+        Stream(Kind.IMAGE, IMAGE_USAGE, Profile.INTERACTIVE, (12,),
+               (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
+               LineKey("Image Generation", "model", IMAGE_MODEL)),
+    ]  # fmt: skip
 
 
 def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel], list[Stream]]:

@@ -15,20 +15,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fwcost.simulator.account import SimulatedAccount
 from fwcost.simulator.config import Fault, SimulatorConfig
-from fwcost.simulator.views import (
+from fwcost.simulator.costs import parse_cost_query, usage_costs
+from fwcost.simulator.summary import billing_summary, summary_days
+from fwcost.simulator.usage import UsageQuery, billing_usage, kinds_for, validate_group_by
+from fwcost.simulator.wire import (
     GRPC_PERMISSION_DENIED,
     ApiError,
-    UsageQuery,
-    billing_summary,
-    billing_usage,
     invalid,
-    kinds_for,
-    parse_cost_query,
     parse_timezone,
     parse_window,
-    summary_days,
-    usage_costs,
-    validate_group_by,
 )
 
 ROUTE = re.compile(

@@ -8,7 +8,7 @@ import pytest
 
 from fwcost.simulator import prices
 from fwcost.simulator.prices import Rate
-from fwcost.simulator.views import money
+from fwcost.simulator.wire import money
 
 
 def test_named_model_rates_are_nanos_per_token() -> None:

@@ -9,15 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fwcost.simulator import SimulatedAccount, SimulatorConfig
-from fwcost.simulator.views import (
-    ApiError,
-    CostQuery,
-    local_days_inside,
-    parse_cost_query,
-    parse_window,
-    summary_days,
-    usage_costs,
-)
+from fwcost.simulator.costs import CostQuery, parse_cost_query, usage_costs
+from fwcost.simulator.summary import summary_days
+from fwcost.simulator.wire import ApiError, local_days_inside, parse_window
 
 LA = ZoneInfo("America/Los_Angeles")
 ACCOUNT = SimulatedAccount(SimulatorConfig())
