@@ -11,7 +11,9 @@ subset (tests/contract/fireworks-billing-openapi.yaml). Usage:
 The synthetic account (catalog.py) is deterministic from the seed; usage is closed-form per
 15-minute slot of the home timezone's days (account.py), so any local day of any timezone,
 DST days included, is exact and additive; dollars come from the simulator's own price book
-(prices.py) as exact nanos, so every view of the same day agrees to the nano.
+(prices.py) as exact nanos, so every view of the same day agrees to the nano. usage.py,
+summary.py and costs.py shape the three responses, wire.py the shared request parsing, errors
+and Money, server.py the HTTP side (auth, latency, faults, request log).
 
 Readings of points the reference leaves [open] or unsaid (the product must tolerate others):
 - Errors: every refusal carries google.rpc.Status {"code", "message", "details": []};

@@ -42,7 +42,9 @@ GROWTH_EPOCH = date(2026, 1, 1)  # volume grows 0.1% a day from here
 WEEKDAY_PERMILLE = (1000, 1040, 1060, 1030, 950, 560, 500)  # Monday first
 SPIKE_MULTIPLIER = 3
 NOISE_LOW, NOISE_SPAN = 850, 301  # per stream and day: 0.85 .. 1.15
-DAY_CACHE_SIZE = 48
+# Cache recent ranges, up to about a million stream entries (a 100k-row account keeps 10 days).
+CACHE_STREAM_ENTRIES = 1_000_000
+CACHE_RANGES = (4, 64)  # at least, at most
 _MASK64 = (1 << 64) - 1
 
 Quantities = list[int]  # one int per measure of the stream
@@ -96,6 +98,8 @@ class SimulatedAccount:
         self._home = config.home_zone
         self._cache: OrderedDict[tuple[int, int], list[Quantities | None]] = OrderedDict()
         self._lock = threading.Lock()
+        low, high = CACHE_RANGES
+        self._cache_size = max(low, min(high, CACHE_STREAM_ENTRIES // len(self.streams)))
 
     # ---- who is who -------------------------------------------------------------------------
 
@@ -129,7 +133,7 @@ class SimulatedAccount:
         computed = self._meter(*span)
         with self._lock:
             self._cache[span] = computed
-            while len(self._cache) > DAY_CACHE_SIZE:
+            while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return computed
 
