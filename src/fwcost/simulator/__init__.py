@@ -11,13 +11,16 @@ subset (tests/contract/fireworks-billing-openapi.yaml). Usage:
 The synthetic account (catalog.py) is deterministic from the seed; usage is closed-form per
 15-minute slot of the home timezone's days (account.py), so any local day of any timezone,
 DST days included, is exact and additive; dollars come from the simulator's own price book
-(prices.py) as exact nanos, so every view of the same day agrees to the nano.
+(prices.py) as exact nanos, so every view of the same day agrees to the nano. usage.py,
+summary.py and costs.py shape the three responses, wire.py the shared request parsing, errors
+and Money, server.py the HTTP side (auth, latency, faults, request log).
 
 Readings of points the reference leaves [open] or unsaid (the product must tolerate others):
 - Errors: every refusal carries google.rpc.Status {"code", "message", "details": []};
   401 code 16, 403 code 7, 404 code 5 (unknown account or path; the path takes the bare account
   id only), 400 code 3, 429 code 8 with Retry-After, 500 code 13, 503 code 14.
-- Auth: config.api_key is an account administrator (the first key); readonly_api_key may read
+- Auth: config.api_key is an account administrator (acting as the first key, prod-search-1,
+  for scope SELF); readonly_api_key (the second key) may read
   billingUsage and billing/summary, and usageCosts:query with scope SELF only.
 - billingUsage returns only the local days (in `timezone`, default UTC) lying wholly inside
   [startTime, endTime); a day the range cuts is left out, not clipped. Bucket instants are UTC Z.
@@ -25,7 +28,8 @@ Readings of points the reference leaves [open] or unsaid (the product must toler
   accepted beside `annotations.team` etc., and `group` keys echo the dimension as requested.
   A dimension that does not apply to a stream is dropped for it; if none applies, that stream
   is summed per day with no `group`. Unknown values (usage with no key) are "" in `group`
-  (proto3 JSON prints every map entry). Rows are split by usageType as well.
+  (proto3 JSON prints every map entry). Rows are split by usageType as well, and come in a
+  stable order (day, then the account's own stream order), not sorted.
 - billingUsage fields: modelName/apiKeyId/deploymentId/acceleratorType/baseModel/placement/jobId
   are filled only when the grouping determines them. cachedPromptTokens/uncachedPromptTokens
   appear only when some prompt tokens were cached (older-looking rows otherwise); promptTokens

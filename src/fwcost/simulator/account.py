@@ -11,6 +11,7 @@ Dollars are rated from those integer quantities with exact prices, so every view
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from fwcost.simulator.catalog import (
     Profile,
     Stream,
     build_streams,
+    stream_dimensions,
 )
 from fwcost.simulator.config import SimulatorConfig
 from fwcost.simulator.prices import NANOS_PER_USD
@@ -40,7 +42,9 @@ GROWTH_EPOCH = date(2026, 1, 1)  # volume grows 0.1% a day from here
 WEEKDAY_PERMILLE = (1000, 1040, 1060, 1030, 950, 560, 500)  # Monday first
 SPIKE_MULTIPLIER = 3
 NOISE_LOW, NOISE_SPAN = 850, 301  # per stream and day: 0.85 .. 1.15
-DAY_CACHE_SIZE = 48
+# Cache recent ranges, up to about a million stream entries (a 100k-row account keeps 10 days).
+CACHE_STREAM_ENTRIES = 1_000_000
+CACHE_RANGES = (4, 64)  # at least, at most
 _MASK64 = (1 << 64) - 1
 
 Quantities = list[int]  # one int per measure of the stream
@@ -88,9 +92,14 @@ class SimulatedAccount:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.keys, self.models, self.streams = build_streams(config)
+        # Per stream, for the hot loops that serve 100k rows.
+        self.kind_names = [stream.kind.value for stream in self.streams]
+        self.usage_types = [stream.usage_type for stream in self.streams]
         self._home = config.home_zone
         self._cache: OrderedDict[tuple[int, int], list[Quantities | None]] = OrderedDict()
         self._lock = threading.Lock()
+        low, high = CACHE_RANGES
+        self._cache_size = max(low, min(high, CACHE_STREAM_ENTRIES // len(self.streams)))
 
     # ---- who is who -------------------------------------------------------------------------
 
@@ -106,6 +115,11 @@ class SimulatedAccount:
     def key_by_activity(self, activity: Activity) -> ApiKey:
         return next(key for key in self.keys if key.activity is activity)
 
+    @functools.cached_property
+    def dimensions(self) -> list[dict[str, str]]:
+        """Per stream, its billingUsage dimension values (built once: large accounts)."""
+        return [stream_dimensions(stream, self.config.account_id) for stream in self.streams]
+
     # ---- metering ---------------------------------------------------------------------------
 
     def quantities(self, start: datetime, end: datetime) -> list[Quantities | None]:
@@ -119,7 +133,7 @@ class SimulatedAccount:
         computed = self._meter(*span)
         with self._lock:
             self._cache[span] = computed
-            while len(self._cache) > DAY_CACHE_SIZE:
+            while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return computed
 

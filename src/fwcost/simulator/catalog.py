@@ -38,6 +38,7 @@ EMBEDDING_USAGE = "EMBEDDING_INFERENCE_USAGE"
 IMAGE_USAGE = "IMAGE_GENERATION_USAGE"
 
 FIREWORKS_MODELS = "accounts/fireworks/models/"
+ANNOTATIONS = ("team", "project", "environment")
 
 
 class Kind(Enum):
@@ -161,16 +162,16 @@ class LineKey:
 class Stream:
     kind: Kind
     usage_type: str
-    team: str
-    project: str
-    environment: str
-    activity: Activity
     profile: Profile
-    seasonal: bool  # follows the week, growth, noise and spikes (GPU time does not)
     base: tuple[int, ...]  # units per slot-weight for each measure, at factor 1
-    multiple: int  # every metered quantity is a multiple of this (keeps costs whole nanos)
     rates: tuple[Rate, ...]  # one per measure
     line: LineKey
+    team: str = ""
+    project: str = ""
+    environment: str = ""
+    activity: Activity = Activity.ALWAYS
+    seasonal: bool = True  # follows the week, growth, noise and spikes (GPU time does not)
+    multiple: int = 1  # every metered quantity is a multiple of this (keeps costs whole nanos)
     key: ApiKey | None = None
     model: SimModel | None = None
     deployment: Deployment | None = None
@@ -193,7 +194,15 @@ _TIER_MODELS = (
     ("mixtral-8x22b-instruct", prices.TIER_MOE_176B, 2),
     ("qwen2p5-72b-instruct", prices.TIER_OVER_16B, 3),
 )
-AUDIO_MODEL = FIREWORKS_MODELS + "whisper-v3"
+# Audio is rated per second by its stream's rate; its token price is never used.
+WHISPER_V3 = SimModel(
+    FIREWORKS_MODELS + "whisper-v3",
+    prices.tier_price("0"),
+    "model",
+    "whisper-v3",
+    caches_prompts=False,
+    popularity=1,
+)
 EMBEDDING_MODEL = "nomic-embed-text-v1p5"
 IMAGE_MODEL = "flux-1-schnell-fp8"
 
@@ -250,38 +259,45 @@ def api_keys(config: SimulatorConfig) -> list[ApiKey]:
     return keys
 
 
-def deployments(config: SimulatorConfig) -> list[Deployment]:
-    account_models = FIREWORKS_MODELS
+def deployments() -> list[Deployment]:
+    llama_70b, qwen_72b, deepseek = (
+        FIREWORKS_MODELS + name
+        for name in ("llama-v3p3-70b-instruct", "qwen2p5-72b-instruct", "deepseek-v3p1")
+    )
+    # fmt: off
     return [
-        Deployment("search-ranker-prod", "NVIDIA_H100_80GB", 2,
-                   account_models + "llama-v3p3-70b-instruct", "US_IOWA_1",
+        Deployment("search-ranker-prod", "NVIDIA_H100_80GB", 2, llama_70b, "US_IOWA_1",
                    "search", "ranker", "prod", Activity.ALWAYS),
-        Deployment("ads-creative-prod", "NVIDIA_A100_80GB", 4,
-                   account_models + "qwen2p5-72b-instruct", "US",
+        Deployment("ads-creative-prod", "NVIDIA_A100_80GB", 4, qwen_72b, "US",
                    "ads", "creative-gen", "prod", Activity.ALWAYS),
-        Deployment("ads-creative-staging", "NVIDIA_A100_80GB", 1,
-                   account_models + "qwen2p5-72b-instruct", "EUROPE",
+        Deployment("ads-creative-staging", "NVIDIA_A100_80GB", 1, qwen_72b, "EUROPE",
                    "ads", "creative-gen", "staging", Activity.WEEKDAYS),
         # Nobody annotated this one: its cost must still be reported, as unattributed.
-        Deployment("eval-sandbox", "NVIDIA_H100_80GB", 1,
-                   account_models + "deepseek-v3p1", "GLOBAL", "", "", "", Activity.WEEKDAYS),
-    ]  # fmt: skip
+        Deployment("eval-sandbox", "NVIDIA_H100_80GB", 1, deepseek, "GLOBAL",
+                   "", "", "", Activity.WEEKDAYS),
+    ]
+    # fmt: on
 
 
 def training_jobs(config: SimulatorConfig) -> list[TrainingJob]:
+    base_model = FIREWORKS_MODELS + "llama-v3p1-8b-instruct"
+    job_id = f"sftj-{config.account_id}-distill-01"
     return [
-        TrainingJob(
-            f"sftj-{config.account_id}-distill-01", "SUPERVISED_FINE_TUNING",
-            FIREWORKS_MODELS + "llama-v3p1-8b-instruct", "NVIDIA_H100_80GB", 8,
-            "research", "distill", "dev",
-        )
+        TrainingJob(job_id, "SUPERVISED_FINE_TUNING", base_model, "NVIDIA_H100_80GB", 8,
+                    "research", "distill", "dev")
     ]  # fmt: skip
 
 
 def _text_line(model: SimModel, batch: bool) -> LineKey:
     secondary = ("is_batch", "true") if batch else ("", "")
-    return LineKey("Text Completion", model.line_key, model.line_value, *secondary,
-                   series=TEXT_USAGE, unit_divisor=1_000_000)  # fmt: skip
+    return LineKey(
+        "Text Completion",
+        model.line_key,
+        model.line_value,
+        *secondary,
+        series=TEXT_USAGE,
+        unit_divisor=1_000_000,
+    )
 
 
 def _text_stream(
@@ -298,7 +314,6 @@ def _text_stream(
         environment=key.environment if key else "",
         activity=key.activity if key else Activity.ALWAYS,
         profile=Profile.BATCH if batch else Profile.INTERACTIVE,
-        seasonal=True,
         base=(prompt - cached, cached, completion),
         multiple=2 if batch else 1,  # batch halves prices, so even counts keep whole nanos
         rates=model.price.rates(batch),
@@ -332,79 +347,79 @@ def _key_streams(
 
 def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
     return Stream(
-        Kind.AUDIO, AUDIO_USAGE, key.team, key.project, key.environment, key.activity,
-        Profile.INTERACTIVE, True, (seconds_per_weight,), 1, (prices.AUDIO_PER_SECOND,),
-        LineKey("Audio Transcription", "model", "whisper-v3", series=AUDIO_USAGE,
-                unit_divisor=60),
-        key=key, model=SimModel(AUDIO_MODEL, prices.tier_price("0"), "model", "whisper-v3",
-                                False, 1),
+        kind=Kind.AUDIO,
+        usage_type=AUDIO_USAGE,
+        profile=Profile.INTERACTIVE,
+        base=(seconds_per_weight,),
+        rates=(prices.AUDIO_PER_SECOND,),
+        line=LineKey("Audio Transcription", "model", WHISPER_V3.short, series=AUDIO_USAGE,
+                     unit_divisor=60),
+        team=key.team,
+        project=key.project,
+        environment=key.environment,
+        activity=key.activity,
+        key=key,
+        model=WHISPER_V3,
     )  # fmt: skip
 
 
+def _gpu_line(category: str, grouping_key: str, value: str, accelerator: str,
+              series: str) -> LineKey:  # fmt: skip
+    """Quantity in GPU-hours, unit price per GPU-hour."""
+    return LineKey(category, grouping_key, value, "accelerator_type", accelerator, series, 3600)
+
+
 def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
+    """GPU time comes in whole 15-minute slots per GPU: 900 s × GPUs is the unit."""
     dedicated = [
         Stream(
-            Kind.DEDICATED,
-            DEDICATED_USAGE,
-            d.team,
-            d.project,
-            d.environment,
-            d.activity,
-            Profile.REPLICAS,
-            False,
-            (1,),
-            900 * d.gpus_per_replica,
-            (prices.gpu_rate_per_second(d.accelerator_type),),
-            LineKey(
-                "Dedicated Deployment",
-                "deployment",
-                d.deployment_id,
-                "accelerator_type",
-                d.accelerator_type,
-                DEDICATED_USAGE,
-                3600,
-            ),
+            kind=Kind.DEDICATED,
+            usage_type=DEDICATED_USAGE,
+            profile=Profile.REPLICAS,
+            base=(1,),
+            rates=(prices.gpu_rate_per_second(d.accelerator_type),),
+            line=_gpu_line("Dedicated Deployment", "deployment", d.deployment_id,
+                           d.accelerator_type, DEDICATED_USAGE),
+            team=d.team,
+            project=d.project,
+            environment=d.environment,
+            activity=d.activity,
+            seasonal=False,
+            multiple=900 * d.gpus_per_replica,
             deployment=d,
         )
-        for d in deployments(config)
-    ]
+        for d in deployments()
+    ]  # fmt: skip
     training = [
         Stream(
-            Kind.TRAINING,
-            TRAINING_USAGE,
-            j.team,
-            j.project,
-            j.environment,
-            Activity.TUESDAY_THURSDAY,
-            Profile.CONSTANT,
-            False,
-            (1,),
-            900 * j.gpus,
-            (prices.gpu_rate_per_second(j.accelerator_type),),
-            LineKey(
-                "Fine-Tuning",
-                "job_id",
-                j.job_id,
-                "accelerator_type",
-                j.accelerator_type,
-                TRAINING_USAGE,
-                3600,
-            ),
+            kind=Kind.TRAINING,
+            usage_type=TRAINING_USAGE,
+            profile=Profile.CONSTANT,
+            base=(1,),
+            rates=(prices.gpu_rate_per_second(j.accelerator_type),),
+            line=_gpu_line("Fine-Tuning", "job_id", j.job_id, j.accelerator_type,
+                           TRAINING_USAGE),
+            team=j.team,
+            project=j.project,
+            environment=j.environment,
+            activity=Activity.TUESDAY_THURSDAY,
+            seasonal=False,
+            multiple=900 * j.gpus,
             job=j,
         )
         for j in training_jobs(config)
-    ]
+    ]  # fmt: skip
     return dedicated + training
 
 
 def _unmetered_streams() -> list[Stream]:
     """Billed in billing/summary but absent from billingUsage (no series: older line items)."""
+    embedding_rate = Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION)
     return [
-        Stream(Kind.EMBEDDING, EMBEDDING_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
-               True, (30_000,), 1, (Rate.per_million_tokens(prices.EMBEDDING_USD_PER_MILLION),),
+        Stream(Kind.EMBEDDING, EMBEDDING_USAGE, Profile.INTERACTIVE, (30_000,), (embedding_rate,),
                LineKey("Embeddings", "model", EMBEDDING_MODEL, unit_divisor=1_000_000)),
-        Stream(Kind.IMAGE, IMAGE_USAGE, "", "", "", Activity.ALWAYS, Profile.INTERACTIVE,
-               True, (12,), 1, (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
+        Stream(Kind.IMAGE, IMAGE_USAGE, Profile.INTERACTIVE, (12,),
+               (Rate.per_unit(prices.IMAGE_USD_PER_STEP),),
                LineKey("Image Generation", "model", IMAGE_MODEL)),
     ]  # fmt: skip
 
@@ -417,3 +432,27 @@ def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel]
     keyless = [_text_stream(None, models[i], 40, rng) for i in (0, len(models) - 1)]
     streams = _key_streams(config, keys, models) + keyless + _gpu_streams(config)
     return keys, models, streams + _unmetered_streams()
+
+
+def stream_dimensions(stream: Stream, account_id: str) -> dict[str, str]:
+    """Every billingUsage groupBy dimension that applies to the stream, with its value."""
+    values = {f"annotations.{name}": str(getattr(stream, name)) for name in ANNOTATIONS}
+    # The bare names are accepted as groupBy too.
+    values |= {name: str(getattr(stream, name)) for name in ANNOTATIONS}
+    key, model, deployment, job = stream.key, stream.model, stream.deployment, stream.job
+    if model is not None:
+        values["model_name"] = model.name
+        values["api_key_id"] = key.key_id if key else ""
+        values["api_key_name"] = key.name if key else ""
+    if deployment is not None:
+        values["deployment_name"] = f"accounts/{account_id}/deployments/{deployment.deployment_id}"
+        values["accelerator_type"] = deployment.accelerator_type
+    if job is not None:
+        values |= {
+            "job_id": job.job_id,
+            "job_type": job.job_type,
+            "usage_type": stream.usage_type,
+            "accelerator_type": job.accelerator_type,
+            "base_model": job.base_model,
+        }
+    return values

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,7 +54,7 @@ class SimulatorConfig:
     keys: int = 40
     models: int = 12
     latency_seconds: float = 0.0
-    faults: tuple[Fault, ...] = field(default_factory=tuple)
+    faults: Sequence[Fault] = ()
     seed: int = 7
     new_key_day: date | None = None
     spike_day: date | None = None

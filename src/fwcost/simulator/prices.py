@@ -96,7 +96,6 @@ GPT_OSS_20B = TokenPrice("0.07", "0.035", "0.30")
 
 # whisper-v3: $0.0015 per audio minute, billed per second.
 AUDIO_PER_SECOND = Rate.per_unit("0.0015", 60)
-AUDIO_USD_PER_MINUTE = Decimal("0.0015")
 
 EMBEDDING_USD_PER_MILLION = "0.008"
 IMAGE_USD_PER_STEP = "0.00035"

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,20 +15,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fwcost.simulator.account import SimulatedAccount
 from fwcost.simulator.config import Fault, SimulatorConfig
-from fwcost.simulator.views import (
+from fwcost.simulator.costs import parse_cost_query, usage_costs
+from fwcost.simulator.summary import billing_summary, summary_days
+from fwcost.simulator.usage import UsageQuery, billing_usage, kinds_for, validate_group_by
+from fwcost.simulator.wire import (
     GRPC_PERMISSION_DENIED,
     ApiError,
-    UsageQuery,
-    billing_summary,
-    billing_usage,
     invalid,
-    kinds_for,
-    parse_cost_query,
     parse_timezone,
     parse_window,
-    summary_days,
-    usage_costs,
-    validate_group_by,
 )
 
 ROUTE = re.compile(
@@ -65,7 +60,7 @@ class RunningSimulator:
 class _FaultBook:
     """How many more times each configured fault fires (shared by all handler threads)."""
 
-    def __init__(self, faults: tuple[Fault, ...]) -> None:
+    def __init__(self, faults: Sequence[Fault]) -> None:
         self._faults = faults
         self._remaining = [fault.times for fault in faults]
         self._lock = threading.Lock()
@@ -124,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 200, self._dispatch(path, query, body)
         except ApiError as error:
             status, payload = error.status, _status_body(error.code, error.message)
-        encoded = json.dumps(payload, separators=(",", ":")).encode()
+        encoded = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         if fault is not None:  # malformed: a 200 whose JSON stops half way
             status, encoded = 200, encoded[: max(1, len(encoded) // 2)]
         self._send(status, encoded)

@@ -13,6 +13,7 @@ SUMMARY = "/v1/accounts/acme-ai/billing/summary"
 COSTS = "/v1/accounts/acme-ai/usageCosts:query"
 
 
-def day_range(start: str = "2026-11-21T00:00:00Z", end: str = "2026-11-22T00:00:00Z",
-              **extra: str) -> list[tuple[str, str]]:  # fmt: skip
+def day_range(
+    start: str = "2026-11-21T00:00:00Z", end: str = "2026-11-22T00:00:00Z", **extra: str
+) -> list[tuple[str, str]]:
     return [("startTime", start), ("endTime", end), *extra.items()]

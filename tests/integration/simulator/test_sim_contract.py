@@ -38,8 +38,17 @@ NEWER_FIELDS = {
     "gatewayGetBillingSummaryResponse": {"usageBuckets"},
     "gatewayLineItem": {"series"},
 }
-TRAINING_FIELDS = {"jobId", "jobType", "baseModel", "acceleratorType", "acceleratorSeconds",
-                   "startTime", "endTime", "usageType", "group"}  # fmt: skip
+TRAINING_FIELDS = {
+    "jobId",
+    "jobType",
+    "baseModel",
+    "acceleratorType",
+    "acceleratorSeconds",
+    "startTime",
+    "endTime",
+    "usageType",
+    "group",
+}
 
 format_checker = FormatChecker()
 
@@ -119,10 +128,12 @@ GROUPINGS = [
 
 @pytest.mark.parametrize("group_by", GROUPINGS, ids=lambda g: "+".join(g) or "default")
 @pytest.mark.parametrize("usage_type", [None, "SERVERLESS", "DEDICATED_DEPLOYMENT", "TRAINING"])
-def test_billing_usage_matches_the_spec(client: httpx.Client, group_by: list[str],
-                                        usage_type: str | None) -> None:  # fmt: skip
-    params = day_range("2026-11-17T00:00:00Z", "2026-11-22T00:00:00Z",
-                       timezone="America/Los_Angeles")  # fmt: skip
+def test_billing_usage_matches_the_spec(
+    client: httpx.Client, group_by: list[str], usage_type: str | None
+) -> None:
+    params = day_range(
+        "2026-11-17T00:00:00Z", "2026-11-22T00:00:00Z", timezone="America/Los_Angeles"
+    )
     params += [("groupBy", dimension) for dimension in group_by]
     if usage_type:
         params.append(("usageType", usage_type))

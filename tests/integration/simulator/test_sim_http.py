@@ -50,11 +50,13 @@ def all_pages(client: httpx.Client, query: dict[str, Any]) -> Iterator[dict[str,
 # ---- auth and addressing ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer fw_wrong"},
-                                     {"Authorization": CONFIG.api_key}])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer fw_wrong"}, {"Authorization": CONFIG.api_key}]
+)
 @pytest.mark.parametrize("path", [USAGE, SUMMARY])
-def test_a_missing_or_wrong_bearer_key_is_401(sim: RunningSimulator, headers: dict[str, str],
-                                              path: str) -> None:  # fmt: skip
+def test_a_missing_or_wrong_bearer_key_is_401(
+    sim: RunningSimulator, headers: dict[str, str], path: str
+) -> None:
     response = httpx.get(sim.base_url + path, params=day_range(), headers=headers)
     assert_status(response, 401, 16)
 
@@ -124,8 +126,9 @@ def test_exactly_31_days_is_accepted(client: httpx.Client) -> None:
         ({"timezone": "Nowhere/City"}, "IANA"),
     ],
 )
-def test_bad_usage_costs_requests_are_400(client: httpx.Client, body: dict[str, Any],
-                                          words: str) -> None:  # fmt: skip
+def test_bad_usage_costs_requests_are_400(
+    client: httpx.Client, body: dict[str, Any], words: str
+) -> None:
     query = {"startTime": "2026-11-21T00:00:00Z", "endTime": "2026-11-22T00:00:00Z"} | body
     answer = assert_status(client.post(COSTS, json=query), 400, 3)
     assert words in answer["message"]
@@ -154,16 +157,22 @@ def test_summary_needs_an_end_date_after_the_start_date(client: httpx.Client) ->
         ("2026-11-21", "2026-11-21T08:00:00Z", "2026-11-22T08:00:00Z"),  # 24 hours
     ],
 )
-def test_daily_buckets_are_local_days_even_across_dst(client: httpx.Client, day: str, start: str,
-                                                      end: str) -> None:  # fmt: skip
+def test_daily_buckets_are_local_days_even_across_dst(
+    client: httpx.Client, day: str, start: str, end: str
+) -> None:
     # Given a range of three Los Angeles days around the day in question
-    params = day_range(f"{day}T00:00:00+14:00", f"{day}T23:59:00-12:00",
-                       timezone="America/Los_Angeles", groupBy="model_name")  # fmt: skip
+    params = day_range(
+        f"{day}T00:00:00+14:00",
+        f"{day}T23:59:00-12:00",
+        timezone="America/Los_Angeles",
+        groupBy="model_name",
+    )
     # When billingUsage and the summary are asked for it in that timezone
     usage = client.get(USAGE, params=params).json()
     next_day = date.fromisoformat(day) + timedelta(days=1)
-    summary_params = day_range(day, next_day.isoformat(), timezone="America/Los_Angeles",
-                               granularity="DAILY")  # fmt: skip
+    summary_params = day_range(
+        day, next_day.isoformat(), timezone="America/Los_Angeles", granularity="DAILY"
+    )
     summary = client.get(SUMMARY, params=summary_params).json()
     # Then the day's bucket spans exactly its local midnights, in UTC Z form
     spans = {(row["startTime"], row["endTime"]) for row in usage["serverlessCosts"]}
@@ -180,12 +189,30 @@ def test_days_the_range_cuts_are_left_out(client: httpx.Client) -> None:
 
 # ---- grouping ---------------------------------------------------------------------------------
 
-SERVERLESS_DIMS = ["model_name", "api_key_id", "api_key_name", "annotations.team",
-                   "annotations.project", "annotations.environment", "team"]  # fmt: skip
-DEDICATED_DIMS = ["deployment_name", "accelerator_type", "annotations.team",
-                  "annotations.project", "annotations.environment"]  # fmt: skip
-TRAINING_DIMS = ["job_id", "job_type", "usage_type", "accelerator_type", "base_model",
-                 "annotations.team"]  # fmt: skip
+SERVERLESS_DIMS = [
+    "model_name",
+    "api_key_id",
+    "api_key_name",
+    "annotations.team",
+    "annotations.project",
+    "annotations.environment",
+    "team",
+]
+DEDICATED_DIMS = [
+    "deployment_name",
+    "accelerator_type",
+    "annotations.team",
+    "annotations.project",
+    "annotations.environment",
+]
+TRAINING_DIMS = [
+    "job_id",
+    "job_type",
+    "usage_type",
+    "accelerator_type",
+    "base_model",
+    "annotations.team",
+]
 
 
 @pytest.mark.parametrize(
@@ -194,10 +221,12 @@ TRAINING_DIMS = ["job_id", "job_type", "usage_type", "accelerator_type", "base_m
     + [("DEDICATED_DEPLOYMENT", "dedicatedCosts", d) for d in DEDICATED_DIMS]
     + [("TRAINING", "trainingCosts", d) for d in TRAINING_DIMS],
 )
-def test_every_documented_dimension_groups_rows(client: httpx.Client, usage_type: str,
-                                                field: str, dimension: str) -> None:  # fmt: skip
-    params = day_range("2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z",
-                       usageType=usage_type, groupBy=dimension)  # fmt: skip
+def test_every_documented_dimension_groups_rows(
+    client: httpx.Client, usage_type: str, field: str, dimension: str
+) -> None:
+    params = day_range(
+        "2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z", usageType=usage_type, groupBy=dimension
+    )
     rows = client.get(USAGE, params=params).json()[field]
     keys = [(row["usageType"], row["group"][dimension]) for row in rows]
     assert all(set(row["group"]) == {dimension} for row in rows)
@@ -249,8 +278,14 @@ def test_the_filter_parameter_is_accepted_but_not_applied(client: httpx.Client) 
 
 # ---- proto3 JSON ------------------------------------------------------------------------------
 
-INT64_FIELDS = {"promptTokens", "completionTokens", "cachedPromptTokens",
-                "uncachedPromptTokens", "acceleratorSeconds", "units"}  # fmt: skip
+INT64_FIELDS = {
+    "promptTokens",
+    "completionTokens",
+    "cachedPromptTokens",
+    "uncachedPromptTokens",
+    "acceleratorSeconds",
+    "units",
+}
 
 
 def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
@@ -268,26 +303,34 @@ def test_int64_fields_are_strings_and_zero_fields_are_omitted(client: httpx.Clie
     # Given responses with every kind of row and line item
     usage = client.get(USAGE, params=day_range(groupBy="api_key_id")).json()
     summary = client.get(SUMMARY, params=day_range(granularity="DAILY")).json()
-    costs = client.post(COSTS, json={"startTime": "2026-11-21T00:00:00Z",
-                                     "endTime": "2026-11-22T00:00:00Z",
-                                     "groupBy": ["API_KEY"], "pageSize": 1000}).json()  # fmt: skip
+    costs = client.post(
+        COSTS,
+        json={
+            "startTime": "2026-11-21T00:00:00Z",
+            "endTime": "2026-11-22T00:00:00Z",
+            "groupBy": ["API_KEY"],
+            "pageSize": 1000,
+        },
+    ).json()
     seen = set()
     for name, value in [*_walk(usage), *_walk(summary), *_walk(costs)]:
         # Then no field is zero or empty, and int64s are strings of digits
         assert value not in (0, "", [], {}, "0", None), name
         if name in INT64_FIELDS:
-            assert isinstance(value, str) and value.lstrip("-").isdigit(), (name, value)
+            assert isinstance(value, str), (name, value)
+            assert value.lstrip("-").isdigit(), (name, value)
             seen.add(name)
     assert seen == INT64_FIELDS
     audio = [r for r in usage["serverlessCosts"] if "audioInputSeconds" in r]
-    assert audio and all(isinstance(r["audioInputSeconds"], int | float) for r in audio)
+    assert audio
+    assert all(isinstance(r["audioInputSeconds"], int | float) for r in audio)
     assert all("promptTokens" not in r for r in audio)
 
 
 def test_some_rows_carry_cached_token_fields_and_some_do_not(client: httpx.Client) -> None:
     rows = client.get(USAGE, params=day_range(usageType="SERVERLESS")).json()["serverlessCosts"]
     cached = [r for r in rows if "cachedPromptTokens" in r]
-    assert cached and len(cached) < len(rows)
+    assert 0 < len(cached) < len(rows)
     for row in cached:
         total = int(row["cachedPromptTokens"]) + int(row["uncachedPromptTokens"])
         assert total == int(row["promptTokens"])
@@ -298,8 +341,12 @@ def test_some_rows_carry_cached_token_fields_and_some_do_not(client: httpx.Clien
 
 def test_pagination_visits_every_row_exactly_once(client: httpx.Client) -> None:
     # Given a query with many rows, read 7 at a time
-    query = {"startTime": "2026-11-19T00:00:00Z", "endTime": "2026-11-22T00:00:00Z",
-             "scope": "ACCOUNT", "groupBy": ["DAY", "API_KEY"]}  # fmt: skip
+    query = {
+        "startTime": "2026-11-19T00:00:00Z",
+        "endTime": "2026-11-22T00:00:00Z",
+        "scope": "ACCOUNT",
+        "groupBy": ["DAY", "API_KEY"],
+    }
     pages = list(all_pages(client, query | {"pageSize": 7}))
     # When read in one page
     [whole] = list(all_pages(client, query | {"pageSize": 1000}))
@@ -315,15 +362,22 @@ def test_pagination_visits_every_row_exactly_once(client: httpx.Client) -> None:
 
 
 def test_the_default_page_size_is_100_and_the_maximum_1000(client: httpx.Client) -> None:
-    query = {"startTime": "2026-10-22T00:00:00Z", "endTime": "2026-11-22T00:00:00Z",
-             "groupBy": ["DAY", "API_KEY"]}  # fmt: skip
+    query = {
+        "startTime": "2026-10-22T00:00:00Z",
+        "endTime": "2026-11-22T00:00:00Z",
+        "groupBy": ["DAY", "API_KEY"],
+    }
     assert len(client.post(COSTS, json=query).json()["rows"]) == 100
     assert len(client.post(COSTS, json=query | {"pageSize": 5000}).json()["rows"]) == 1000
 
 
 def test_usage_with_no_key_is_unattributed(client: httpx.Client) -> None:
-    query = {"startTime": "2026-11-21T00:00:00Z", "endTime": "2026-11-22T00:00:00Z",
-             "groupBy": ["API_KEY", "USER"], "pageSize": 1000}  # fmt: skip
+    query = {
+        "startTime": "2026-11-21T00:00:00Z",
+        "endTime": "2026-11-22T00:00:00Z",
+        "groupBy": ["API_KEY", "USER"],
+        "pageSize": 1000,
+    }
     rows = client.post(COSTS, json=query).json()["rows"]
     [row] = [r for r in rows if r["dimensions"]["apiKeyId"] == "unattributed"]
     assert row["dimensions"]["user"] == "unattributed"
@@ -332,8 +386,12 @@ def test_usage_with_no_key_is_unattributed(client: httpx.Client) -> None:
 
 
 def test_the_readonly_key_is_refused_account_scope(readonly_client: httpx.Client) -> None:
-    query = {"startTime": "2026-11-21T00:00:00Z", "endTime": "2026-11-22T00:00:00Z",
-             "scope": "ACCOUNT", "groupBy": ["API_KEY"]}  # fmt: skip
+    query = {
+        "startTime": "2026-11-21T00:00:00Z",
+        "endTime": "2026-11-22T00:00:00Z",
+        "scope": "ACCOUNT",
+        "groupBy": ["API_KEY"],
+    }
     assert_status(readonly_client.post(COSTS, json=query), 403, 7)
     # It still reads billingUsage and the summary, and its own costs.
     assert readonly_client.get(USAGE, params=day_range()).status_code == 200
@@ -345,13 +403,20 @@ def test_the_readonly_key_is_refused_account_scope(readonly_client: httpx.Client
 
 @pytest.mark.parametrize(
     ("start", "end", "hours"),
-    [("2026-03-08T08:00:00Z", "2026-03-09T07:00:00Z", 23),
-     ("2026-11-01T07:00:00Z", "2026-11-02T08:00:00Z", 25)],
-)  # fmt: skip
-def test_hour_buckets_add_up_to_the_dst_day(client: httpx.Client, start: str, end: str,
-                                            hours: int) -> None:  # fmt: skip
-    query = {"startTime": start, "endTime": end, "timezone": "America/Los_Angeles",
-             "pageSize": 1000}  # fmt: skip
+    [
+        ("2026-03-08T08:00:00Z", "2026-03-09T07:00:00Z", 23),
+        ("2026-11-01T07:00:00Z", "2026-11-02T08:00:00Z", 25),
+    ],
+)
+def test_hour_buckets_add_up_to_the_dst_day(
+    client: httpx.Client, start: str, end: str, hours: int
+) -> None:
+    query = {
+        "startTime": start,
+        "endTime": end,
+        "timezone": "America/Los_Angeles",
+        "pageSize": 1000,
+    }
     by_hour = client.post(COSTS, json=query | {"groupBy": ["HOUR"]}).json()
     day = client.post(COSTS, json=query | {"groupBy": ["DAY"]}).json()
     assert len(by_hour["rows"]) == hours
@@ -380,8 +445,10 @@ def test_costs_agree_across_endpoints_to_the_nano(client: httpx.Client, tz: str)
     query = {"startTime": start, "endTime": end, "timezone": tz, "pageSize": 1000}
     by_key = client.post(COSTS, json=query | {"groupBy": ["DAY", "API_KEY"]}).json()
     by_model = client.post(COSTS, json=query | {"groupBy": ["MODEL"]}).json()
-    usage = client.get(USAGE, params=day_range(start, end, timezone=tz, usageType="SERVERLESS",
-                                               groupBy="model_name")).json()  # fmt: skip
+    usage = client.get(
+        USAGE,
+        params=day_range(start, end, timezone=tz, usageType="SERVERLESS", groupBy="model_name"),
+    ).json()
 
     # Then per-key costs add up to the text-completion line items, to the nano
     text_total = sum(money(i["totalCost"]) for i in _text_items(summary))
@@ -398,8 +465,10 @@ def test_costs_agree_across_endpoints_to_the_nano(client: httpx.Client, tz: str)
         billed[(item["groupingKey"], item["groupingValue"])] += money(item["totalCost"])
     assert per_line == billed
     # and billingUsage's tokens are the quantities the summary billed
-    tokens = sum(int(r.get("promptTokens", 0)) + int(r.get("completionTokens", 0))
-                 for r in usage["serverlessCosts"])  # fmt: skip
+    tokens = sum(
+        int(r.get("promptTokens", 0)) + int(r.get("completionTokens", 0))
+        for r in usage["serverlessCosts"]
+    )
     assert tokens == round(sum(Decimal(str(i["quantity"])) for i in _text_items(summary)) * 10**6)
     # and the ground truth is the summary's total
     assert account.billed_total(REPORT_DAY, zone) == sum(
@@ -408,8 +477,12 @@ def test_costs_agree_across_endpoints_to_the_nano(client: httpx.Client, tz: str)
 
 
 def test_the_summary_total_is_the_sum_of_its_days(client: httpx.Client) -> None:
-    params = day_range("2026-11-15T00:00:00Z", "2026-11-22T00:00:00Z", granularity="DAILY",
-                       timezone="America/Los_Angeles")  # fmt: skip
+    params = day_range(
+        "2026-11-15T00:00:00Z",
+        "2026-11-22T00:00:00Z",
+        granularity="DAILY",
+        timezone="America/Los_Angeles",
+    )
     body = client.get(SUMMARY, params=params).json()
     account = SimulatedAccount(CONFIG)
     days = [date(2026, 11, d) for d in range(15, 22)]
@@ -431,10 +504,17 @@ def test_summary_has_every_kind_of_line_item(client: httpx.Client) -> None:
     thursday = day_range("2026-11-19", "2026-11-20")  # the training job runs on Thursdays
     items = client.get(SUMMARY, params=thursday).json()["lineItems"]
     categories = {i["category"] for i in items}
-    assert categories >= {"Text Completion", "Audio Transcription", "Dedicated Deployment",
-                          "Fine-Tuning", "Embeddings", "Image Generation"}  # fmt: skip
+    assert categories >= {
+        "Text Completion",
+        "Audio Transcription",
+        "Dedicated Deployment",
+        "Fine-Tuning",
+        "Embeddings",
+        "Image Generation",
+    }
     batch = [i for i in items if i.get("secondaryGroupingKey") == "is_batch"]
-    assert batch and all(i["secondaryGroupingValue"] == "true" for i in batch)
+    assert batch
+    assert all(i["secondaryGroupingValue"] == "true" for i in batch)
     assert any(i["groupingKey"] == "model_bucket" for i in items)
     assert any(i["groupingKey"] == "model" and i["groupingValue"] == "kimi-k2p6" for i in items)
     unmetered = [i for i in items if i["category"] in ("Embeddings", "Image Generation")]
@@ -442,3 +522,9 @@ def test_summary_has_every_kind_of_line_item(client: httpx.Client) -> None:
     h100 = next(i for i in items if i.get("secondaryGroupingValue") == "NVIDIA_H100_80GB")
     assert money(h100["unitAmount"]) == Decimal("4.00")
     assert money(h100["totalCost"]) == Decimal("4.00") * Decimal(str(h100["quantity"]))
+
+
+def test_an_unknown_method_is_404_and_a_wrong_verb_405(client: httpx.Client) -> None:
+    assert_status(client.get("/v1/accounts/acme-ai/invoices"), 404, 5)
+    assert_status(client.post(USAGE, json={}), 405, 12)
+    assert_status(client.get(COSTS), 405, 12)
