@@ -18,8 +18,6 @@ from fwcost.report.render import (
 )
 from fwcost.report.summary import DailySummary, team_summaries
 
-OVERALL = "overall"
-
 
 def outgoing_reports(
     summary: DailySummary,
@@ -31,9 +29,9 @@ def outgoing_reports(
 ) -> list[OutgoingReport]:
     """The overall report, then each team's, each with the CSV rows it may see."""
     csv = UsageCsv(usage, account_id, timezone, attribution)
-    reports = [_report(OVERALL, summary, usage.day, csv, account_id, team=None)]
+    reports = [_report(None, summary, usage.day, csv, account_id)]
     for team, team_summary in sorted(team_summaries(summary).items()):
-        reports.append(_report(team, team_summary, usage.day, csv, account_id, team=team))
+        reports.append(_report(team, team_summary, usage.day, csv, account_id))
     return reports
 
 
@@ -41,7 +39,7 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
     """Relative paths of the rendered reports: report.html, ..., teams/<team>/report.html."""
     files: dict[str, bytes] = {}
     for report in reports:
-        folder = "" if report.audience == OVERALL else f"teams/{quote(report.audience, safe='')}/"
+        folder = "" if report.team is None else f"teams/{quote(report.team, safe='')}/"
         files[f"{folder}report.html"] = report.html.encode()
         files[f"{folder}report.txt"] = report.text.encode()
         files[f"{folder}slack.json"] = json.dumps(
@@ -51,17 +49,11 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
 
 
 def _report(
-    audience: str,
-    summary: DailySummary,
-    day: date,
-    csv: UsageCsv,
-    account_id: str,
-    *,
-    team: str | None,
+    team: str | None, summary: DailySummary, day: date, csv: UsageCsv, account_id: str
 ) -> OutgoingReport:
     suffix = "" if team is None else f"-{quote(team, safe='')}"
     return OutgoingReport(
-        audience=audience,
+        team=team,
         subject=email_subject(summary),
         html=render_email_html(summary),
         text=render_email_text(summary),

@@ -129,7 +129,7 @@ def deliver_reports(
     outcome = DeliveryOutcome(dry_run=dry_run)
     run = _Run(outcome, ledger, senders, day, account_id, force, invocation_id, now)
     for report in reports:
-        destinations = routing.routes_for(report.audience)
+        destinations = routing.routes_for(report.team)
         if not destinations:
             _logger.info("no route for audience %r: its report is not delivered", report.audience)
         for destination in destinations:
@@ -152,7 +152,7 @@ class _Run:
     now: Callable[[], datetime]
 
     def deliver(self, report: OutgoingReport, destination: Destination) -> None:
-        key = LedgerKey(self.account_id, self.day, report.audience, destination.destination_id)
+        key = LedgerKey(self.account_id, self.day, report.team, destination.destination_id)
         try:
             previous = self.ledger.already_delivered(key)
         except Exception as error:  # any ledger failure: not knowing means not sending

@@ -1,8 +1,9 @@
 """A Sender that writes what would be sent into a folder: the CLI demo's "delivery".
 
 It goes through the same deliver_reports path as Slack and SES, so the demo exercises routing
-and the ledger too. Files: `<folder>/audience=<name>/<destination_id>.json` (the Slack payload
-and where it would go) and `.../<destination_id>.eml` (the exact MIME message SES would get).
+and the ledger too. Files: `<folder>/audience=overall/` or `<folder>/team=<name>/`, holding
+`<destination_id>.json` (the Slack payload and where it would go) and `<destination_id>.eml`
+(the exact MIME message SES would get).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class FileSender:
         self, report: OutgoingReport, destination: Destination, previous: Receipt | None
     ) -> Receipt:
         # A forced re-run rewrites the file: the folder's equivalent of chat.update.
-        folder = self._folder / audience_segment(report.audience)
+        folder = self._folder / audience_segment(report.team)
         folder.mkdir(parents=True, exist_ok=True)
         if isinstance(destination, EmailDestination):
             path = folder / f"{destination.destination_id}.eml"

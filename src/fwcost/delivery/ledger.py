@@ -3,7 +3,8 @@
 One small JSON record per (account, day, audience, destination), written right after that
 destination accepted the report, at
 
-    {prefix}/ledger/account={account}/dt={day}/audience={audience}/{destination_id}.json
+    {prefix}/ledger/account={account}/dt={day}/audience=overall/{destination_id}.json
+    {prefix}/ledger/account={account}/dt={day}/team={team}/{destination_id}.json
 
 in the archive bucket, with S3 conditional writes (`PutObject` with `IfNoneMatch="*"`): the
 first writer wins, a second one gets 412 PreconditionFailed, which we read as "another run
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from fwcost.delivery.model import Receipt, audience_segment
+from fwcost.delivery.model import Receipt, audience_name, audience_segment
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -58,13 +59,17 @@ class LedgerKey:
 
     account_id: str
     day: date
-    audience: str
+    team: str | None  # None: the overall report
     destination_id: str
+
+    @property
+    def audience(self) -> str:
+        return audience_name(self.team)
 
     def relative_path(self) -> str:
         return (
             f"ledger/account={self.account_id}/dt={self.day.isoformat()}/"
-            f"{audience_segment(self.audience)}/{self.destination_id}.json"
+            f"{audience_segment(self.team)}/{self.destination_id}.json"
         )
 
 
@@ -84,6 +89,7 @@ class LedgerEntry:
             "account_id": self.key.account_id,
             "day": self.key.day.isoformat(),
             "audience": self.key.audience,
+            "team": self.key.team,
             "destination_id": self.key.destination_id,
             "subject": self.subject,
             "delivered_at": self.delivered_at.isoformat(),
@@ -100,7 +106,7 @@ class LedgerEntry:
                 key=LedgerKey(
                     account_id=document["account_id"],
                     day=date.fromisoformat(document["day"]),
-                    audience=document["audience"],
+                    team=document["team"],
                     destination_id=document["destination_id"],
                 ),
                 subject=document["subject"],

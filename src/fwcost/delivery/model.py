@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import quote
 
+OVERALL = "overall"
+
 
 @dataclass(frozen=True)
 class OutgoingReport:
     """One rendered report for one audience, ready to send."""
 
-    audience: str  # "overall" or a team name
+    team: str | None  # None: the overall report
     subject: str  # email subject
     html: str
     text: str
@@ -25,18 +27,28 @@ class OutgoingReport:
     csv_bytes: bytes | None  # the day's normalized CSV (attached when the route asks for it)
 
     def __post_init__(self) -> None:
-        # The audience names ledger keys and files: an empty one would collide with nothing
-        # meaningful and make "which report was this?" unanswerable.
-        if not self.audience:
-            raise ValueError("OutgoingReport.audience must not be empty")
+        # The team names ledger keys and files: an empty one would make "which report was
+        # this?" unanswerable.
+        if self.team == "":
+            raise ValueError("OutgoingReport.team must be a team name or None (overall)")
+
+    @property
+    def audience(self) -> str:
+        """How logs and summaries name the report's readers."""
+        return audience_name(self.team)
 
 
-def audience_segment(audience: str) -> str:
-    """A path segment for an audience name that is safe in an S3 key and a file name.
+def audience_name(team: str | None) -> str:
+    return OVERALL if team is None else team
 
-    Hive-style (`audience=...`) so "." or ".." can never become a path component.
+
+def audience_segment(team: str | None) -> str:
+    """A path segment for an audience that is safe in an S3 key and a file name.
+
+    Hive-style so "." or ".." can never become a path component, and teams have a key of their
+    own: a team annotated "overall" cannot land on the overall report's ledger record or files.
     """
-    return "audience=" + quote(audience, safe="")
+    return f"audience={OVERALL}" if team is None else "team=" + quote(team, safe="")
 
 
 @dataclass(frozen=True)

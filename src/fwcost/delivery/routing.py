@@ -48,13 +48,13 @@ from typing import Any, Literal
 
 from fwcost.delivery.errors import RoutingError
 from fwcost.delivery.model import (
+    OVERALL,
     Destination,
     EmailDestination,
     SlackBotDestination,
     SlackWebhookDestination,
 )
 
-OVERALL = "overall"
 SUPPORTED_VERSION = 1
 _SECRET_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -82,11 +82,11 @@ class RoutingConfig:
     unknown_teams: UnknownTeams = "overall"
     source: str = ""
 
-    def routes_for(self, audience: str) -> list[Destination]:
-        """Where the report of `audience` ("overall" or a team name) goes."""
-        if audience == OVERALL:
+    def routes_for(self, team: str | None) -> list[Destination]:
+        """Where the report of `team` (None: the overall report) goes."""
+        if team is None:
             return self.overall.destinations
-        team_route = self.teams.get(audience)
+        team_route = self.teams.get(team)
         if team_route is not None:
             return team_route.destinations
         return self.overall.destinations if self.unknown_teams == "overall" else []

@@ -150,7 +150,7 @@ def make_report(
     audience: str, *, csv: bytes | None = b"day,cost\n2026-11-21,12.50\n"
 ) -> OutgoingReport:
     return OutgoingReport(
-        audience=audience,
+        team=None if audience == "overall" else audience,
         subject=f"Fireworks costs 2026-11-21 — {audience}: $12.50",
         html=f"<html><body><h1>{audience}</h1><p>Total $12.50 ✓</p></body></html>",
         text=f"Fireworks costs for {audience}\nTotal: $12.50\nTop model: llama-v3p1-70b\nmore",

@@ -142,8 +142,8 @@ def test_force_edits_bot_posts_and_resends_the_rest(
     # Given a day already delivered, the ledger holding each bot post's ts
     run(routing, ledger, senders)
     posted_ts = {
-        ledger.already_delivered(LedgerKey("acme-ai", DAY, audience, BOT)).receipt.ts  # type: ignore[union-attr]
-        for audience in ("overall", "ads")
+        ledger.already_delivered(LedgerKey("acme-ai", DAY, team, BOT)).receipt.ts  # type: ignore[union-attr]
+        for team in (None, "ads")
     }
 
     # When it is forced again

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from fwcost.delivery import LedgerEntry, LedgerKey, Receipt, S3Ledger
 
 KEY = LedgerKey(
-    account_id="acme-ai", day=date(2026, 11, 21), audience="search", destination_id="slack-bot-C01"
+    account_id="acme-ai", day=date(2026, 11, 21), team="search", destination_id="slack-bot-C01"
 )
 
 
@@ -32,7 +32,7 @@ def test_a_record_lands_beside_the_archive_and_reads_back(s3: Any, ledger_bucket
     assert ledger.already_delivered(KEY) is None
     assert ledger.record(entry("run-1")) is True
 
-    object_key = "fwcost/ledger/account=acme-ai/dt=2026-11-21/audience=search/slack-bot-C01.json"
+    object_key = "fwcost/ledger/account=acme-ai/dt=2026-11-21/team=search/slack-bot-C01.json"
     stored = json.loads(s3.get_object(Bucket=ledger_bucket, Key=object_key)["Body"].read())
     assert stored["invocation_id"] == "run-1"
     assert stored["receipt"] == {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -47,7 +47,7 @@ ROUTING = load_routing(
 
 def report(audience: str) -> OutgoingReport:
     return OutgoingReport(
-        audience=audience,
+        team=None if audience == "overall" else audience,
         subject=f"Costs {audience}",
         html="<p>hi</p>",
         text="line 1\nline 2\nline 3\nline 4",
@@ -104,7 +104,7 @@ def test_second_run_skips_what_the_local_ledger_holds(tmp_path: Path) -> None:
         "already posted (channel C0123ABCD, ts 1.0) at 2026-11-22T07:00:00+00:00"
         " by invocation run-1"
     )
-    record = tmp_path / "ledger/account=acme-ai/dt=2026-11-21/audience=search"
+    record = tmp_path / "ledger/account=acme-ai/dt=2026-11-21/team=search"
     assert (record / "slack-webhook-search.json").exists()
 
 
@@ -117,7 +117,7 @@ def test_force_passes_the_earlier_receipt_and_overwrites_the_record(tmp_path: Pa
     resent = sender.sent[3:]
     assert len(resent) == 3
     assert resent[0][2] == Receipt(action="posted", channel="C0123ABCD", ts="1.0")
-    key = LedgerKey("acme-ai", DAY, "overall", "slack-bot-C0123ABCD")
+    key = LedgerKey("acme-ai", DAY, None, "slack-bot-C0123ABCD")
     entry = ledger.already_delivered(key)
     assert entry is not None
     assert entry.receipt.ts == "4.0"
@@ -185,7 +185,7 @@ def test_the_file_sender_writes_slack_json_and_eml_through_the_same_path(tmp_pat
     message = email.message_from_bytes(eml.read_bytes())
     assert message["To"] == "finops@acme.ai"
     assert [part.get_filename() for part in message.walk() if part.get_filename()] == ["day.csv"]
-    assert (tmp_path / "out" / "audience=search" / "slack-webhook-search.json").exists()
+    assert (tmp_path / "out" / "team=search" / "slack-webhook-search.json").exists()
 
 
 def test_local_ledger_first_record_wins_unless_overwritten(tmp_path: Path) -> None:
@@ -200,9 +200,33 @@ def test_local_ledger_first_record_wins_unless_overwritten(tmp_path: Path) -> No
     assert ledger.record(second, overwrite=True) is True
     assert ledger.already_delivered(key) == second
     assert ledger.path(key).is_relative_to(tmp_path)
-    assert "audience=..%2Fetc" in str(ledger.path(key))
+    assert "team=..%2Fetc" in str(ledger.path(key))
 
 
-def test_an_empty_audience_is_refused() -> None:
-    with pytest.raises(ValueError, match="audience must not be empty"):
+def test_an_empty_team_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="team must be a team name or None"):
         report("")
+
+
+def test_a_team_annotated_overall_is_its_own_audience(tmp_path: Path) -> None:
+    # Given the overall report and the report of a team whose annotation is literally "overall"
+    ledger, sender = LocalLedger(tmp_path), RecordingSender()
+    team_overall = replace(report("search"), team="overall")
+
+    # When both are delivered (the team has no route, so it falls back to the overall one)
+    outcome = deliver_reports(
+        [report("overall"), team_overall],
+        ROUTING,
+        ledger,
+        Senders(slack=sender, email=sender),
+        DAY,
+        "acme-ai",
+        invocation_id="run-overall-team",
+        now=lambda: datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+    )
+
+    # Then each went out once, under ledger records of its own
+    assert outcome.skipped == []
+    assert len(outcome.delivered) == 2 * len(ROUTING.routes_for(None))
+    day = tmp_path / "ledger/account=acme-ai/dt=2026-11-21"
+    assert sorted(path.name for path in day.iterdir()) == ["audience=overall", "team=overall"]

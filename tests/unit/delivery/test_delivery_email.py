@@ -14,7 +14,7 @@ ROUTE = EmailDestination(
     to=("finops@acme.ai",), cc=(), sender="Costs <costs@acme.ai>", attach_csv=True
 )
 REPORT = OutgoingReport(
-    audience="overall",
+    team=None,
     subject="Coûts Fireworks — 2026-11-21",
     html="<p>" + "x" * 5000 + "</p>",  # one long line: must not break SMTP's line limit
     text="Total: $1.00",

@@ -33,7 +33,7 @@ def routing_with(**overrides: Any) -> str:
 def test_the_example_file_loads_and_routes_teams() -> None:
     routing = load_routing(EXAMPLE.read_text(), str(EXAMPLE))
 
-    assert routing.routes_for("overall") == [
+    assert routing.routes_for(None) == [
         SlackBotDestination(channel="C0123ABCD", secret_key="bot_token"),
         EmailDestination(
             to=("finops@acme.ai",),
@@ -49,7 +49,7 @@ def test_the_example_file_loads_and_routes_teams() -> None:
 def test_an_unknown_team_falls_back_to_the_overall_route() -> None:
     routing = load_routing(routing_with(), "test")
 
-    assert routing.routes_for("ads") == routing.routes_for("overall")
+    assert routing.routes_for("ads") == routing.routes_for(None)
 
 
 def test_unknown_teams_can_be_skipped() -> None:
@@ -129,7 +129,7 @@ def test_invalid_json_names_the_source() -> None:
 def test_comment_keys_are_ignored() -> None:
     routing = load_routing(json.dumps({"_comment": "x", "routes": {"overall": {"_why": 1}}}), "t")
 
-    assert routing.routes_for("overall") == []
+    assert routing.routes_for(None) == []
 
 
 def test_destination_ids_are_stable_and_recipient_order_does_not_matter() -> None:
