@@ -363,53 +363,44 @@ def _audio_stream(key: ApiKey, seconds_per_weight: int) -> Stream:
     )  # fmt: skip
 
 
-def _gpu_line(category: str, grouping_key: str, value: str, accelerator: str,
-              series: str) -> LineKey:  # fmt: skip
-    """Quantity in GPU-hours, unit price per GPU-hour."""
-    return LineKey(category, grouping_key, value, "accelerator_type", accelerator, series, 3600)
-
-
 def _gpu_streams(config: SimulatorConfig) -> list[Stream]:
-    """GPU time comes in whole 15-minute slots per GPU: 900 s × GPUs is the unit."""
     dedicated = [
-        Stream(
-            kind=Kind.DEDICATED,
-            usage_type=DEDICATED_USAGE,
-            profile=Profile.REPLICAS,
-            base=(1,),
-            rates=(prices.gpu_rate_per_second(d.accelerator_type),),
-            line=_gpu_line("Dedicated Deployment", "deployment", d.deployment_id,
-                           d.accelerator_type, DEDICATED_USAGE),
-            team=d.team,
-            project=d.project,
-            environment=d.environment,
-            activity=d.activity,
-            seasonal=False,
-            multiple=900 * d.gpus_per_replica,
-            deployment=d,
-        )
+        _gpu_stream(d, Kind.DEDICATED, DEDICATED_USAGE, Profile.REPLICAS, d.activity,
+                    ("Dedicated Deployment", "deployment", d.deployment_id), d.gpus_per_replica)
         for d in deployments()
     ]  # fmt: skip
     training = [
-        Stream(
-            kind=Kind.TRAINING,
-            usage_type=TRAINING_USAGE,
-            profile=Profile.CONSTANT,
-            base=(1,),
-            rates=(prices.gpu_rate_per_second(j.accelerator_type),),
-            line=_gpu_line("Fine-Tuning", "job_id", j.job_id, j.accelerator_type,
-                           TRAINING_USAGE),
-            team=j.team,
-            project=j.project,
-            environment=j.environment,
-            activity=Activity.TUESDAY_THURSDAY,
-            seasonal=False,
-            multiple=900 * j.gpus,
-            job=j,
-        )
+        _gpu_stream(j, Kind.TRAINING, TRAINING_USAGE, Profile.CONSTANT, Activity.TUESDAY_THURSDAY,
+                    ("Fine-Tuning", "job_id", j.job_id), j.gpus)
         for j in training_jobs(config)
     ]  # fmt: skip
     return dedicated + training
+
+
+def _gpu_stream(owner: Deployment | TrainingJob, kind: Kind, usage_type: str, profile: Profile,
+                activity: Activity, billed_as: tuple[str, str, str], gpus: int) -> Stream:  # fmt: skip
+    """GPU time: whole 15-minute slots per GPU (900 s × GPUs is the unit), rated per GPU-second
+    of its accelerator, billed as GPU-hours on a line item per `billed_as` (category, grouping
+    key, value), and steady: it does not follow the week, growth or spikes."""
+    category, grouping_key, value = billed_as
+    accelerator = owner.accelerator_type
+    return Stream(
+        kind=kind,
+        usage_type=usage_type,
+        profile=profile,
+        base=(1,),
+        rates=(prices.gpu_rate_per_second(accelerator),),
+        line=LineKey(category, grouping_key, value, "accelerator_type", accelerator, usage_type,
+                     unit_divisor=3600),
+        team=owner.team,
+        project=owner.project,
+        environment=owner.environment,
+        activity=activity,
+        seasonal=False,
+        multiple=900 * gpus,
+        deployment=owner if isinstance(owner, Deployment) else None,
+        job=owner if isinstance(owner, TrainingJob) else None,
+    )  # fmt: skip
 
 
 def _unmetered_streams() -> list[Stream]:
