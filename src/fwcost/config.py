@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,13 +21,54 @@ from fwcost.dates import MAX_WINDOW_DAYS
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Defaults the report's domain objects share with the settings table below.
+DEFAULT_TOP_N = 5
+DEFAULT_ANOMALY_MAD_MULTIPLIER = Decimal(3)
+DEFAULT_ANOMALY_MIN_RATIO = Decimal("1.5")
+DEFAULT_ANOMALY_DOLLAR_FLOOR = Decimal(20)
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-T = TypeVar("T")
 
 
 class ConfigError(ValueError):
     """One or more settings are missing or invalid; the message lists each by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Monthly USD budgets: the account's and each team's."""
+
+    account: Decimal | None = None
+    teams: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+class Scope(Enum):
+    """Where a setting is meant to be set: the deployed function, a terminal, or both."""
+
+    ANY = "any"
+    LAMBDA = "lambda"  # read by the deployed function (template.yaml sets it)
+    LOCAL = "local"  # a terminal only; template.yaml must not set it
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One environment variable: the Settings field it fills, its parser, default and help.
+
+    `default` is text, parsed like a value from the environment; `shown_default` is what the
+    README says when there is none ("required", "built-in").
+    """
+
+    name: str
+    field: str
+    parse: Callable[[str], Any]
+    help: str
+    default: str | None = None
+    shown_default: str = "—"
+    scope: Scope = Scope.ANY
+
+    @property
+    def documented_default(self) -> str:
+        return self.shown_default if self.default is None else self.default
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,107 +93,13 @@ class Settings:
     slack_api_url: str
     email_identity: str | None  # the SES identity this deployment may send as (address or domain)
     # Report tuning: monthly budgets and the anomaly rule.
-    account_budget: Decimal | None
-    team_budgets: dict[str, Decimal]
+    budgets: Budgets
     anomaly_mad_multiplier: Decimal
     anomaly_min_ratio: Decimal
     anomaly_dollar_floor: Decimal
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
-
-
-# name: (meaning, default) — the README's settings table is generated from the same words.
-SETTINGS_HELP: dict[str, tuple[str, str]] = {
-    "FWCOST_ACCOUNT_ID": (
-        "Fireworks account id (`my-account` or `accounts/my-account`)",
-        "required",
-    ),
-    "FWCOST_TIMEZONE": ("IANA timezone whose calendar days the reports use", "UTC"),
-    "FWCOST_API_KEY": ("Fireworks API key, for local runs", "—"),
-    "FWCOST_API_KEY_SECRET": ("Secrets Manager name or ARN holding the API key (Lambda)", "—"),
-    "FWCOST_FIREWORKS_BASE_URL": (
-        "Fireworks API base URL (a proxy or the simulator)",
-        DEFAULT_BASE_URL,
-    ),
-    "FWCOST_ARCHIVE_BUCKET": ("S3 bucket of the audit archive", "—"),
-    "FWCOST_ARCHIVE_DIR": ("local folder of the audit archive, instead of a bucket", "—"),
-    "FWCOST_ARCHIVE_PREFIX": ("key prefix inside the bucket or folder", "fireworks"),
-    "FWCOST_PRICE_BOOK": ("TOML price book overriding the built-in one", "built-in"),
-    "FWCOST_TOP_N": ("rows shown per view before an 'Other' row", "5"),
-    "FWCOST_WINDOW_DAYS": (
-        "days fetched per request set, 1 to 31 (lower it for very large accounts)",
-        "31",
-    ),
-    "FWCOST_ROUTING_PARAMETER": ("SSM parameter holding the delivery routing JSON (Lambda)", "—"),
-    "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
-    "FWCOST_SLACK_SECRET": ("Secrets Manager id of the Slack webhook URLs / bot token JSON", "—"),
-    "FWCOST_SLACK_API_URL": ("Slack Web API base URL", DEFAULT_SLACK_API_URL),
-    "FWCOST_EMAIL_FROM": (
-        "SES identity allowed to send: routing senders must be it or in its domain",
-        "any",
-    ),
-    "FWCOST_BUDGETS": (
-        'monthly USD budgets, JSON: {"account": 30000, "teams": {"search": 8000}}',
-        "none",
-    ),
-    "FWCOST_ANOMALY_MAD_MULTIPLIER": (
-        "anomaly: a day over median + k × MAD of the trailing 14 days",
-        "3",
-    ),
-    "FWCOST_ANOMALY_MIN_RATIO": ("anomaly: and at least this multiple of the median", "1.5"),
-    "FWCOST_ANOMALY_DOLLAR_FLOOR": ("anomaly: and at least this many USD above the median", "20"),
-}
-
-
-def load_settings(
-    env: Mapping[str, str], overrides: Mapping[str, str | None] | None = None
-) -> Settings:
-    """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
-    values = {**{k: v for k, v in env.items() if k.startswith("FWCOST_")}}
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    errors: list[str] = []
-
-    def read(name: str, parse: Callable[[str], T], default: str | None = None) -> T | None:
-        raw = values.get(name, "").strip() or default
-        if raw is None:
-            return None
-        try:
-            return parse(raw)
-        except ValueError as error:
-            errors.append(f"{name}: {error}")
-            return None
-
-    settings = Settings(
-        account_id=read("FWCOST_ACCOUNT_ID", _account_id) or "",
-        timezone=read("FWCOST_TIMEZONE", _timezone, "UTC") or ZoneInfo("UTC"),
-        fireworks_base_url=read("FWCOST_FIREWORKS_BASE_URL", _base_url, DEFAULT_BASE_URL) or "",
-        api_key=read("FWCOST_API_KEY", _api_key),
-        api_key_secret=read("FWCOST_API_KEY_SECRET", str),
-        archive_bucket=read("FWCOST_ARCHIVE_BUCKET", _bucket),
-        archive_dir=read("FWCOST_ARCHIVE_DIR", Path),
-        archive_prefix=read("FWCOST_ARCHIVE_PREFIX", _prefix, "fireworks") or "",
-        price_book=read("FWCOST_PRICE_BOOK", _existing_file),
-        top_n=read("FWCOST_TOP_N", _positive_int, "5") or 5,
-        window_days=read("FWCOST_WINDOW_DAYS", _window_days, "31") or 31,
-        routing_parameter=read("FWCOST_ROUTING_PARAMETER", str),
-        routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
-        slack_secret=read("FWCOST_SLACK_SECRET", str),
-        slack_api_url=read("FWCOST_SLACK_API_URL", _base_url, DEFAULT_SLACK_API_URL) or "",
-        email_identity=read("FWCOST_EMAIL_FROM", _email_address),
-        account_budget=budgets[0] if (budgets := read("FWCOST_BUDGETS", _budgets)) else None,
-        team_budgets=budgets[1] if budgets else {},
-        anomaly_mad_multiplier=read("FWCOST_ANOMALY_MAD_MULTIPLIER", _positive_decimal, "3")
-        or Decimal(3),
-        anomaly_min_ratio=read("FWCOST_ANOMALY_MIN_RATIO", _positive_decimal, "1.5")
-        or Decimal("1.5"),
-        anomaly_dollar_floor=read("FWCOST_ANOMALY_DOLLAR_FLOOR", _positive_decimal, "20")
-        or Decimal(20),
-    )
-    errors.extend(_cross_checks(settings, values))
-    if errors:
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
-    return settings
 
 
 def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[str]:
@@ -232,7 +180,7 @@ def _positive_decimal(text: str) -> Decimal:
     return number
 
 
-def _budgets(text: str) -> tuple[Decimal | None, dict[str, Decimal]]:
+def _budgets(text: str) -> Budgets:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -242,9 +190,11 @@ def _budgets(text: str) -> tuple[Decimal | None, dict[str, Decimal]]:
     teams = document.get("teams", {})
     if not isinstance(teams, dict):
         raise ValueError('"teams" must map team names to monthly USD budgets')
+    if any(not str(team).strip() for team in teams):
+        raise ValueError('a team name in "teams" is empty')
     account = document.get("account")
     try:
-        return (
+        return Budgets(
             None if account is None else _positive_decimal(str(account)),
             {str(team): _positive_decimal(str(amount)) for team, amount in teams.items()},
         )
@@ -267,3 +217,176 @@ def _positive_int(text: str) -> int:
     if number < 1:
         raise ValueError(f"must be at least 1, got {number}")
     return number
+
+
+# The one list of settings: load_settings, the README's table (tests/unit/test_readme.py),
+# template.yaml's environment (tests/template) and `fwcost check` all read it.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "FWCOST_ACCOUNT_ID",
+        "account_id",
+        _account_id,
+        "Fireworks account id (`my-account` or `accounts/my-account`)",
+        shown_default="required",
+    ),
+    Setting(
+        "FWCOST_TIMEZONE",
+        "timezone",
+        _timezone,
+        "IANA timezone whose calendar days the reports use",
+        "UTC",
+    ),
+    Setting(
+        "FWCOST_API_KEY",
+        "api_key",
+        _api_key,
+        "Fireworks API key, for local runs",
+        scope=Scope.LOCAL,
+    ),
+    Setting(
+        "FWCOST_API_KEY_SECRET",
+        "api_key_secret",
+        str,
+        "Secrets Manager name or ARN holding the API key (Lambda)",
+    ),
+    Setting(
+        "FWCOST_FIREWORKS_BASE_URL",
+        "fireworks_base_url",
+        _base_url,
+        "Fireworks API base URL (a proxy or the simulator)",
+        DEFAULT_BASE_URL,
+    ),
+    Setting(
+        "FWCOST_ARCHIVE_BUCKET",
+        "archive_bucket",
+        _bucket,
+        "S3 bucket of the audit archive",
+    ),
+    Setting(
+        "FWCOST_ARCHIVE_DIR",
+        "archive_dir",
+        Path,
+        "local folder of the audit archive, instead of a bucket",
+        scope=Scope.LOCAL,
+    ),
+    Setting(
+        "FWCOST_ARCHIVE_PREFIX",
+        "archive_prefix",
+        _prefix,
+        "key prefix inside the bucket or folder",
+        "fireworks",
+    ),
+    Setting(
+        "FWCOST_PRICE_BOOK",
+        "price_book",
+        _existing_file,
+        "TOML price book overriding the built-in one",
+        shown_default="built-in",
+    ),
+    Setting(
+        "FWCOST_TOP_N",
+        "top_n",
+        _positive_int,
+        "rows shown per view before an 'Other' row",
+        str(DEFAULT_TOP_N),
+    ),
+    Setting(
+        "FWCOST_WINDOW_DAYS",
+        "window_days",
+        _window_days,
+        f"days fetched per request set, 1 to {MAX_WINDOW_DAYS} (lower it for very large accounts)",
+        str(MAX_WINDOW_DAYS),
+    ),
+    Setting(
+        "FWCOST_ROUTING_PARAMETER",
+        "routing_parameter",
+        str,
+        "SSM parameter holding the delivery routing JSON (Lambda)",
+        scope=Scope.LAMBDA,
+    ),
+    Setting(
+        "FWCOST_ROUTING_FILE",
+        "routing_file",
+        _existing_file,
+        "file holding the delivery routing JSON (CLI)",
+        scope=Scope.LOCAL,
+    ),
+    Setting(
+        "FWCOST_SLACK_SECRET",
+        "slack_secret",
+        str,
+        "Secrets Manager id of the Slack webhook URLs / bot token JSON",
+    ),
+    Setting(
+        "FWCOST_SLACK_API_URL",
+        "slack_api_url",
+        _base_url,
+        "Slack Web API base URL",
+        DEFAULT_SLACK_API_URL,
+    ),
+    Setting(
+        "FWCOST_EMAIL_FROM",
+        "email_identity",
+        _email_address,
+        "SES identity allowed to send: routing senders must be it or in its domain",
+        shown_default="any",
+    ),
+    Setting(
+        "FWCOST_BUDGETS",
+        "budgets",
+        _budgets,
+        'monthly USD budgets, JSON: {"account": 30000, "teams": {"search": 8000}}',
+        "{}",
+    ),
+    Setting(
+        "FWCOST_ANOMALY_MAD_MULTIPLIER",
+        "anomaly_mad_multiplier",
+        _positive_decimal,
+        "anomaly: a day over median + k × MAD of the trailing 14 days",
+        str(DEFAULT_ANOMALY_MAD_MULTIPLIER),
+    ),
+    Setting(
+        "FWCOST_ANOMALY_MIN_RATIO",
+        "anomaly_min_ratio",
+        _positive_decimal,
+        "anomaly: and at least this multiple of the median",
+        str(DEFAULT_ANOMALY_MIN_RATIO),
+    ),
+    Setting(
+        "FWCOST_ANOMALY_DOLLAR_FLOOR",
+        "anomaly_dollar_floor",
+        _positive_decimal,
+        "anomaly: and at least this many USD above the median",
+        str(DEFAULT_ANOMALY_DOLLAR_FLOOR),
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def load_settings(
+    env: Mapping[str, str], overrides: Mapping[str, str | None] | None = None
+) -> Settings:
+    """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
+    values = {k: v for k, v in env.items() if k.startswith("FWCOST_")}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    errors: list[str] = []
+    fields: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = values.get(setting.name, "").strip() or setting.default
+        try:
+            fields[setting.field] = None if raw is None else setting.parse(raw)
+        except ValueError as error:
+            errors.append(f"{setting.name}: {error}")
+            fields[setting.field] = default_value(setting.name)
+    settings = Settings(**fields)
+    errors.extend(_cross_checks(settings, values))
+    if errors:
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
+    return settings
+
+
+def default_value(name: str) -> Any:
+    """A setting's parsed default; also the stand-in for an invalid value, so that the other
+    settings can still be checked."""
+    setting = SETTINGS_BY_NAME[name]
+    return None if setting.default is None else setting.parse(setting.default)

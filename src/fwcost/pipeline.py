@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
+from fwcost.config import DEFAULT_TOP_N
 from fwcost.dates import MAX_WINDOW_DAYS, day_bounds, days_between, rfc3339, windows
 from fwcost.delivery import (
     DeliveryLedger,
@@ -52,7 +53,7 @@ class UsageSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ReportSettings:
-    top_n: int = 5
+    top_n: int = DEFAULT_TOP_N
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
     account_budget: Decimal | None = None
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)

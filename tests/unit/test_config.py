@@ -68,8 +68,8 @@ def test_budgets_and_anomaly_settings_are_validated():
         {**BASE, "FWCOST_BUDGETS": '{"account": 30000, "teams": {"search": "8000.50"}}',
          "FWCOST_ANOMALY_DOLLAR_FLOOR": "50"}
     )  # fmt: skip
-    assert settings.account_budget == 30000
-    assert str(settings.team_budgets["search"]) == "8000.50"
+    assert settings.budgets.account == 30000
+    assert str(settings.budgets.teams["search"]) == "8000.50"
     assert settings.anomaly_dollar_floor == 50
     with pytest.raises(ConfigError) as caught:
         load_settings(
@@ -83,3 +83,26 @@ def test_window_days_stay_within_the_api_limit():
     assert load_settings({**BASE, "FWCOST_WINDOW_DAYS": "7"}).window_days == 7
     with pytest.raises(ConfigError, match="FWCOST_WINDOW_DAYS: must be at most 31"):
         load_settings({**BASE, "FWCOST_WINDOW_DAYS": "32"})
+
+
+def test_every_settings_field_comes_from_exactly_one_setting():
+    from dataclasses import fields
+
+    from fwcost.config import SETTINGS, Settings
+
+    declared = [s.field for s in SETTINGS]
+    assert sorted(declared) == sorted(f.name for f in fields(Settings))
+    assert len({s.name for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_each_default_parses_with_its_own_parser():
+    from fwcost.config import SETTINGS, default_value
+
+    for setting in SETTINGS:
+        if setting.default is not None:
+            assert default_value(setting.name) is not None, setting.name
+
+
+def test_an_empty_team_name_in_the_budgets_is_named():
+    with pytest.raises(ConfigError, match='FWCOST_BUDGETS: a team name in "teams" is empty'):
+        load_settings({**BASE, "FWCOST_BUDGETS": '{"teams": {"": 100}}'})

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from fwcost.config import SETTINGS_HELP
+from fwcost.config import SETTINGS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -12,7 +12,9 @@ def test_the_settings_table_lists_every_setting_with_its_meaning_and_default():
     rows = re.findall(
         r"^\| `(FWCOST_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.MULTILINE
     )
-    assert {name: (meaning, default) for name, meaning, default in rows} == SETTINGS_HELP
+    assert {name: (meaning, default) for name, meaning, default in rows} == {
+        s.name: (s.help, s.documented_default) for s in SETTINGS
+    }
 
 
 def test_the_readme_opens_with_the_demo_and_the_test_command():

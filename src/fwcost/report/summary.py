@@ -14,6 +14,12 @@ from decimal import Decimal
 from functools import partial
 from statistics import median
 
+from fwcost.config import (
+    DEFAULT_ANOMALY_DOLLAR_FLOOR,
+    DEFAULT_ANOMALY_MAD_MULTIPLIER,
+    DEFAULT_ANOMALY_MIN_RATIO,
+    DEFAULT_TOP_N,
+)
 from fwcost.dates import DayBounds
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.groups import ZERO, Amount, TeamGroups
@@ -39,9 +45,9 @@ BILLED_ONLY_LABEL = "Billed, not in usage data"
 class AnomalySettings:
     """Unusual: above median + k·MAD of the trailing days, by a ratio and a dollar floor."""
 
-    mad_multiplier: Decimal = Decimal(3)
-    min_ratio: Decimal = Decimal("1.5")
-    dollar_floor: Decimal = Decimal(20)
+    mad_multiplier: Decimal = DEFAULT_ANOMALY_MAD_MULTIPLIER
+    min_ratio: Decimal = DEFAULT_ANOMALY_MIN_RATIO
+    dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR
     min_history_days: int = 7
     quiet_floor: Decimal = Decimal(1)  # average $/day below which going quiet is not news
 
@@ -66,7 +72,7 @@ class ReportContext:
     bounds: DayBounds
     archive_location: str  # s3://bucket/prefix/ or a folder: where the full CSV is
     code_version: str
-    top_n: int = 5
+    top_n: int = DEFAULT_TOP_N
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # monthly, per team
     account_budget: Decimal | None = None  # monthly
