@@ -79,15 +79,23 @@ def resolve_api_key(settings: Settings) -> str:
     """The plain key for local runs, else the secret's value through Powertools (cached)."""
     if settings.api_key:
         return settings.api_key
-    value = _secret(str(settings.api_key_secret))
-    # A secret may hold the bare key or {"api_key": "..."}, as the console's key/value editor makes.
+    return api_key_from_secret(_secret(str(settings.api_key_secret)), str(settings.api_key_secret))
+
+
+def api_key_from_secret(value: str, secret_id: str) -> str:
+    """The key a secret holds: the bare key, or {"api_key": "..."} as the console's key/value
+    editor makes it."""
+    key: object = value
     if value.lstrip().startswith("{"):
-        value = json.loads(value).get("api_key")
-    if not isinstance(value, str) or not value.strip():
+        try:
+            key = json.loads(value).get("api_key")
+        except (json.JSONDecodeError, AttributeError):
+            key = None
+    if not isinstance(key, str) or not key.strip():
         raise ConfigError(
-            f"FWCOST_API_KEY_SECRET: secret {settings.api_key_secret} holds no API key"
+            f'FWCOST_API_KEY_SECRET: secret {secret_id} holds no API key (expected the bare key or {{"api_key": "fw_..."}})'
         )
-    return value.strip()
+    return key.strip()
 
 
 def archive_store(settings: Settings, aws: Any) -> ObjectStore:
