@@ -1,7 +1,8 @@
 """Lambda entry point: event → run request → the daily pipeline → a short summary.
 
 Failures raise, on purpose: Lambda's async retries, the on-failure destination and the
-alarms depend on a failed run ending in an error.
+alarms depend on a failed run ending in an error. A known problem (fwcost.problems) is logged
+and raised as one sentence saying what to fix; anything else is raised as it came.
 """
 
 from __future__ import annotations
@@ -18,12 +19,25 @@ from fwcost.observability import capture_lambda_handler, logger, metrics
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(context.aws_request_id)
+    try:
+        return _run(event, context)
+    except Exception as error:
+        from fwcost.problems import RunError, problem_for
+
+        problem = problem_for(error)
+        if problem is None:
+            raise
+        logger.error(problem.sentence)
+        raise RunError(problem.sentence) from error
+
+
+def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported here, not at module load, to keep the cold start close to boto3's own import.
     from fwcost.config import load_settings
     from fwcost.run_request import request_from_event
     from fwcost.service import run
 
-    logger.set_correlation_id(context.aws_request_id)
     settings = load_settings(os.environ)
     request = request_from_event(event, settings.timezone)
     logger.append_keys(

@@ -5,6 +5,7 @@
     fwcost demo [--out DIR]                              against the in-repo simulator
 
 Settings come from FWCOST_* environment variables; the flags below override them.
+An error prints one line (what failed, why, what to do); `fwcost --debug ...` adds the traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -19,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
-from fwcost.config import ConfigError, Settings, load_settings
+from fwcost.config import Settings, load_settings
 from fwcost.dates import days_between, parse_date, windows, yesterday
-from fwcost.delivery.errors import RoutingError
+from fwcost.fireworks.errors import redact
 from fwcost.pipeline import RunFailed, RunResult
+from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
-from fwcost.report.pricebook import PriceBookError
-from fwcost.run_request import BadRequest, RunRequest, backfill_request, report_request
+from fwcost.run_request import RunRequest, backfill_request, report_request
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -42,9 +44,22 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     _quiet_lambda_telemetry(verbose=args.verbose)
     try:
         return int(args.command(args, environment))
-    except (ConfigError, BadRequest, RoutingError, PriceBookError) as error:
-        print(f"fwcost: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        if args.debug:
+            traceback.print_exception(error)
+        problem = problem_for(error) or _unexpected(error, debug=args.debug)
+        line = redact(f"fwcost: {problem.sentence}", environment.get("FWCOST_API_KEY", ""))
+        print(line, file=sys.stderr)
+        return int(problem.exit_code)
+
+
+def _unexpected(error: Exception, *, debug: bool) -> Problem:
+    said = str(error).strip().splitlines()
+    return Problem(
+        f"unexpected {type(error).__name__}",
+        said[0] if said else "",
+        "" if debug else "Run with --debug for the traceback",
+    )
 
 
 def _quiet_lambda_telemetry(*, verbose: bool) -> None:
@@ -204,6 +219,7 @@ def _date_arg(text: str) -> date:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_target(command: argparse.ArgumentParser) -> None:

@@ -29,7 +29,11 @@ def run(
     The caller raises `result.raise_if_failed()`, after it has reported what the run did.
     """
     deps, client = build_dependencies(
-        settings, api_key=resolve_api_key(settings), senders=senders, invocation_id=invocation_id
+        settings,
+        api_key=resolve_api_key(settings),
+        senders=senders,
+        invocation_id=invocation_id,
+        dry_run=request.dry_run,
     )
     with client:
         try:

@@ -14,7 +14,10 @@ from fwcost.archive import DayArchive, LocalStore, ObjectStore, S3Store
 from fwcost.config import ConfigError, Settings
 from fwcost.delivery import (
     DeliveryLedger,
+    Destination,
     LocalLedger,
+    OutgoingReport,
+    Receipt,
     RoutingConfig,
     S3Ledger,
     Senders,
@@ -25,6 +28,7 @@ from fwcost.delivery import (
 )
 from fwcost.fireworks import FireworksClient
 from fwcost.pipeline import Delivery, Dependencies, ReportSettings
+from fwcost.problems import LookupFailed
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import AnomalySettings
 
@@ -38,16 +42,18 @@ def build_dependencies(
     boto_session: Any = None,
     senders: Senders | None = None,
     invocation_id: str = "",
+    dry_run: bool = False,
 ) -> tuple[Dependencies, FireworksClient]:
     """The pipeline's adapters, and the Fireworks client (its request counts feed the metrics).
 
-    `senders` replaces Slack and SES (the demo writes messages to a folder instead).
+    `senders` replaces Slack and SES (the demo writes messages to a folder instead). A dry run
+    builds neither: it plans deliveries, so it needs no Slack secret, no SES and no region.
     """
     aws = boto_session or _default_session()
     # Everything that can refuse a bad setting comes first: the client, last, is then never
     # left open by an error here.
     prices = load_price_book(settings.price_book)
-    delivery = _delivery(settings, aws, senders)
+    delivery = _delivery(settings, aws, _DRY_RUN_SENDERS if dry_run else senders)
     client = FireworksClient(
         api_key=api_key, account_id=settings.account_id, base_url=settings.fireworks_base_url
     )
@@ -79,7 +85,8 @@ def resolve_api_key(settings: Settings) -> str:
     """The plain key for local runs, else the secret's value through Powertools (cached)."""
     if settings.api_key:
         return settings.api_key
-    return api_key_from_secret(_secret(str(settings.api_key_secret)), str(settings.api_key_secret))
+    secret_id = str(settings.api_key_secret)
+    return api_key_from_secret(_secret(secret_id, "FWCOST_API_KEY_SECRET"), secret_id)
 
 
 def api_key_from_secret(value: str, secret_id: str) -> str:
@@ -120,8 +127,12 @@ def _routing(settings: Settings) -> RoutingConfig | None:
     if settings.routing_parameter:
         from aws_lambda_powertools.utilities import parameters
 
-        text = parameters.get_parameter(settings.routing_parameter, max_age=SECRET_MAX_AGE_SECONDS)
-        return load_routing(str(text), f"ssm:{settings.routing_parameter}")
+        name = settings.routing_parameter
+        try:
+            text = parameters.get_parameter(name, max_age=SECRET_MAX_AGE_SECONDS)
+        except Exception as error:  # Powertools wraps AWS's errors: problems.py reads the cause
+            raise LookupFailed("FWCOST_ROUTING_PARAMETER", "parameter", name) from error
+        return load_routing(str(text), f"ssm:{name}")
     return None
 
 
@@ -158,7 +169,8 @@ def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Sende
             )
         try:
             secrets = load_slack_secrets(
-                _secret(settings.slack_secret), f"secret {settings.slack_secret}"
+                _secret(settings.slack_secret, "FWCOST_SLACK_SECRET"),
+                f"secret {settings.slack_secret}",
             )
         except ValueError as error:
             raise ConfigError(f"FWCOST_SLACK_SECRET: {error}") from None
@@ -172,11 +184,26 @@ def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Sende
     )
 
 
-def _secret(name: str) -> str:
+def _secret(name: str, setting: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+    try:
+        value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+    except Exception as error:  # Powertools wraps AWS's errors: problems.py reads the cause
+        raise LookupFailed(setting, "secret", name) from error
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class _PlanOnly:
+    """The sender of a dry run, which plans and never sends (deliver_reports, dry_run)."""
+
+    def send(
+        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+    ) -> Receipt:
+        raise RuntimeError(f"a dry run must not send: {destination.destination_id}")
+
+
+_DRY_RUN_SENDERS = Senders(slack=_PlanOnly(), email=_PlanOnly())
 
 
 def _default_session() -> Any:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from fwcost.fireworks import FireworksClient, FireworksError, RetryPolicy
+from fwcost.fireworks import Failure, FireworksClient, FireworksError, FireworksGaveUp, RetryPolicy
 
 DAY = date(2026, 11, 21)
 ROWS = {"serverlessCosts": [{"startTime": "2026-11-21T00:00:00Z", "promptTokens": "9"}]}
@@ -138,3 +138,37 @@ def test_a_server_that_never_answers_ends_in_an_error_naming_the_timeout(
     assert "GET /v1/accounts/acme-ai/billingUsage failed after 2 attempts" in message
     assert "ReadTimeout" in message
     assert "fw_loopback_secret" not in message
+    assert isinstance(caught.value, FireworksGaveUp)
+    assert caught.value.last_failure is Failure.TIMEOUT
+
+
+def test_a_connection_dropped_every_time_ends_as_fireworks_failing(
+    server: ScriptedFireworks,
+) -> None:
+    server.serverless_script = ["drop", "drop"]
+
+    with client_for(server, [], attempts=2) as client, pytest.raises(FireworksGaveUp) as caught:
+        client.fetch_window(DAY, DAY, ZoneInfo("UTC"))
+
+    assert caught.value.last_failure is Failure.FAILING
+
+
+def test_a_port_nobody_listens_on_ends_as_unreachable_naming_the_host() -> None:
+    # Given a loopback port that was just free: connecting to it is refused
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = FireworksClient(
+        base_url=f"http://127.0.0.1:{port}",
+        api_key="fw_loopback_secret",
+        account_id="acme-ai",
+        retry=RetryPolicy(max_attempts=2),
+        sleep=lambda seconds: None,
+    )
+
+    with client, pytest.raises(FireworksGaveUp) as caught:
+        client.fetch_window(DAY, DAY, ZoneInfo("UTC"))
+
+    assert caught.value.last_failure is Failure.UNREACHABLE
+    assert caught.value.base_url == f"http://127.0.0.1:{port}"
+    assert "ConnectError" in str(caught.value)

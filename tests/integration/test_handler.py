@@ -1,6 +1,8 @@
 """The Lambda handler in-process: moto for S3 and Secrets Manager, the simulator over loopback."""
 
+import io
 import json
+import logging
 
 import boto3
 import pytest
@@ -58,9 +60,70 @@ def test_rerun_and_backfill_events_write_complete_days(lambda_env, load_event, l
     assert manifest(lambda_env, backfill["end"])["day"] == backfill["end"]
 
 
-def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context):
+@pytest.fixture
+def error_log():
+    """The ERROR lines the app's Powertools logger writes, as Lambda would ship them."""
+    from fwcost.observability import logger
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logger.registered_formatter)
+    logging.getLogger("fwcost").addHandler(handler)
+    yield lambda: [
+        record["message"]
+        for record in map(json.loads, lines.getvalue().splitlines())
+        if record["level"] == "ERROR"
+    ]
+    logging.getLogger("fwcost").removeHandler(handler)
+
+
+def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context, error_log):
     from app import lambda_handler
+    from fwcost.problems import RunError
     from fwcost.run_request import BadRequest
 
-    with pytest.raises(BadRequest, match="names no day"):
+    with pytest.raises(RunError, match="names no day") as raised:
         lambda_handler({"hello": "world"}, lambda_context)
+    assert isinstance(raised.value.__cause__, BadRequest)
+    assert error_log() == [str(raised.value)]
+
+
+def test_a_refused_api_key_fails_with_the_logged_sentence_saying_what_to_fix(
+    lambda_env, load_event, lambda_context, error_log, monkeypatch
+):
+    # Given the secret holds a key Fireworks refuses
+    from aws_lambda_powertools.utilities import parameters
+
+    from app import lambda_handler
+    from fwcost.fireworks import FireworksHTTPError
+    from fwcost.problems import RunError
+
+    wrong_key = "fw_revoked_key_0123456789"
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="fwcost/revoked-key", SecretString=wrong_key
+    )
+    monkeypatch.setenv("FWCOST_API_KEY_SECRET", secret["ARN"])
+    parameters.clear_caches()
+
+    # When the schedule invokes the function
+    with pytest.raises(RunError) as raised:
+        lambda_handler(load_event("scheduled.json"), lambda_context)
+
+    # Then it fails (Lambda retries, alarms fire) with the one sentence it logged
+    message = str(raised.value)
+    assert message.startswith("Fireworks refused the API key: GET /v1/accounts/acme-ai/")
+    assert "Create a new API key in Fireworks" in message
+    assert error_log() == [message]
+    assert isinstance(raised.value.__cause__, FireworksHTTPError)  # the traceback keeps it
+    assert wrong_key not in message
+
+
+def test_an_unknown_error_is_raised_as_it_came(lambda_env, load_event, lambda_context, monkeypatch):
+    from app import lambda_handler
+
+    def broken(*args, **kwargs):
+        raise KeyError("unexpected")
+
+    monkeypatch.setattr("fwcost.service.run", broken)
+    with pytest.raises(KeyError, match="unexpected"):
+        lambda_handler(load_event("scheduled.json"), lambda_context)

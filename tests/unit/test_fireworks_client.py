@@ -414,12 +414,12 @@ def test_a_400_for_usage_without_training_dimensions_too_fails_the_run(
 @pytest.mark.parametrize(
     ("endpoint", "status", "hint"),
     [
-        ("usage", 401, "the API key is invalid or revoked"),
-        ("summary", 401, "the API key is invalid or revoked"),
-        ("usageCosts", 401, "the API key is invalid or revoked"),
-        ("usage", 404, "no such account: check the account id"),
-        ("summary", 404, "no such account: check the account id"),
-        ("usage", 403, "this key cannot read billing data"),
+        ("usage", 401, "Create a new API key in Fireworks"),
+        ("summary", 401, "Create a new API key in Fireworks"),
+        ("usageCosts", 401, "Create a new API key in Fireworks"),
+        ("usage", 404, "Check FWCOST_ACCOUNT_ID"),
+        ("summary", 404, "Check FWCOST_ACCOUNT_ID"),
+        ("usage", 403, "Use an account admin's API key"),
     ],
 )
 def test_fatal_refusals_raise_a_typed_error_with_a_hint(

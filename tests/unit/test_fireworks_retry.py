@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from fireworks_fake import API_KEY, FakeFireworks, json_response, rpc_status
-from fwcost.fireworks import FireworksError, FireworksHTTPError, RetryPolicy
+from fwcost.fireworks import (
+    Failure,
+    FireworksError,
+    FireworksGaveUp,
+    FireworksHTTPError,
+    RetryPolicy,
+)
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY = date(2026, 11, 21)
@@ -90,6 +96,8 @@ def test_attempts_are_bounded(fake: FakeFireworks) -> None:
         pull_prompt_tokens(fake, RetryPolicy(max_attempts=4))
 
     assert not isinstance(caught.value, FireworksHTTPError)
+    assert isinstance(caught.value, FireworksGaveUp)
+    assert caught.value.last_failure is Failure.FAILING
     message = str(caught.value)
     assert "POST /v1/accounts/acme-ai/usageCosts:query failed after 4 attempts" in message
     assert "last cause: 503: overloaded" in message

@@ -40,6 +40,10 @@ _ADVICE = {
     "LimitExceededException": "an SES sending quota is exhausted: raise it or retry later",
     "TooManyRequestsException": "SES is throttling: retry later",
     "BadRequestException": "SES refused the request as malformed",
+    "AccessDeniedException": (
+        "the role or user fwcost runs as may not send as {sender}: grant it ses:SendEmail"
+        " on that identity (template.yaml does, for EmailFromAddress)"
+    ),
 }
 
 

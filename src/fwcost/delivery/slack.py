@@ -38,23 +38,58 @@ from fwcost.delivery.model import (
 
 _logger = logging.getLogger(__name__)
 
-# What to do about the errors Slack answers most; the rest are reported as Slack said them.
-_HINTS = {
-    "not_in_channel": "invite the bot to the channel",
-    "channel_not_found": "check the channel ID and that the bot can see the channel",
-    "is_archived": "the channel is archived: unarchive it or route elsewhere",
-    "channel_is_archived": "the channel is archived: unarchive it or route elsewhere",
-    "invalid_auth": "the bot token is invalid: update it in the Slack secret",
-    "not_authed": "the bot token is missing: update it in the Slack secret",
-    "token_revoked": "the bot token was revoked: update it in the Slack secret",
-    "account_inactive": "the bot token's app was removed: reinstall it and update the secret",
-    "missing_scope": "give the Slack app the chat:write scope and reinstall it",
-    "no_service": "the webhook was removed: create a new one and update the Slack secret",
-    "invalid_token": "the webhook URL is wrong or revoked: update it in the Slack secret",
-    "no_team": "the webhook's workspace is gone: update the webhook in the Slack secret",
-    "action_prohibited": "a workspace admin restricted posting to this channel",
-    "ratelimited": "Slack kept rate-limiting after retries: the run can be retried later",
+# Slack's error codes a person can act on: (what it means, what to do). {channel} and {key}
+# name the destination; the rest are reported as Slack said them.
+_ARCHIVED = ("{channel} is archived", "unarchive it or route the report elsewhere")
+_EXPLAINED: dict[str, tuple[str, str]] = {
+    "not_in_channel": (
+        "the app is not in {channel}",
+        "invite it: /invite @<app name> in that channel",
+    ),
+    "channel_not_found": (
+        "the app sees no {channel}",
+        "check the channel ID in the routing; invite the app first to a private channel",
+    ),
+    "is_archived": _ARCHIVED,
+    "channel_is_archived": _ARCHIVED,
+    "invalid_auth": (
+        "Slack refused the token under key '{key}'",
+        "put a valid bot token (xoxb-…) under '{key}' in the Slack secret (FWCOST_SLACK_SECRET)",
+    ),
+    "not_authed": ("no token was sent", "put the bot token under '{key}' in the Slack secret"),
+    "token_revoked": (
+        "the token under key '{key}' was revoked",
+        "reinstall the app and put its new token under '{key}' in the Slack secret",
+    ),
+    "account_inactive": (
+        "the token under key '{key}' belongs to a removed app or user",
+        "reinstall the app and put its new token under '{key}' in the Slack secret",
+    ),
+    "missing_scope": (
+        "the app lacks the chat:write scope",
+        "add chat:write in the app's OAuth settings, reinstall it and update '{key}'",
+    ),
+    "no_service": (
+        "the webhook under key '{key}' was removed",
+        "create a new webhook and put its URL under '{key}' in the Slack secret",
+    ),
+    "invalid_token": (
+        "the webhook URL under key '{key}' is wrong or revoked",
+        "put a working webhook URL under '{key}' in the Slack secret",
+    ),
+    "no_team": (
+        "the webhook's workspace is gone",
+        "put a new webhook URL under '{key}' in the Slack secret",
+    ),
+    "action_prohibited": (
+        "a workspace admin restricted posting to {channel}",
+        "ask them to allow the app, or route the report elsewhere",
+    ),
+    "ratelimited": ("Slack kept rate-limiting after retries", "retry the run later"),
+    "rate_limited": ("Slack kept rate-limiting after retries", "retry the run later"),
 }
+_CODE_CHARS = 80  # a webhook answers its error code as plain text; a proxy may answer a page
+_SLACK_FAILING = "Slack is failing after retries → retry the run later (https://slack-status.com)"
 
 
 @dataclass(frozen=True)
@@ -149,11 +184,10 @@ class SlackSender:
         )
         response = client.send_dict(report.slack)
         if response.status_code != 200 or response.body != "ok":
-            error = response.body.strip() or "(empty answer)"
-            hint = _HINTS.get(error, "see the Slack status page or the webhook's settings")
+            code = response.body.strip()[:_CODE_CHARS] or "(empty answer)"
             raise DeliveryError(
                 destination.destination_id,
-                f"Slack webhook answered HTTP {response.status_code} '{error}': {hint}",
+                describe_slack_error(code, response.status_code, destination),
             )
         return Receipt(action="posted")
 
@@ -184,7 +218,11 @@ class SlackSender:
                 return self._update(client, message, previous.ts)
             response = client.chat_postMessage(**message)
         except SlackApiError as error:
-            raise DeliveryError(destination.destination_id, _describe_api_error(error)) from None
+            code = str(error.response.get("error") or "(no error code)")
+            raise DeliveryError(
+                destination.destination_id,
+                describe_slack_error(code, error.response.status_code, destination),
+            ) from None
         return _receipt("posted", response)
 
     def _update(self, client: WebClient, message: dict[str, Any], ts: str) -> Receipt:
@@ -203,13 +241,31 @@ def _receipt(action: Literal["posted", "updated"], response: SlackResponse) -> R
     return Receipt(action=action, channel=str(response["channel"]), ts=str(response["ts"]))
 
 
-def _describe_api_error(error: SlackApiError) -> str:
-    status = error.response.status_code
+def describe_slack_error(
+    code: str, status: int, destination: SlackWebhookDestination | SlackBotDestination
+) -> str:
+    """Slack's refusal as "<code>: <what it means> → <what to do>", naming no secret value."""
     if status >= 500:
+        return f"HTTP {status}: {_SLACK_FAILING}"
+    channel = (
+        f"channel {destination.channel}"
+        if isinstance(destination, SlackBotDestination)
+        else "the webhook's channel"
+    )
+    meaning, fix = _EXPLAINED.get(code, _unexplained(status, destination))
+    names = {"channel": channel, "key": destination.secret_key}
+    return f"{code}: {meaning.format(**names)} → {fix.format(**names)}"
+
+
+def _unexplained(
+    status: int, destination: SlackWebhookDestination | SlackBotDestination
+) -> tuple[str, str]:
+    if isinstance(destination, SlackBotDestination):
         return (
-            f"Slack API answered HTTP {status} after retries: Slack is failing"
-            " (see https://slack-status.com); the run can be retried later"
+            f"Slack refused the post (HTTP {status})",
+            "see https://api.slack.com/methods/chat.postMessage for what the code means",
         )
-    code = str(error.response.get("error") or f"HTTP {status}")
-    hint = _HINTS.get(code, "see https://api.slack.com/methods for what it means")
-    return f"Slack API answered '{code}': {hint}"
+    return (
+        f"the webhook answered HTTP {status}",
+        "check the webhook under '{key}' in the Slack app's settings",
+    )

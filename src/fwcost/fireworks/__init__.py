@@ -8,13 +8,21 @@ from fwcost.fireworks.client import (
     RetryPolicy,
     normalize_account_id,
 )
-from fwcost.fireworks.errors import FireworksError, FireworksHTTPError, FireworksParseError
+from fwcost.fireworks.errors import (
+    Failure,
+    FireworksError,
+    FireworksGaveUp,
+    FireworksHTTPError,
+    FireworksParseError,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "Failure",
     "FireworksClient",
     "FireworksError",
+    "FireworksGaveUp",
     "FireworksHTTPError",
     "FireworksParseError",
     "RequestStats",

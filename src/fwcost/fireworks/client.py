@@ -29,11 +29,13 @@ import httpx
 from fwcost import __version__
 from fwcost.dates import MAX_WINDOW_DAYS, days_between, local_midnight, rfc3339
 from fwcost.fireworks.errors import (
+    Failure,
     FireworksError,
+    FireworksGaveUp,
     FireworksHTTPError,
     fireworks_message,
-    hint_for,
     redact,
+    refusal_for,
 )
 from fwcost.fireworks.parse import (
     MalformedBodyError,
@@ -75,6 +77,8 @@ USAGE_GROUP_BY = (
 # Failures of the transport that a second try can fix; anything else (a bad URL scheme, a
 # local protocol error) is a bug on our side and fails at once.
 RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# No connection at all (DNS, refused, nothing answering the connect) versus a slow answer.
+UNREACHABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 KEY_COSTS_REFUSED = (
     "usageCosts:query refused ({status}): this API key is not an account admin, so per-key "
     "dollars are estimated from usage; use an account admin key to get Fireworks' own per-key "
@@ -152,6 +156,15 @@ class _Request:
     path: str
     params: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class _Miss:
+    """Why one attempt failed in a way another try might fix."""
+
+    cause: str
+    failure: Failure
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +389,6 @@ class FireworksClient:
         while True:
             attempt += 1
             self._count(request.endpoint, is_retry=attempt > 1)
-            retry_after: float | None = None
             sent_at = self._clock()
             try:
                 response = self._http.request(
@@ -388,7 +400,7 @@ class FireworksClient:
                     timeout=self._timeout,
                 )
             except RETRYABLE_TRANSPORT_ERRORS as error:
-                cause = f"{type(error).__name__}: {error}"
+                miss = _Miss(f"{type(error).__name__}: {error}", _transport_failure(error))
             except httpx.HTTPError as error:
                 raise self._failure(
                     f"{request.method} {request.path}: could not send the request "
@@ -400,36 +412,39 @@ class FireworksClient:
                     try:
                         return _Answer(raw, decode_json(response.content))
                     except MalformedBodyError as error:
-                        cause = f"{response.status_code} with a malformed body: {error}"
+                        miss = _Miss(
+                            f"{response.status_code} with a malformed body: {error}",
+                            Failure.FAILING,
+                        )
                 elif response.status_code in self._retry.retry_statuses:
-                    cause = f"{response.status_code}: {fireworks_message(response.content)}"
-                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                    miss = _Miss(
+                        f"{response.status_code}: {fireworks_message(response.content)}",
+                        Failure.FAILING,
+                        _retry_after_seconds(response.headers.get("Retry-After")),
+                    )
                 else:
                     raise self._http_error(request, raw) from None
-            self._sleep(self._delay_before_retry(request, attempt, started, cause, retry_after))
+            self._sleep(self._delay_before_retry(request, attempt, started, miss))
 
     def _delay_before_retry(
-        self,
-        request: _Request,
-        attempt: int,
-        started: float,
-        cause: str,
-        retry_after: float | None,
+        self, request: _Request, attempt: int, started: float, miss: _Miss
     ) -> float:
         """How long to wait before the next attempt, or the error that ends the tries."""
         what = f"{request.method} {request.path}"
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         if attempt >= self._retry.max_attempts:
-            raise self._failure(f"{what} failed after {tries}; last cause: {cause}")
+            raise self._gave_up(f"{what} failed after {tries}; last cause: {miss.cause}", miss)
         budget = self._retry.max_total_seconds
         remaining = budget - (self._clock() - started)
+        retry_after = miss.retry_after
         delay = retry_after if retry_after is not None else self._retry.backoff(attempt, self._rng)
         if delay > remaining:
             asked = "Fireworks asked to retry after" if retry_after is not None else "next retry in"
-            raise self._failure(
+            raise self._gave_up(
                 f"{what} gave up after {tries}: {asked} {delay:.1f} s, but only "
                 f"{max(remaining, 0):.1f} s of the {budget:g} s retry budget remain; "
-                f"last cause: {cause}"
+                f"last cause: {miss.cause}",
+                miss,
             )
         return delay
 
@@ -470,18 +485,31 @@ class FireworksClient:
             method=request.method,
             endpoint=request.path,
             message=redact(fireworks_message(raw.body), self._api_key),
-            hint=redact(hint_for(raw.status, sent), self._api_key),
+            refusal=refusal_for(raw.status, redact(sent, self._api_key)),
             raw=raw,
         )
 
     def _failure(self, message: str) -> FireworksError:
         return FireworksError(redact(message, self._api_key))
 
+    def _gave_up(self, message: str, miss: _Miss) -> FireworksGaveUp:
+        return FireworksGaveUp(
+            redact(message, self._api_key), last_failure=miss.failure, base_url=self.base_url
+        )
+
     def _count(self, endpoint: str, *, is_retry: bool) -> None:
         with self._lock:
             self._requests += 1
             self._retries += is_retry
             self._by_endpoint[endpoint] = self._by_endpoint.get(endpoint, 0) + 1
+
+
+def _transport_failure(error: Exception) -> Failure:
+    if isinstance(error, UNREACHABLE_ERRORS):
+        return Failure.UNREACHABLE
+    if isinstance(error, httpx.TimeoutException):
+        return Failure.TIMEOUT
+    return Failure.FAILING
 
 
 def _checked_window(start: date, end: date, tz: ZoneInfo) -> ReportWindow:

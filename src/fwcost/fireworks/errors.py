@@ -7,18 +7,48 @@ No message built here may contain the API key: callers pass texts through `redac
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fwcost.model import RawResponse
 
-# What a person can do about each refusal; 400 gets its own text built from what was sent.
-HINTS: dict[int, str] = {
-    401: "the API key is invalid or revoked: create a new key and update the secret",
-    403: "this key cannot read billing data (usageCosts:query needs an account admin key)",
-    404: "no such account: check the account id (the bare id, e.g. 'my-account')",
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What a status Fireworks refused with means, and what a person can do about it."""
+
+    meaning: str
+    fix: str
+
+
+# The refusals a person can fix; 400 and the rest get texts built from what was sent.
+REFUSALS: dict[int, Refusal] = {
+    401: Refusal(
+        "Fireworks refused the API key",
+        "Create a new API key in Fireworks and put it in FWCOST_API_KEY,"
+        " or in the secret FWCOST_API_KEY_SECRET names",
+    ),
+    403: Refusal(
+        "the API key may not read billing data",
+        "Use an account admin's API key (FWCOST_API_KEY, or the secret FWCOST_API_KEY_SECRET"
+        " names)",
+    ),
+    404: Refusal(
+        "Fireworks knows no such account",
+        "Check FWCOST_ACCOUNT_ID (or --account): the bare account id, e.g. 'my-account'",
+    ),
 }
 MESSAGE_EXCERPT_CHARS = 300
+
+
+class Failure(Enum):
+    """What the last attempt of a request that ran out of retries met."""
+
+    UNREACHABLE = "unreachable"  # no connection: DNS, refused, or no answer to connect
+    TIMEOUT = "timeout"  # connected, but no answer in time
+    FAILING = "failing"  # 429/5xx, a malformed body, or a connection dropped mid-answer
 
 
 class FireworksError(Exception):
@@ -39,17 +69,33 @@ class FireworksHTTPError(FireworksError):
         method: str,
         endpoint: str,
         message: str,
-        hint: str,
+        refusal: Refusal,
         raw: RawResponse | None = None,
     ) -> None:
         self.status = status
         self.method = method
         self.endpoint = endpoint
         self.message = message
-        self.hint = hint
+        self.meaning = refusal.meaning
+        self.hint = refusal.fix
         self.raw = raw  # the refusal as received, for the archive when the run goes on
-        said = message or "(no message)"
-        super().__init__(f"{method} {endpoint} answered {status}: {said}. {hint}")
+        super().__init__(f"{self.meaning}: {self.answer}. {self.hint}")
+
+    @property
+    def answer(self) -> str:
+        """The request and what Fireworks said, e.g. "GET /v1/... answered 401 (bad key)"."""
+        return (
+            f"{self.method} {self.endpoint} answered {self.status} ({self.message or 'no message'})"
+        )
+
+
+class FireworksGaveUp(FireworksError):
+    """Every attempt at one request failed in a way another try might have fixed."""
+
+    def __init__(self, message: str, *, last_failure: Failure, base_url: str) -> None:
+        super().__init__(message)
+        self.last_failure = last_failure
+        self.base_url = base_url
 
 
 def fireworks_message(body: bytes) -> str:
@@ -68,11 +114,16 @@ def fireworks_message(body: bytes) -> str:
     return _excerpt(text)
 
 
-def hint_for(status: int, sent: str) -> str:
-    """What a person can do about a non-retryable status; `sent` describes the request for 400."""
+def refusal_for(status: int, sent: str) -> Refusal:
+    """What a non-retryable status means; `sent` describes the request where that helps."""
+    if status in REFUSALS:
+        return REFUSALS[status]
     if status == 400:
-        return f"Fireworks rejected the request as sent ({sent})"
-    return HINTS.get(status, f"unexpected status {status}; the request was {sent}")
+        return Refusal(
+            "Fireworks rejected a request",
+            f"The API may have changed: report this with the request as sent ({sent})",
+        )
+    return Refusal(f"Fireworks answered {status}", f"Unexpected status; the request was {sent}")
 
 
 def redact(text: str, secret: str) -> str:

@@ -20,6 +20,7 @@ from moto.ses.models import ses_backends
 from delivery.support import BOT_TOKEN, REGION, FakeSlack
 from fwcost.archive import ArchiveError
 from fwcost.pipeline import RunFailed
+from fwcost.problems import RunError
 
 DAY = "2026-11-21"
 FROM = "costs@acme.ai"
@@ -209,8 +210,9 @@ def test_a_missing_archive_bucket_fails_loudly_and_sends_nothing(
 ):
     # The ledger lives in the archive bucket: with it unreachable, exactly-once can't be kept.
     monkeypatch.setenv("FWCOST_ARCHIVE_BUCKET", "no-such-fwcost-bucket")
-    with pytest.raises(ArchiveError, match=r"could not list s3://no-such-fwcost-bucket/"):
+    with pytest.raises(RunError, match=r"no S3 bucket 'no-such-fwcost-bucket'") as raised:
         invoke(lambda_context)
+    assert isinstance(raised.value.__cause__, ArchiveError)
     assert fake_slack.delivered() == []
     assert sent_emails() == []
 

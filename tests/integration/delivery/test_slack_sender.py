@@ -132,22 +132,45 @@ def test_a_revoked_webhook_says_to_update_the_secret(
         slack_sender.send(make_report("search"), SEARCH_WEBHOOK, None)
 
     assert str(raised.value) == (
-        "slack-webhook-search_webhook: Slack webhook answered HTTP 404 'no_service':"
-        " the webhook was removed: create a new one and update the Slack secret"
+        "slack-webhook-search_webhook: no_service: the webhook under key 'search_webhook' was"
+        " removed → create a new webhook and put its URL under 'search_webhook' in the Slack secret"
     )
 
 
-def test_an_api_error_gives_slacks_code_and_what_to_do(
-    slack_sender: SlackSender, fake_slack: FakeSlack
+@pytest.mark.parametrize(
+    ("code", "explained"),
+    [
+        (
+            "not_in_channel",
+            "the app is not in channel C0123ABCD → invite it: /invite @<app name> in that channel",
+        ),
+        (
+            "channel_not_found",
+            "the app sees no channel C0123ABCD → check the channel ID in the routing;"
+            " invite the app first to a private channel",
+        ),
+        (
+            "invalid_auth",
+            "Slack refused the token under key 'bot_token' → put a valid bot token (xoxb-…)"
+            " under 'bot_token' in the Slack secret (FWCOST_SLACK_SECRET)",
+        ),
+        (
+            "some_new_error",
+            "Slack refused the post (HTTP 200) → see"
+            " https://api.slack.com/methods/chat.postMessage for what the code means",
+        ),
+    ],
+)
+def test_an_api_error_gives_slacks_code_what_it_means_and_what_to_do(
+    slack_sender: SlackSender, fake_slack: FakeSlack, code: str, explained: str
 ) -> None:
-    fake_slack.api_errors["chat.postMessage"] = "not_in_channel"
+    fake_slack.api_errors["chat.postMessage"] = code
 
     with pytest.raises(DeliveryError) as raised:
         slack_sender.send(make_report("overall"), BOT_CHANNEL, None)
 
-    assert str(raised.value) == (
-        "slack-bot-C0123ABCD: Slack API answered 'not_in_channel': invite the bot to the channel"
-    )
+    assert str(raised.value) == f"slack-bot-C0123ABCD: {code}: {explained}"
+    assert_no_secret(str(raised.value))
 
 
 def test_an_unreachable_slack_fails_without_quoting_the_webhook_url(
