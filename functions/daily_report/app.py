@@ -7,6 +7,7 @@ alarms depend on a failed run ending in an error.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,7 +26,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     logger.set_correlation_id(context.aws_request_id)
     settings = load_settings(os.environ)
-    request = request_from_event(event, settings.timezone)
+    request = request_from_event(
+        event, settings.timezone, now=datetime.now(UTC), settle=settings.settle
+    )
+    if request.note:
+        logger.warning(request.note)
     logger.append_keys(
         account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
     )

@@ -10,16 +10,18 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fwcost.dates import MAX_WINDOW_DAYS
+from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+MAX_SETTLE_HOURS = 24  # beyond a day, the morning run could never report yesterday
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 T = TypeVar("T")
@@ -44,6 +46,7 @@ class Settings:
     price_book: Path | None
     top_n: int
     window_days: int  # days per fetch: fewer bound the memory of very large accounts
+    settle: timedelta  # how long after its end a day may be reported (fwcost.dates)
     # Delivery: routing from an SSM parameter (Lambda) or a file (CLI); none = deliver nowhere.
     routing_parameter: str | None
     routing_file: Path | None
@@ -82,6 +85,11 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "FWCOST_WINDOW_DAYS": (
         "days fetched per request set, 1 to 31 (lower it for very large accounts)",
         "31",
+    ),
+    "FWCOST_SETTLE_HOURS": (
+        "hours after a day ends (in FWCOST_TIMEZONE) before it may be reported; keep it below "
+        "the schedule's hour",
+        str(DEFAULT_SETTLE_HOURS),
     ),
     "FWCOST_ROUTING_PARAMETER": ("SSM parameter holding the delivery routing JSON (Lambda)", "—"),
     "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
@@ -134,6 +142,8 @@ def load_settings(
         price_book=read("FWCOST_PRICE_BOOK", _existing_file),
         top_n=read("FWCOST_TOP_N", _positive_int, "5") or 5,
         window_days=read("FWCOST_WINDOW_DAYS", _window_days, "31") or 31,
+        settle=read("FWCOST_SETTLE_HOURS", _settle_hours, str(DEFAULT_SETTLE_HOURS))
+        or timedelta(0),
         routing_parameter=read("FWCOST_ROUTING_PARAMETER", str),
         routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
         slack_secret=read("FWCOST_SLACK_SECRET", str),
@@ -257,6 +267,16 @@ def _window_days(text: str) -> int:
     if days > MAX_WINDOW_DAYS:
         raise ValueError(f"must be at most {MAX_WINDOW_DAYS} (the API's limit), got {days}")
     return days
+
+
+def _settle_hours(text: str) -> timedelta:
+    try:
+        hours = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number of hours") from None
+    if not hours.is_finite() or not 0 <= hours <= MAX_SETTLE_HOURS:
+        raise ValueError(f"must be a number of hours from 0 to {MAX_SETTLE_HOURS}, got {text}")
+    return timedelta(hours=float(hours))
 
 
 def _positive_int(text: str) -> int:

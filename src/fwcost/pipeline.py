@@ -3,6 +3,10 @@
 The Lambda handler and the CLI both call `run_report_day` and `run_backfill`; only the adapters
 in `Dependencies` differ (S3 or a folder, Slack and SES or files).
 
+Only complete days are fetched for a report (fwcost.dates): an archived day whose data was
+fetched before its end plus the settle margin (a run for a day still in progress, a backfill
+that reached into the future) counts as missing, so it is fetched again and rewritten.
+
 Order and failure: the archive is read first (which days are complete): if it can't be read,
 the run stops there, before fetching, since neither trends nor the delivery ledger (kept in the
 same bucket) could be trusted. Raw responses are archived as soon as they arrive, then each
@@ -17,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -25,7 +29,14 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
-from fwcost.dates import MAX_WINDOW_DAYS, day_bounds, days_between, rfc3339, windows
+from fwcost.dates import (
+    DEFAULT_SETTLE_HOURS,
+    MAX_WINDOW_DAYS,
+    day_bounds,
+    days_between,
+    rfc3339,
+    windows,
+)
 from fwcost.delivery import (
     DeliveryLedger,
     DeliveryOutcome,
@@ -73,6 +84,7 @@ class Dependencies:
     timezone: ZoneInfo
     report: ReportSettings = field(default_factory=ReportSettings)
     window_days: int = MAX_WINDOW_DAYS
+    settle: timedelta = timedelta(hours=DEFAULT_SETTLE_HOURS)
     delivery: Delivery | None = None  # None: render and archive, deliver nowhere
     invocation_id: str = ""
 
@@ -155,7 +167,8 @@ def run_report_day(
     day: date, deps: Dependencies, *, force: bool = False, dry_run: bool = False
 ) -> RunResult:
     """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
-    refreshed = refresh_days(days_to_fetch(day, deps.archive.complete_days()), deps, rewrite={day})
+    archived = settled_days(day, deps)
+    refreshed = refresh_days(days_to_fetch(day, archived), deps, rewrite={day})
     return report_refreshed_day(day, refreshed, deps, force=force, dry_run=dry_run)
 
 
@@ -237,6 +250,47 @@ def _tokens(usage: DayUsage) -> int:
     return sum(row.prompt_tokens + row.completion_tokens for row in usage.serverless)
 
 
+def settled_days(report_day: date, deps: Dependencies) -> set[date]:
+    """The archived days before `report_day` whose copy was fetched once they were complete.
+
+    Only the history a report reads back is checked (a manifest read each); older days are
+    taken as listed.
+    """
+    archived = deps.archive.complete_days()
+    history = days_between(
+        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=2)
+    )
+    early = {
+        day
+        for day in history
+        if day in archived and fetched_early(deps.archive.read_manifest(day), deps.settle)
+    }
+    return archived - early
+
+
+def fetched_early(manifest: Mapping[str, Any] | None, settle: timedelta) -> bool:
+    """Whether an archived day was fetched before it was complete: before its end plus `settle`.
+
+    The earliest response of the fetch counts; a manifest that does not say is taken as early
+    (fetching the day again costs one request set and writes a manifest that does say).
+    """
+    if manifest is None:
+        return True
+    try:
+        fetched = [_instant(r["fetched_at"]) for r in manifest.get("requests") or ()]
+        first = min(fetched or [_instant(manifest["written_at"])])
+        return first < _instant(manifest["day_end"]) + settle
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _instant(text: Any) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
+
+
 def days_to_fetch(report_day: date, archived: set[date]) -> set[date]:
     """The report day, the day before (late data restates it), and history the archive lacks."""
     history = days_between(
@@ -302,8 +356,9 @@ def _archive_day(
     day, digest = fresh.usage.day, hashlib.sha256(fresh.csv_body).hexdigest()
     try:
         previous = deps.archive.read_manifest(day)
-        if previous is not None and previous.get("csv_sha256") == digest and not force:
-            return  # unchanged: the archived copy stands
+        unchanged = previous is not None and previous.get("csv_sha256") == digest
+        if unchanged and not force and not fetched_early(previous, deps.settle):
+            return  # the archived copy stands (rewritten if fetched early: its fetch time)
         if previous is not None and previous.get("csv_sha256") != digest:
             deps.archive.keep_revision(day, previous)
             old_total = Decimal(str(previous.get("total_usd", "0")))

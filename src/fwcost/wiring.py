@@ -69,6 +69,7 @@ def build_dependencies(
             team_budgets=settings.team_budgets,
         ),
         window_days=settings.window_days,
+        settle=settings.settle,
         delivery=delivery,
         invocation_id=invocation_id,
     )

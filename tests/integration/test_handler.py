@@ -64,3 +64,20 @@ def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context):
 
     with pytest.raises(BadRequest, match="names no day"):
         lambda_handler({"hello": "world"}, lambda_context)
+
+
+def test_an_event_for_today_raises_naming_the_day_before_fetching_anything(
+    lambda_env, lambda_context, simulator
+):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app import lambda_handler
+    from fwcost.run_request import BadRequest
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
+    with pytest.raises(BadRequest) as caught:
+        lambda_handler({"date": today.isoformat()}, lambda_context)
+
+    assert f"report day {today} is not complete yet in America/Los_Angeles" in str(caught.value)
+    assert simulator.requests == []

@@ -83,3 +83,24 @@ def test_window_days_stay_within_the_api_limit():
     assert load_settings({**BASE, "FWCOST_WINDOW_DAYS": "7"}).window_days == 7
     with pytest.raises(ConfigError, match="FWCOST_WINDOW_DAYS: must be at most 31"):
         load_settings({**BASE, "FWCOST_WINDOW_DAYS": "32"})
+
+
+def test_settle_hours_and_team_report_cap_default_and_read():
+    from datetime import timedelta
+
+    assert load_settings(BASE).settle == timedelta(hours=1)
+    assert load_settings({**BASE, "FWCOST_SETTLE_HOURS": "0.5"}).settle == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FWCOST_SETTLE_HOURS", "-1", "must be a number of hours from 0 to 24, got -1"),
+        ("FWCOST_SETTLE_HOURS", "25", "must be a number of hours from 0 to 24, got 25"),
+        ("FWCOST_SETTLE_HOURS", "NaN", "must be a number of hours from 0 to 24, got NaN"),
+        ("FWCOST_SETTLE_HOURS", "an hour", "'an hour' is not a number of hours"),
+    ],
+)
+def test_a_bad_settle_margin_or_cap_is_named(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name}: {message}"):
+        load_settings({**BASE, name: value})
