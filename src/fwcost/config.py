@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
+from fwcost.report.summary import DEFAULT_MAX_TEAM_REPORTS
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -47,6 +48,7 @@ class Settings:
     top_n: int
     window_days: int  # days per fetch: fewer bound the memory of very large accounts
     settle: timedelta  # how long after its end a day may be reported (fwcost.dates)
+    max_team_reports: int
     # Delivery: routing from an SSM parameter (Lambda) or a file (CLI); none = deliver nowhere.
     routing_parameter: str | None
     routing_file: Path | None
@@ -90,6 +92,10 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "hours after a day ends (in FWCOST_TIMEZONE) before it may be reported; keep it below "
         "the schedule's hour",
         str(DEFAULT_SETTLE_HOURS),
+    ),
+    "FWCOST_MAX_TEAM_REPORTS": (
+        "teams, the largest by the day's cost, that get a report of their own",
+        str(DEFAULT_MAX_TEAM_REPORTS),
     ),
     "FWCOST_ROUTING_PARAMETER": ("SSM parameter holding the delivery routing JSON (Lambda)", "—"),
     "FWCOST_ROUTING_FILE": ("file holding the delivery routing JSON (CLI)", "—"),
@@ -144,6 +150,10 @@ def load_settings(
         window_days=read("FWCOST_WINDOW_DAYS", _window_days, "31") or 31,
         settle=read("FWCOST_SETTLE_HOURS", _settle_hours, str(DEFAULT_SETTLE_HOURS))
         or timedelta(0),
+        max_team_reports=read(
+            "FWCOST_MAX_TEAM_REPORTS", _non_negative_int, str(DEFAULT_MAX_TEAM_REPORTS)
+        )
+        or 0,
         routing_parameter=read("FWCOST_ROUTING_PARAMETER", str),
         routing_file=read("FWCOST_ROUTING_FILE", _existing_file),
         slack_secret=read("FWCOST_SLACK_SECRET", str),
@@ -277,6 +287,16 @@ def _settle_hours(text: str) -> timedelta:
     if not hours.is_finite() or not 0 <= hours <= MAX_SETTLE_HOURS:
         raise ValueError(f"must be a number of hours from 0 to {MAX_SETTLE_HOURS}, got {text}")
     return timedelta(hours=float(hours))
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise ValueError(f"must be 0 or more, got {number}")
+    return number
 
 
 def _positive_int(text: str) -> int:

@@ -49,7 +49,13 @@ from fwcost.model import DayUsage, WindowPull
 from fwcost.publishing import outgoing_reports, report_files
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import PriceBook
-from fwcost.report.summary import AnomalySettings, ReportContext, Restatement, summarize
+from fwcost.report.summary import (
+    DEFAULT_MAX_TEAM_REPORTS,
+    AnomalySettings,
+    ReportContext,
+    Restatement,
+    summarize,
+)
 
 # Earlier days a report compares against: the trailing 14-day trend and the month to date.
 HISTORY_DAYS = 30
@@ -67,6 +73,7 @@ class ReportSettings:
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
     account_budget: Decimal | None = None
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)
+    max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +200,7 @@ def report_refreshed_day(
         today.attribution,
         account_id=deps.archive.account_id,
         timezone=deps.timezone.key,
+        max_team_reports=deps.report.max_team_reports,
     )
     _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
     outcome = None

@@ -67,6 +67,7 @@ def build_dependencies(
             ),
             account_budget=settings.account_budget,
             team_budgets=settings.team_budgets,
+            max_team_reports=settings.max_team_reports,
         ),
         window_days=settings.window_days,
         settle=settings.settle,

@@ -88,8 +88,10 @@ def test_window_days_stay_within_the_api_limit():
 def test_settle_hours_and_team_report_cap_default_and_read():
     from datetime import timedelta
 
-    assert load_settings(BASE).settle == timedelta(hours=1)
-    assert load_settings({**BASE, "FWCOST_SETTLE_HOURS": "0.5"}).settle == timedelta(minutes=30)
+    defaults = load_settings(BASE)
+    assert (defaults.settle, defaults.max_team_reports) == (timedelta(hours=1), 50)
+    read = load_settings({**BASE, "FWCOST_SETTLE_HOURS": "0.5", "FWCOST_MAX_TEAM_REPORTS": "0"})
+    assert (read.settle, read.max_team_reports) == (timedelta(minutes=30), 0)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,8 @@ def test_settle_hours_and_team_report_cap_default_and_read():
         ("FWCOST_SETTLE_HOURS", "25", "must be a number of hours from 0 to 24, got 25"),
         ("FWCOST_SETTLE_HOURS", "NaN", "must be a number of hours from 0 to 24, got NaN"),
         ("FWCOST_SETTLE_HOURS", "an hour", "'an hour' is not a number of hours"),
+        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be 0 or more, got -3"),
+        ("FWCOST_MAX_TEAM_REPORTS", "fifty", "'fifty' is not a whole number"),
     ],
 )
 def test_a_bad_settle_margin_or_cap_is_named(name, value, message):
