@@ -259,10 +259,10 @@ def _tokens(usage: DayUsage) -> int:
 
 
 def settled_days(report_day: date, deps: Dependencies) -> set[date]:
-    """The archived days before `report_day` whose copy was fetched once they were complete.
+    """The archived days, less those of `report_day`'s history fetched before they were complete.
 
-    Only the history a report reads back is checked (a manifest read each); older days are
-    taken as listed.
+    Only the days a report reads back and does not fetch anyway (30 to 2 days before) are
+    checked, a manifest read each; other days are taken as listed.
     """
     archived = deps.archive.complete_days()
     history = days_between(
