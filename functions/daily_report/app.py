@@ -8,6 +8,7 @@ and raised as one sentence saying what to fix; anything else is raised as it cam
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,7 +40,11 @@ def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from fwcost.service import run
 
     settings = load_settings(os.environ)
-    request = request_from_event(event, settings.timezone)
+    request = request_from_event(
+        event, settings.timezone, now=datetime.now(UTC), settle=settings.settle
+    )
+    if request.note:
+        logger.warning(request.note)
     logger.append_keys(
         account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
     )

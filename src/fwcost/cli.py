@@ -4,6 +4,10 @@
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
 
+Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
+then the default is the day before); today or a later --date exits 2; a backfill's --end past
+the last complete day is cut to it, with a note.
+
 Settings come from FWCOST_* environment variables; the flags below override them.
 An error prints one line (what failed, why, what to do); `fwcost --debug ...` adds the traceback.
 """
@@ -22,12 +26,17 @@ from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from fwcost.config import Settings, load_settings
-from fwcost.dates import days_between, parse_date, windows, yesterday
+from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
 from fwcost.pipeline import RunFailed, RunResult
 from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
-from fwcost.run_request import RunRequest, backfill_request, report_request
+from fwcost.run_request import (
+    RunRequest,
+    backfill_request,
+    only_complete_days,
+    report_request,
+)
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -71,14 +80,24 @@ def _quiet_lambda_telemetry(*, verbose: bool) -> None:
 
 def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
     settings = load_settings(env, _overrides(args))
-    day = args.date or yesterday(datetime.now(UTC), settings.timezone)
-    return _execute(report_request(day, force=args.force, dry_run=args.dry_run), settings)
+    now = datetime.now(UTC)
+    day = args.date or last_complete_day(now, settings.timezone, settings.settle)
+    request = report_request(day, force=args.force, dry_run=args.dry_run)
+    return _execute(_complete(request, settings, now), settings)
 
 
 def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
     settings = load_settings(env, _overrides(args))
-    request = backfill_request(args.start, args.end)
+    request = _complete(backfill_request(args.start, args.end), settings, datetime.now(UTC))
     return _execute(request, settings, progress=True)
+
+
+def _complete(request: RunRequest, settings: Settings, now: datetime) -> RunRequest:
+    """The request limited to days complete at `now`; a cut backfill says so first."""
+    checked = only_complete_days(request, now=now, tz=settings.timezone, settle=settings.settle)
+    if checked.note:
+        print(f"fwcost: {checked.note}", file=sys.stderr)
+    return checked
 
 
 def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -97,13 +116,14 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
             "FWCOST_ROUTING_FILE": str(DEMO_ROUTING),
         },
     )
-    day = args.date or yesterday(datetime.now(UTC), settings.timezone)
+    now = datetime.now(UTC)
+    day = args.date or last_complete_day(now, settings.timezone, settings.settle)
+    request = _complete(report_request(day, force=True), settings, now)  # delivered every time
     # The simulated account shows a new key and a spending spike on the report day.
     local = replace(config, new_key_day=day, spike_day=day, home_timezone=settings.timezone.key)
     with run_simulator(local) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {config.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
-        request = report_request(day, force=True)  # the demo shows its deliveries every time
         return _execute(
             request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
         )
@@ -229,8 +249,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
         command.add_argument("--timezone", help="IANA timezone of report days (FWCOST_TIMEZONE)")
 
-    run = commands.add_parser("run", help="report one day (default: yesterday)")
-    run.add_argument("--date", type=_date_arg, help="report day, YYYY-MM-DD")
+    run = commands.add_parser("run", help="report one day (default: the last complete day)")
+    run.add_argument("--date", type=_date_arg, help="report day, YYYY-MM-DD (a complete day)")
     run.add_argument("--force", action="store_true", help="deliver again even if already delivered")
     run.add_argument("--dry-run", action="store_true", help="render and archive, deliver nowhere")
     with_target(run)
@@ -238,13 +258,15 @@ def _parser() -> argparse.ArgumentParser:
 
     backfill = commands.add_parser("backfill", help="archive a range of days")
     backfill.add_argument("--start", type=_date_arg, required=True, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--end", type=_date_arg, required=True, help="last day, YYYY-MM-DD")
+    backfill.add_argument(
+        "--end", type=_date_arg, required=True, help="last day, YYYY-MM-DD (cut to complete days)"
+    )
     with_target(backfill)
     backfill.set_defaults(command=_backfill)
 
     demo = commands.add_parser("demo", help="run against the in-repo simulator, no credentials")
     demo.add_argument("--out", default="demo-output", help="folder for the report and archive")
-    demo.add_argument("--date", type=_date_arg, help="report day (default: yesterday)")
+    demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
     demo.set_defaults(command=_demo)
     return parser

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fwcost.dates import MAX_WINDOW_DAYS
+from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -26,6 +27,13 @@ DEFAULT_TOP_N = 5
 DEFAULT_ANOMALY_MAD_MULTIPLIER = Decimal(3)
 DEFAULT_ANOMALY_MIN_RATIO = Decimal("1.5")
 DEFAULT_ANOMALY_DOLLAR_FLOOR = Decimal(20)
+# Teams with a report of their own (FWCOST_MAX_TEAM_REPORTS), the largest by the day's cost;
+# the rest appear in the overall report's team table only, and a note there says so. Fifty is
+# more team channels than an organisation reads (most have a handful to a few dozen), and it
+# bounds a run's renders and deliveries: 1,000 annotated teams would otherwise be 1,000
+# reports, each posted to the overall route when the team has no route of its own.
+DEFAULT_MAX_TEAM_REPORTS = 50
+MAX_SETTLE_HOURS = 24  # beyond a day, the morning run could never report yesterday
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -86,6 +94,8 @@ class Settings:
     price_book: Path | None
     top_n: int
     window_days: int  # days per fetch: fewer bound the memory of very large accounts
+    settle: timedelta  # how long after its end a day may be reported (fwcost.dates)
+    max_team_reports: int
     # Delivery: routing from an SSM parameter (Lambda) or a file (CLI); none = deliver nowhere.
     routing_parameter: str | None
     routing_file: Path | None
@@ -209,6 +219,26 @@ def _window_days(text: str) -> int:
     return days
 
 
+def _settle_hours(text: str) -> timedelta:
+    try:
+        hours = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number of hours") from None
+    if not hours.is_finite() or not 0 <= hours <= MAX_SETTLE_HOURS:
+        raise ValueError(f"must be a number of hours from 0 to {MAX_SETTLE_HOURS}, got {text}")
+    return timedelta(hours=float(hours))
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise ValueError(f"must be 0 or more, got {number}")
+    return number
+
+
 def _positive_int(text: str) -> int:
     try:
         number = int(text)
@@ -296,6 +326,21 @@ SETTINGS: tuple[Setting, ...] = (
         _window_days,
         f"days fetched per request set, 1 to {MAX_WINDOW_DAYS} (lower it for very large accounts)",
         str(MAX_WINDOW_DAYS),
+    ),
+    Setting(
+        "FWCOST_SETTLE_HOURS",
+        "settle",
+        _settle_hours,
+        "hours after a day ends (in FWCOST_TIMEZONE) before it may be reported; keep it below "
+        "the schedule's hour",
+        str(DEFAULT_SETTLE_HOURS),
+    ),
+    Setting(
+        "FWCOST_MAX_TEAM_REPORTS",
+        "max_team_reports",
+        _non_negative_int,
+        "teams, the largest by the day's cost, that get a report of their own",
+        str(DEFAULT_MAX_TEAM_REPORTS),
     ),
     Setting(
         "FWCOST_ROUTING_PARAMETER",

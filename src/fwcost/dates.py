@@ -3,6 +3,10 @@
 A report day is a calendar day in an IANA timezone, so it lasts 23, 24 or 25 hours.
 "Yesterday" is always derived from an explicit instant (the schedule's event time), never
 from the clock at import time.
+
+A day is reported only once it is complete: it has ended in the report timezone and a settle
+margin has passed (see DEFAULT_SETTLE_HOURS). A report of a day still in progress would go out
+partial, and the ledger would then skip the full report the next morning as already delivered.
 """
 
 from __future__ import annotations
@@ -13,6 +17,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_WINDOW_DAYS = 31  # billingUsage and usageCosts:query accept at most 31 days a call
+# Hours after a day ends before it may be reported (FWCOST_SETTLE_HOURS). Fireworks caches
+# responses for several minutes, so a fetch just after midnight can still answer with the day
+# in progress; an hour covers that many times over. Usage that arrives later still (it can lag
+# a day) is caught by the next run, which fetches the day before again and reports any change
+# as a revision. It must stay below the schedule's hour: the 07:00 run for yesterday comes 7
+# hours after midnight, 6 on the night clocks spring forward.
+DEFAULT_SETTLE_HOURS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,28 @@ def yesterday(now: datetime, tz: ZoneInfo) -> date:
     if now.tzinfo is None:
         raise ValueError("now must carry a timezone (got a naive datetime)")
     return now.astimezone(tz).date() - timedelta(days=1)
+
+
+def reportable_from(day: date, tz: ZoneInfo, settle: timedelta) -> datetime:
+    """The first instant (UTC) at which `day` is complete: its end in `tz` plus `settle`."""
+    return local_midnight(day + timedelta(days=1), tz) + settle
+
+
+def is_complete(day: date, now: datetime, tz: ZoneInfo, settle: timedelta) -> bool:
+    return now >= reportable_from(day, tz, settle)
+
+
+def last_complete_day(now: datetime, tz: ZoneInfo, settle: timedelta) -> date:
+    """The latest day complete at `now`: yesterday once it has settled, else an earlier one."""
+    day = yesterday(now, tz)
+    while not is_complete(day, now, tz, settle):
+        day -= timedelta(days=1)
+    return day
+
+
+def local_time(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant as a person in `tz` reads it, e.g. 2026-11-22 01:00 PST."""
+    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

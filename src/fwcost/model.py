@@ -77,8 +77,7 @@ class LineItem:
     series: str
     quantity: float
     unit_amount: Decimal
-    total_cost: Decimal
-    currency: str = "USD"
+    total_cost: Decimal  # USD: fwcost.fireworks.parse refuses other currencies
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,10 @@
 The Lambda handler and the CLI both call `run_report_day` and `run_backfill`; only the adapters
 in `Dependencies` differ (S3 or a folder, Slack and SES or files).
 
+Only complete days are fetched for a report (fwcost.dates): an archived day whose data was
+fetched before its end plus the settle margin (a run for a day still in progress, a backfill
+that reached into the future) counts as missing, so it is fetched again and rewritten.
+
 Order and failure: the archive is read first (which days are complete): if it can't be read,
 the run stops there, before fetching, since neither trends nor the delivery ledger (kept in the
 same bucket) could be trusted. Raw responses are archived as soon as they arrive, then each
@@ -17,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -25,8 +29,15 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
-from fwcost.config import DEFAULT_TOP_N
-from fwcost.dates import MAX_WINDOW_DAYS, day_bounds, days_between, rfc3339, windows
+from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N
+from fwcost.dates import (
+    DEFAULT_SETTLE_HOURS,
+    MAX_WINDOW_DAYS,
+    day_bounds,
+    days_between,
+    rfc3339,
+    windows,
+)
 from fwcost.delivery import (
     DeliveryLedger,
     DeliveryOutcome,
@@ -39,7 +50,12 @@ from fwcost.model import DayUsage, WindowPull
 from fwcost.publishing import outgoing_reports, report_files
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import PriceBook
-from fwcost.report.summary import AnomalySettings, ReportContext, Restatement, summarize
+from fwcost.report.summary import (
+    AnomalySettings,
+    ReportContext,
+    Restatement,
+    summarize,
+)
 
 # Earlier days a report compares against: the trailing 14-day trend and the month to date.
 HISTORY_DAYS = 30
@@ -57,6 +73,7 @@ class ReportSettings:
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
     account_budget: Decimal | None = None
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)
+    max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +91,7 @@ class Dependencies:
     timezone: ZoneInfo
     report: ReportSettings = field(default_factory=ReportSettings)
     window_days: int = MAX_WINDOW_DAYS
+    settle: timedelta = timedelta(hours=DEFAULT_SETTLE_HOURS)
     delivery: Delivery | None = None  # None: render and archive, deliver nowhere
     invocation_id: str = ""
 
@@ -156,7 +174,8 @@ def run_report_day(
     day: date, deps: Dependencies, *, force: bool = False, dry_run: bool = False
 ) -> RunResult:
     """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
-    refreshed = refresh_days(days_to_fetch(day, deps.archive.complete_days()), deps, rewrite={day})
+    archived = settled_days(day, deps)
+    refreshed = refresh_days(days_to_fetch(day, archived), deps, rewrite={day})
     return report_refreshed_day(day, refreshed, deps, force=force, dry_run=dry_run)
 
 
@@ -181,6 +200,7 @@ def report_refreshed_day(
         today.attribution,
         account_id=deps.archive.account_id,
         timezone=deps.timezone.key,
+        max_team_reports=deps.report.max_team_reports,
     )
     _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
     outcome = None
@@ -236,6 +256,47 @@ def _rows(usage: DayUsage) -> int:
 
 def _tokens(usage: DayUsage) -> int:
     return sum(row.prompt_tokens + row.completion_tokens for row in usage.serverless)
+
+
+def settled_days(report_day: date, deps: Dependencies) -> set[date]:
+    """The archived days, less those of `report_day`'s history fetched before they were complete.
+
+    Only the days a report reads back and does not fetch anyway (30 to 2 days before) are
+    checked, a manifest read each; other days are taken as listed.
+    """
+    archived = deps.archive.complete_days()
+    history = days_between(
+        report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=2)
+    )
+    early = {
+        day
+        for day in history
+        if day in archived and fetched_early(deps.archive.read_manifest(day), deps.settle)
+    }
+    return archived - early
+
+
+def fetched_early(manifest: Mapping[str, Any] | None, settle: timedelta) -> bool:
+    """Whether an archived day was fetched before it was complete: before its end plus `settle`.
+
+    The earliest response of the fetch counts; a manifest that does not say is taken as early
+    (fetching the day again costs one request set and writes a manifest that does say).
+    """
+    if manifest is None:
+        return True
+    try:
+        fetched = [_instant(r["fetched_at"]) for r in manifest.get("requests") or ()]
+        first = min(fetched or [_instant(manifest["written_at"])])
+        return first < _instant(manifest["day_end"]) + settle
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _instant(text: Any) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
 
 
 def days_to_fetch(report_day: date, archived: set[date]) -> set[date]:
@@ -303,8 +364,9 @@ def _archive_day(
     day, digest = fresh.usage.day, hashlib.sha256(fresh.csv_body).hexdigest()
     try:
         previous = deps.archive.read_manifest(day)
-        if previous is not None and previous.get("csv_sha256") == digest and not force:
-            return  # unchanged: the archived copy stands
+        unchanged = previous is not None and previous.get("csv_sha256") == digest
+        if unchanged and not force and not fetched_early(previous, deps.settle):
+            return  # the archived copy stands (rewritten if fetched early: its fetch time)
         if previous is not None and previous.get("csv_sha256") != digest:
             deps.archive.keep_revision(day, previous)
             old_total = Decimal(str(previous.get("total_usd", "0")))

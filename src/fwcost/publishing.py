@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from urllib.parse import quote
 
 from fwcost.archive import UsageCsv
+from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
 from fwcost.delivery import OutgoingReport
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
@@ -16,7 +18,11 @@ from fwcost.report.render import (
     render_email_text,
     render_slack,
 )
-from fwcost.report.summary import DailySummary, team_summaries
+from fwcost.report.summary import (
+    DailySummary,
+    omitted_teams_note,
+    team_summaries,
+)
 
 
 def outgoing_reports(
@@ -26,11 +32,18 @@ def outgoing_reports(
     *,
     account_id: str,
     timezone: str,
+    max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS,
 ) -> list[OutgoingReport]:
-    """The overall report, then each team's, each with the CSV rows it may see."""
+    """The overall report, then each team's, each with the CSV rows it may see.
+
+    Only the `max_team_reports` largest teams get a report; the overall one notes the rest.
+    """
     csv = UsageCsv(usage, account_id, timezone, attribution)
-    reports = [_report(None, summary, usage.day, csv, account_id)]
-    for team, team_summary in sorted(team_summaries(summary).items()):
+    overall = summary
+    if note := omitted_teams_note(summary, max_team_reports):
+        overall = replace(summary, notes=(*summary.notes, note))
+    reports = [_report(None, overall, usage.day, csv, account_id)]
+    for team, team_summary in sorted(team_summaries(summary, max_team_reports).items()):
         reports.append(_report(team, team_summary, usage.day, csv, account_id))
     return reports
 

@@ -7,17 +7,29 @@ Lambda events (samples in events/):
 - re-run one day: {"date": "2026-11-21"}
 - backfill: {"start": "2026-11-01", "end": "2026-11-21"} (inclusive; archive only, no delivery)
 A report day may add "force": true (deliver again) and "dry_run": true (deliver nowhere).
+
+Only complete days run (fwcost.dates): a report day, or a backfill's start, that has not ended
+plus the settle margin is refused; a backfill whose end is not complete yet stops at the last
+complete day and says so in `note` (so `--end` may be today). Whether a day is complete is
+judged against `now`, the caller's clock, not the event's time: a retry hours later may pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fwcost.dates import parse_date, yesterday
+from fwcost.dates import (
+    is_complete,
+    last_complete_day,
+    local_time,
+    parse_date,
+    reportable_from,
+    yesterday,
+)
 
 MAX_BACKFILL_DAYS = 366 * 3
 
@@ -33,6 +45,7 @@ class RunRequest:
     end: date  # inclusive; equal to start for a report
     force: bool = False
     dry_run: bool = False
+    note: str = ""  # what was changed from what was asked (a backfill's end cut to complete days)
 
 
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:
@@ -47,7 +60,42 @@ def backfill_request(start: date, end: date) -> RunRequest:
     return RunRequest("backfill", start, end)
 
 
-def request_from_event(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
+def only_complete_days(
+    request: RunRequest, *, now: datetime, tz: ZoneInfo, settle: timedelta
+) -> RunRequest:
+    """The request if its days are complete at `now`; a backfill's end cut to the last complete
+    day (with a note); BadRequest for a report day or backfill start not complete yet."""
+    what = "report day" if request.kind == "report" else "backfill start"
+    if not is_complete(request.start, now, tz, settle):
+        raise BadRequest(_not_complete(what, request.start, now, tz, settle))
+    if is_complete(request.end, now, tz, settle):
+        return request
+    last = last_complete_day(now, tz, settle)
+    note = (
+        f"{_not_complete('backfill end', request.end, now, tz, settle)}; "
+        f"backfilling {request.start} to {last} instead"
+    )
+    return replace(request, end=last, note=note)
+
+
+def _not_complete(what: str, day: date, now: datetime, tz: ZoneInfo, settle: timedelta) -> str:
+    hours = f"{settle.total_seconds() / 3600:g}"
+    return (
+        f"{what} {day} is not complete yet in {tz.key}: it may be reported from "
+        f"{local_time(reportable_from(day, tz, settle), tz)} (its end plus FWCOST_SETTLE_HOURS="
+        f"{hours}); the last complete day is {last_complete_day(now, tz, settle)}"
+    )
+
+
+def request_from_event(
+    event: Mapping[str, Any], tz: ZoneInfo, *, now: datetime, settle: timedelta
+) -> RunRequest:
+    """The run an event asks for, limited to days complete at `now` (see only_complete_days)."""
+    request = _request(event, tz)
+    return only_complete_days(request, now=now, tz=tz, settle=settle)
+
+
+def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
     flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}

@@ -73,8 +73,10 @@ def build_dependencies(
             ),
             account_budget=settings.budgets.account,
             team_budgets=settings.budgets.teams,
+            max_team_reports=settings.max_team_reports,
         ),
         window_days=settings.window_days,
+        settle=settings.settle,
         delivery=delivery,
         invocation_id=invocation_id,
     )

@@ -3,11 +3,14 @@
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from fwcost.cli import main
+from fwcost.dates import last_complete_day, reportable_from
 
 DAY = date(2026, 11, 21)
 
@@ -182,3 +185,60 @@ def test_a_routing_sender_outside_the_ses_identity_is_refused_before_anything_ru
         in capsys.readouterr().err
     )
     assert simulator.requests == []  # refused before any Fireworks request
+
+
+# ---- only complete days ---------------------------------------------------------------------
+# These read the real clock, as the CLI does: today is never complete, whatever the date.
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def today_in_la() -> date:
+    return datetime.now(UTC).astimezone(LA).date()
+
+
+@pytest.mark.parametrize("days_ahead", [0, 1, 40])
+def test_run_for_today_or_a_later_day_exits_2_naming_the_day_and_when_it_may_run(
+    tmp_path, simulator, capsys, days_ahead
+):
+    day = today_in_la() + timedelta(days=days_ahead)
+
+    code = main(["run", "--date", day.isoformat(), "--out", str(tmp_path)], env_for(simulator))
+
+    assert code == 2
+    ready = reportable_from(day, LA, timedelta(hours=1)).astimezone(LA)
+    err = capsys.readouterr().err
+    assert f"fwcost: report day {day} is not complete yet in America/Los_Angeles" in err
+    assert f"it may be reported from {ready:%Y-%m-%d %H:%M %Z}" in err
+    assert simulator.requests == []  # refused before any Fireworks request
+    assert not list(tmp_path.rglob("manifest.json"))
+
+
+def test_demo_refuses_today_too(tmp_path, capsys):
+    today = today_in_la()
+    assert main(["demo", "--out", str(tmp_path), "--date", today.isoformat()], {}) == 2
+    assert f"report day {today} is not complete yet" in capsys.readouterr().err
+
+
+def test_a_backfill_to_today_stops_at_the_last_complete_day_and_says_so(
+    tmp_path, simulator, capsys
+):
+    last = last_complete_day(datetime.now(UTC), LA, timedelta(hours=1))
+    start = last - timedelta(days=2)
+    backfill = [
+        "backfill",
+        "--start",
+        str(start),
+        "--end",
+        str(today_in_la()),
+        "--out",
+        str(tmp_path),
+    ]
+
+    assert main(backfill, env_for(simulator)) == 0
+
+    err = capsys.readouterr().err
+    assert f"backfill end {today_in_la()} is not complete yet" in err
+    assert f"backfilling {start} to {last} instead" in err
+    archived = sorted(p.parent.name for p in tmp_path.glob("fireworks/*/dt=*/manifest.json"))
+    assert archived == [f"dt={start + timedelta(days=n)}" for n in range(3)]

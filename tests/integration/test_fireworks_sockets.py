@@ -1,7 +1,8 @@
 """The client over real loopback sockets: timeouts and dropped connections, retried.
 
 A tiny scripted server stands in for Fireworks where only real sockets tell the truth: a read
-that never comes back, a connection closed without a response, a connection reset.
+that never comes back, a connection closed without a response, a connection reset, a body
+trickled a byte at a time (each read in time, the whole far too slow).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ from fwcost.fireworks import Failure, FireworksClient, FireworksError, Fireworks
 DAY = date(2026, 11, 21)
 ROWS = {"serverlessCosts": [{"startTime": "2026-11-21T00:00:00Z", "promptTokens": "9"}]}
 READ_TIMEOUT = 0.3
+TRICKLE_EVERY = 0.2  # seconds between bytes: under the read timeout, so only a deadline helps
 
 
 class ScriptedFireworks(ThreadingHTTPServer):
@@ -31,7 +34,7 @@ class ScriptedFireworks(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), ScriptedHandler)
-        self.serverless_script: list[str] = []  # "hang", "drop", "reset"; then it answers
+        self.serverless_script: list[str] = []  # "hang", "drop", "reset", "trickle"; then answers
         self.serverless_requests = 0
         self.release = threading.Event()  # ends every "hang" when the test is over
         self.lock = threading.Lock()
@@ -58,6 +61,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif behaviour == "drop":
             self.close_connection = True  # close without a single byte of response
+        elif behaviour == "trickle":
+            self._trickle(json.dumps(ROWS).encode())
         elif behaviour == "reset":
             linger_zero = struct.pack("ii", 1, 0)  # close with RST instead of FIN
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_zero)
@@ -77,6 +82,22 @@ class ScriptedHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _trickle(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        for byte in body:
+            if self.server.release.wait(TRICKLE_EVERY):
+                break
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up and closed the connection
+                break
+        self.close_connection = True
+
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
 
@@ -93,13 +114,13 @@ def server() -> Iterator[ScriptedFireworks]:
 
 
 def client_for(
-    server: ScriptedFireworks, sleeps: list[float], attempts: int = 6
+    server: ScriptedFireworks, sleeps: list[float], attempts: int = 6, attempt_seconds: float = 60
 ) -> FireworksClient:
     return FireworksClient(
         base_url=server.base_url,
         api_key="fw_loopback_secret",
         account_id="accounts/acme-ai",
-        retry=RetryPolicy(max_attempts=attempts),
+        retry=RetryPolicy(max_attempts=attempts, attempt_seconds=attempt_seconds),
         timeout=httpx.Timeout(READ_TIMEOUT, connect=2.0),
         sleep=sleeps.append,  # waits between retries are not what these tests are about
         rng=random.Random(5),
@@ -172,3 +193,40 @@ def test_a_port_nobody_listens_on_ends_as_unreachable_naming_the_host() -> None:
     assert caught.value.last_failure is Failure.UNREACHABLE
     assert caught.value.base_url == f"http://127.0.0.1:{port}"
     assert "ConnectError" in str(caught.value)
+
+
+def test_a_body_trickled_byte_by_byte_ends_the_attempt_at_its_deadline_and_is_retried(
+    server: ScriptedFireworks,
+) -> None:
+    # Given a server that sends its first answer one byte every 0.2 s (each read is in time)
+    server.serverless_script = ["trickle"]
+    sleeps: list[float] = []
+
+    # When a day is pulled with a 1-second attempt deadline
+    started = time.monotonic()
+    with client_for(server, sleeps, attempt_seconds=1.0) as client:
+        pull = client.fetch_window(DAY, DAY, ZoneInfo("UTC"))
+    elapsed = time.monotonic() - started
+
+    # Then the slow attempt was cut at about a second (the whole body needs ~20 s) and the
+    # second attempt got the rows
+    assert [row.prompt_tokens for row in pull.days[DAY].serverless] == [9]
+    assert server.serverless_requests == 2
+    assert pull.raw[0].attempts == 2
+    assert elapsed < 1.0 + TRICKLE_EVERY + READ_TIMEOUT + 1.0  # deadline, a read, slack
+
+
+def test_a_server_that_always_trickles_ends_in_an_error_naming_the_deadline(
+    server: ScriptedFireworks,
+) -> None:
+    server.serverless_script = ["trickle", "trickle"]
+
+    with (
+        client_for(server, [], attempts=2, attempt_seconds=0.5) as client,
+        pytest.raises(FireworksError) as caught,
+    ):
+        client.fetch_window(DAY, DAY, ZoneInfo("UTC"))
+
+    message = str(caught.value)
+    assert "GET /v1/accounts/acme-ai/billingUsage failed after 2 attempts" in message
+    assert "the response was still arriving after 0.5 s" in message

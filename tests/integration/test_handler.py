@@ -127,3 +127,22 @@ def test_an_unknown_error_is_raised_as_it_came(lambda_env, load_event, lambda_co
     monkeypatch.setattr("fwcost.service.run", broken)
     with pytest.raises(KeyError, match="unexpected"):
         lambda_handler(load_event("scheduled.json"), lambda_context)
+
+
+def test_an_event_for_today_raises_naming_the_day_before_fetching_anything(
+    lambda_env, lambda_context, simulator
+):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app import lambda_handler
+    from fwcost.problems import RunError
+    from fwcost.run_request import BadRequest
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
+    with pytest.raises(RunError) as caught:
+        lambda_handler({"date": today.isoformat()}, lambda_context)
+
+    assert f"report day {today} is not complete yet in America/Los_Angeles" in str(caught.value)
+    assert isinstance(caught.value.__cause__, BadRequest)
+    assert simulator.requests == []

@@ -63,10 +63,14 @@ def test_force_resend_says_so_and_rerun_does_not() -> None:
     "name", ["scheduled.json", "rerun-day.json", "backfill.json", "force-resend.json"]
 )
 def test_every_sample_event_is_a_request_the_handler_accepts(name: str) -> None:
+    from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from fwcost.run_request import request_from_event
 
-    request = request_from_event(load(name), ZoneInfo("America/Los_Angeles"))
+    # The samples name November 2026; a week later every day they name is complete.
+    week_later = datetime(2026, 11, 29, tzinfo=UTC)
+    tz = ZoneInfo("America/Los_Angeles")
+    request = request_from_event(load(name), tz, now=week_later, settle=timedelta(hours=1))
     assert request.kind == ("backfill" if name == "backfill.json" else "report")
     assert request.force is (name == "force-resend.json")

@@ -106,3 +106,28 @@ def test_each_default_parses_with_its_own_parser():
 def test_an_empty_team_name_in_the_budgets_is_named():
     with pytest.raises(ConfigError, match='FWCOST_BUDGETS: a team name in "teams" is empty'):
         load_settings({**BASE, "FWCOST_BUDGETS": '{"teams": {"": 100}}'})
+
+
+def test_settle_hours_and_team_report_cap_default_and_read():
+    from datetime import timedelta
+
+    defaults = load_settings(BASE)
+    assert (defaults.settle, defaults.max_team_reports) == (timedelta(hours=1), 50)
+    read = load_settings({**BASE, "FWCOST_SETTLE_HOURS": "0.5", "FWCOST_MAX_TEAM_REPORTS": "0"})
+    assert (read.settle, read.max_team_reports) == (timedelta(minutes=30), 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FWCOST_SETTLE_HOURS", "-1", "must be a number of hours from 0 to 24, got -1"),
+        ("FWCOST_SETTLE_HOURS", "25", "must be a number of hours from 0 to 24, got 25"),
+        ("FWCOST_SETTLE_HOURS", "NaN", "must be a number of hours from 0 to 24, got NaN"),
+        ("FWCOST_SETTLE_HOURS", "an hour", "'an hour' is not a number of hours"),
+        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be 0 or more, got -3"),
+        ("FWCOST_MAX_TEAM_REPORTS", "fifty", "'fifty' is not a whole number"),
+    ],
+)
+def test_a_bad_settle_margin_or_cap_is_named(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name}: {message}"):
+        load_settings({**BASE, name: value})

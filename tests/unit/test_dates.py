@@ -4,7 +4,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fwcost.dates import day_bounds, days_between, parse_date, rfc3339, windows, yesterday
+from fwcost.dates import (
+    day_bounds,
+    days_between,
+    is_complete,
+    last_complete_day,
+    parse_date,
+    reportable_from,
+    rfc3339,
+    windows,
+    yesterday,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -129,3 +139,39 @@ def test_a_year_in_a_dst_zone_still_takes_12_windows():
 
 def _hours(first, last):
     return (day_bounds(last, LA).end - day_bounds(first, LA).start).total_seconds() / 3600
+
+
+SETTLE = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("day", "tz", "ready_utc"),
+    [
+        ("2026-11-21", LA, "2026-11-22T09:00:00"),  # PST midnight is 08:00 UTC, plus an hour
+        ("2026-03-08", LA, "2026-03-09T08:00:00"),  # 23-hour day: PDT midnight is 07:00 UTC
+        ("2026-11-01", LA, "2026-11-02T09:00:00"),  # 25-hour day
+        ("2026-10-25", BERLIN, "2026-10-26T00:00:00"),  # 25-hour day: CET midnight is 23:00 UTC
+        ("2026-11-21", TOKYO, "2026-11-21T16:00:00"),
+    ],
+)
+def test_a_day_is_reportable_one_margin_after_its_local_end(day, tz, ready_utc):
+    expected = datetime.fromisoformat(ready_utc).replace(tzinfo=UTC)
+    assert reportable_from(date.fromisoformat(day), tz, SETTLE) == expected
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "settle_hours", "expected"),
+    [
+        ("2026-11-22T15:00:00", 1, "2026-11-21"),  # 07:00 PST: yesterday
+        ("2026-11-22T08:30:00", 1, "2026-11-20"),  # 00:30 PST: yesterday still settling
+        ("2026-11-22T08:30:00", 0, "2026-11-21"),  # no margin: yesterday has ended
+        # a margin over a day reaches further back (the day before was 24 hours, then 23)
+        ("2026-03-09T08:30:00", 24, "2026-03-07"),
+    ],
+)
+def test_the_last_complete_day(now_utc, settle_hours, expected):
+    now = datetime.fromisoformat(now_utc).replace(tzinfo=UTC)
+    found = last_complete_day(now, LA, timedelta(hours=settle_hours))
+    assert found == date.fromisoformat(expected)
+    assert is_complete(found, now, LA, timedelta(hours=settle_hours))
+    assert not is_complete(found + timedelta(days=1), now, LA, timedelta(hours=settle_hours))

@@ -16,6 +16,7 @@ from fwcost.fireworks import (
     FireworksClient,
     FireworksError,
     FireworksHTTPError,
+    FireworksParseError,
     normalize_account_id,
 )
 
@@ -503,3 +504,22 @@ def test_an_empty_key_or_a_schemeless_base_url_is_refused() -> None:
         FireworksClient(api_key="", account_id="acme-ai")
     with pytest.raises(ValueError, match="base_url"):
         FireworksClient(api_key=API_KEY, account_id="acme-ai", base_url="api.fireworks.ai")
+
+
+def test_a_number_out_of_range_fails_the_pull_at_once_naming_the_row_and_field(
+    fake: FakeFireworks,
+) -> None:
+    # Given a billingUsage answer whose second row has NaN tokens (Python's json reads NaN)
+    rows = [
+        {"startTime": "2026-11-21T00:00:00Z", "promptTokens": "5"},
+        {"startTime": "2026-11-21T00:00:00Z", "completionTokens": float("nan")},
+    ]
+    fake.script("usage", json_response(200, {"serverlessCosts": rows}))
+
+    # When the day is pulled, Then the error names the row and field and nothing is retried
+    with pytest.raises(FireworksParseError) as caught:
+        fake.client().fetch_window(DAY, DAY, ZoneInfo("UTC"))
+    assert str(caught.value) == (
+        "billingUsage: serverlessCosts[1].completionTokens: NaN is not a finite number"
+    )
+    assert len(fake.requests_to("usage")) == 1

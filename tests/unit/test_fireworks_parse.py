@@ -11,6 +11,7 @@ import pytest
 
 from fwcost.fireworks.errors import fireworks_message
 from fwcost.fireworks.parse import (
+    MAX_MONEY_UNITS,
     FireworksParseError,
     MalformedBodyError,
     ReportWindow,
@@ -115,24 +116,23 @@ def test_a_non_numeric_int64_names_the_field_and_row(value: object) -> None:
         ({"nanos": -250000000}, Decimal("-0.25")),
         ({"units": "3"}, Decimal(3)),
         ({"units": 3, "nanos": 1}, Decimal("3.000000001")),
+        ({"currencyCode": "", "units": "1"}, Decimal(1)),  # proto3 omits an empty code: USD
         ({}, Decimal(0)),
         (None, Decimal(0)),
         (
-            {"units": "12345678901234567", "nanos": 999999999},
-            Decimal("12345678901234567.999999999"),
+            {"units": str(MAX_MONEY_UNITS), "nanos": 999999999},
+            Decimal("1000000000000.999999999"),
         ),
     ],
 )
 def test_money_becomes_an_exact_decimal(money: object, expected: Decimal) -> None:
-    amount, currency = parse_money(money, "totalCost")
+    amount = parse_money(money, "totalCost")
 
     assert amount == expected
     assert isinstance(amount, Decimal)
-    assert currency == "USD"
 
 
-def test_money_keeps_its_currency_and_rejects_garbage() -> None:
-    assert parse_money({"currencyCode": "EUR", "units": "1"}, "x") == (Decimal(1), "EUR")
+def test_money_rejects_garbage() -> None:
     with pytest.raises(FireworksParseError, match=r"lineItems\[0\].totalCost.units"):
         parse_money({"units": "twelve"}, "lineItems[0].totalCost")
     with pytest.raises(FireworksParseError, match="must be a Money object"):
@@ -335,7 +335,6 @@ def test_summary_line_items_are_read_with_every_field() -> None:
     assert item.quantity == 1234567.5
     assert item.unit_amount == Decimal("0.0000009")
     assert item.total_cost == Decimal("1.111111111")
-    assert item.currency == "USD"
 
 
 def test_usage_cost_rows() -> None:
@@ -384,3 +383,138 @@ def test_fireworks_message_reads_a_status_or_quotes_the_body() -> None:
     assert fireworks_message(b'{"error": {"message": "nested"}}') == "nested"
     assert fireworks_message(b"upstream  connect\nerror") == "upstream connect error"
     assert fireworks_message(b"x" * 1000).endswith("…")
+
+
+# ---- numbers out of range: each a named error, never a raw exception or a silent sum ------
+
+SERVERLESS_BODY = (
+    '{"serverlessCosts": [{"startTime": "2026-05-28T00:00:00Z", "promptTokens": "1"}, '
+    '{"startTime": "2026-05-28T00:00:00Z", %s}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ('"promptTokens": "-5"', "promptTokens: -5 is negative"),
+        ('"completionTokens": -5', "completionTokens: -5 is negative"),
+        ('"completionTokens": NaN', "completionTokens: NaN is not a finite number"),
+        ('"cachedPromptTokens": Infinity', "cachedPromptTokens: Infinity is not a finite number"),
+        ('"promptTokens": 1e400', "promptTokens: 1E+400 is beyond int64"),
+        (
+            '"promptTokens": "9223372036854775808"',
+            "promptTokens: 9223372036854775808 is beyond int64",
+        ),
+        ('"uncachedPromptTokens": "-1"', "uncachedPromptTokens: -1 is negative"),
+        ('"audioInputSeconds": -1.5', "audioInputSeconds: -1.5 is negative"),
+        ('"audioInputSeconds": 1e400', "audioInputSeconds: 1E+400 is beyond a double's range"),
+        ('"audioInputSeconds": -Infinity', "audioInputSeconds: -Infinity is not a finite number"),
+        ('"audioInputSeconds": "NaN"', "audioInputSeconds: NaN is not a finite number"),
+        ('"costNanoUsd": 1e30', "costNanoUsd: 1E+30 is beyond int64"),
+        (
+            '"costNanoUsd": "2000000000000000000000"',
+            "costNanoUsd: 2000000000000000000000 is beyond int64",
+        ),
+    ],
+)
+def test_a_serverless_number_out_of_range_is_named_with_its_row_and_field(
+    field: str, message: str
+) -> None:
+    document = decode_json((SERVERLESS_BODY % field).encode())
+
+    with pytest.raises(FireworksParseError) as caught:
+        parse_serverless(document, one_day(), "billingUsage")
+
+    assert str(caught.value) == f"billingUsage: serverlessCosts[1].{message}"
+
+
+@pytest.mark.parametrize("stream", ["dedicatedCosts", "trainingCosts"])
+def test_negative_accelerator_seconds_are_refused(stream: str) -> None:
+    document = decode_json(
+        b'{"%s": [{"startTime": "2026-05-28T00:00:00Z", "acceleratorSeconds": "-3600"}]}'
+        % stream.encode()
+    )
+    parse = parse_dedicated if stream == "dedicatedCosts" else parse_training
+
+    with pytest.raises(FireworksParseError) as caught:
+        parse(document, one_day(), "billingUsage")
+
+    assert str(caught.value) == f"billingUsage: {stream}[0].acceleratorSeconds: -3600 is negative"
+
+
+LINE_ITEM_BODY = (
+    '{"usageBuckets": [{"startTime": "2026-05-28T00:00:00Z", "lineItems": ['
+    '{"category": "Text Completion", "totalCost": {"units": "1"}}, '
+    '{"category": "Text Completion", %s}]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ('"quantity": -2.5', "quantity: -2.5 is negative"),
+        ('"quantity": NaN', "quantity: NaN is not a finite number"),
+        # the spin of issue 10: 10^30 dollars would never finish splitting
+        (
+            '"totalCost": {"units": "1000000000000000000000000000000"}',
+            "totalCost.units: 1000000000000000000000000000000 is beyond int64",
+        ),
+        ('"totalCost": {"units": 1e30}', "totalCost.units: 1E+30 is beyond int64"),
+        (
+            '"totalCost": {"units": "1000000000001"}',
+            "totalCost.units: 1000000000001 is beyond 1,000,000,000,000 dollars, "
+            "not a plausible amount",
+        ),
+        (
+            '"totalCost": {"units": "1", "nanos": 1000000000}',
+            "totalCost.nanos: 1000000000 is outside ±999,999,999",
+        ),
+        (
+            '"totalCost": {"units": "1", "nanos": -5}',
+            "totalCost: units 1 and nanos -5 have different signs",
+        ),
+        (
+            '"totalCost": {"units": "1", "nanos": NaN}',
+            "totalCost.nanos: NaN is not a finite number",
+        ),
+        (
+            '"totalCost": {"currencyCode": "EUR", "units": "1"}',
+            "totalCost.currencyCode: 'EUR' is not USD, the only currency fwcost adds up",
+        ),
+        (
+            '"unitAmount": {"currencyCode": "usd", "nanos": 5}',
+            "unitAmount.currencyCode: 'usd' is not USD, the only currency fwcost adds up",
+        ),
+    ],
+)
+def test_a_line_item_number_out_of_range_is_named_with_its_item_and_field(
+    field: str, message: str
+) -> None:
+    document = decode_json((LINE_ITEM_BODY % field).encode())
+
+    with pytest.raises(FireworksParseError) as caught:
+        parse_summary(document, one_day(), "billing-summary")
+
+    assert str(caught.value) == f"billing-summary: usageBuckets[0].lineItems[1].{message}"
+
+
+def test_a_key_cost_in_another_currency_or_past_the_bound_is_refused() -> None:
+    row = '{"dimensions": {"startTime": "2026-05-28T00:00:00Z"}, "subtotal": %s}'
+    for subtotal, message in [
+        ('{"currencyCode": "JPY", "units": "100"}', "'JPY' is not USD"),
+        ('{"units": "-1000000000001"}', "-1000000000001 is beyond 1,000,000,000,000 dollars"),
+    ]:
+        document = decode_json(('{"rows": [%s]}' % (row % subtotal)).encode())
+        with pytest.raises(FireworksParseError, match=r"usageCosts-page-001: rows\[0\].subtotal"):
+            parse_usage_costs(document, one_day(), "usageCosts-page-001")
+        with pytest.raises(FireworksParseError, match=message):
+            parse_usage_costs(document, one_day(), "usageCosts-page-001")
+
+
+def test_a_negative_money_amount_is_a_credit_and_is_kept() -> None:
+    # Line items are rated amounts; an adjustment below zero is possible and adds up as such
+    document = decode_json((LINE_ITEM_BODY % '"totalCost": {"units": "-2", "nanos": -5}').encode())
+
+    items = parse_summary(document, one_day(), "billing-summary").items
+
+    assert [item.total_cost for item in items] == [Decimal(1), Decimal("-2.000000005")]

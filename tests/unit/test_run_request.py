@@ -1,15 +1,28 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from fwcost.run_request import BadRequest, request_from_event
+from fwcost.run_request import (
+    BadRequest,
+    backfill_request,
+    only_complete_days,
+    report_request,
+    request_from_event,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
+SETTLE = timedelta(hours=1)
+# A week after the days these tests name: every one of them is complete.
+LATER = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+
+def from_event(event, now=LATER, tz=LA):
+    return request_from_event(event, tz, now=now, settle=SETTLE)
 
 
 def test_scheduled_time_means_yesterday_in_the_report_timezone():
-    request = request_from_event({"scheduled_time": "2026-11-22T08:30:00Z"}, LA)
+    request = from_event({"scheduled_time": "2026-11-22T08:30:00Z"})
     assert (request.kind, request.start, request.end) == (
         "report",
         date(2026, 11, 21),
@@ -18,20 +31,21 @@ def test_scheduled_time_means_yesterday_in_the_report_timezone():
 
 
 def test_an_eventbridge_rule_time_works_too():
-    assert request_from_event({"time": "2026-11-02T08:00:00Z"}, LA).start == date(2026, 11, 1)
+    assert from_event({"time": "2026-11-02T08:00:00Z"}).start == date(2026, 11, 1)
 
 
 def test_a_date_reruns_that_day_with_flags():
-    request = request_from_event({"date": "2026-11-20", "force": True, "dry_run": True}, LA)
+    request = from_event({"date": "2026-11-20", "force": True, "dry_run": True})
     assert (request.start, request.force, request.dry_run) == (date(2026, 11, 20), True, True)
 
 
 def test_start_and_end_make_an_inclusive_backfill():
-    request = request_from_event({"start": "2026-11-01", "end": "2026-11-21"}, LA)
-    assert (request.kind, request.start, request.end) == (
+    request = from_event({"start": "2026-11-01", "end": "2026-11-21"})
+    assert (request.kind, request.start, request.end, request.note) == (
         "backfill",
         date(2026, 11, 1),
         date(2026, 11, 21),
+        "",
     )
 
 
@@ -53,4 +67,107 @@ def test_start_and_end_make_an_inclusive_backfill():
 )
 def test_bad_events_say_what_is_wrong(event, message):
     with pytest.raises(BadRequest, match=message):
-        request_from_event(event, LA)
+        from_event(event)
+
+
+# ---- only complete days -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scheduled_utc", "report_day"),
+    [
+        ("2026-11-22T15:00:00Z", date(2026, 11, 21)),  # 07:00 PST
+        ("2026-07-15T14:00:00Z", date(2026, 7, 14)),  # 07:00 PDT
+        # the morning after clocks sprang forward (00:00 to 07:00 lasted 6 hours)
+        ("2026-03-09T14:00:00Z", date(2026, 3, 8)),
+        # the morning after clocks fell back (the report day lasted 25 hours)
+        ("2026-11-02T15:00:00Z", date(2026, 11, 1)),
+    ],
+)
+def test_the_scheduled_run_at_seven_local_reports_yesterday_with_the_default_margin(
+    scheduled_utc, report_day
+):
+    # The run starts within seconds of its scheduled time
+    now = datetime.fromisoformat(scheduled_utc.replace("Z", "+00:00")) + timedelta(seconds=3)
+    request = from_event({"scheduled_time": scheduled_utc}, now=now)
+    assert (request.kind, request.start) == ("report", report_day)
+
+
+def test_today_is_refused_naming_the_day_the_timezone_and_when_it_may_run():
+    # 10:00 PST on 30 Nov: the 30th is in progress, the 29th is the last complete day
+    now = datetime(2026, 11, 30, 18, tzinfo=UTC)
+    with pytest.raises(BadRequest) as caught:
+        from_event({"date": "2026-11-30"}, now=now)
+    assert str(caught.value) == (
+        "report day 2026-11-30 is not complete yet in America/Los_Angeles: it may be reported "
+        "from 2026-12-01 01:00 PST (its end plus FWCOST_SETTLE_HOURS=1); "
+        "the last complete day is 2026-11-29"
+    )
+
+
+def test_a_future_day_and_a_scheduled_time_ahead_of_the_clock_are_refused():
+    now = datetime(2026, 11, 30, 18, tzinfo=UTC)
+    with pytest.raises(BadRequest, match="report day 2026-12-25 is not complete yet"):
+        from_event({"date": "2026-12-25"}, now=now)
+    with pytest.raises(BadRequest, match="report day 2026-12-01 is not complete yet"):
+        from_event({"scheduled_time": "2026-12-02T15:00:00Z"}, now=now)
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "complete"),
+    [
+        ("2026-11-22T08:59:59Z", False),  # 00:59:59 PST: ended, still settling
+        ("2026-11-22T09:00:00Z", True),  # 01:00 PST: end plus one hour
+    ],
+)
+def test_a_day_becomes_reportable_one_settle_margin_after_it_ends(now_utc, complete):
+    now = datetime.fromisoformat(now_utc.replace("Z", "+00:00"))
+    request = report_request(date(2026, 11, 21))
+    if complete:
+        assert only_complete_days(request, now=now, tz=LA, settle=SETTLE) == request
+    else:
+        with pytest.raises(BadRequest, match="from 2026-11-22 01:00 PST"):
+            only_complete_days(request, now=now, tz=LA, settle=SETTLE)
+
+
+@pytest.mark.parametrize(
+    ("day", "ready_utc", "ready"),
+    [
+        # spring forward: a 23-hour day ends at 07:00 UTC, ready at 01:00 PDT
+        (date(2026, 3, 8), "2026-03-09T08:00:00Z", "2026-03-09 01:00 PDT"),
+        # fall back: a 25-hour day ends at 08:00 UTC, ready at 01:00 PST
+        (date(2026, 11, 1), "2026-11-02T09:00:00Z", "2026-11-02 01:00 PST"),
+    ],
+)
+def test_dst_days_are_ready_one_margin_after_their_own_local_midnight(day, ready_utc, ready):
+    on_time = datetime.fromisoformat(ready_utc.replace("Z", "+00:00"))
+    just_before = on_time - timedelta(seconds=1)
+    with pytest.raises(BadRequest, match=f"from {ready} "):
+        only_complete_days(report_request(day), now=just_before, tz=LA, settle=SETTLE)
+    assert only_complete_days(report_request(day), now=on_time, tz=LA, settle=SETTLE).start == day
+
+
+def test_a_backfill_ending_in_the_future_stops_at_the_last_complete_day_and_says_so():
+    now = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)  # 00:30 PST: the 29th is still settling
+    request = only_complete_days(
+        backfill_request(date(2026, 11, 1), date(2026, 12, 31)), now=now, tz=LA, settle=SETTLE
+    )
+    assert (request.start, request.end) == (date(2026, 11, 1), date(2026, 11, 28))
+    assert request.note == (
+        "backfill end 2026-12-31 is not complete yet in America/Los_Angeles: it may be reported "
+        "from 2027-01-01 01:00 PST (its end plus FWCOST_SETTLE_HOURS=1); the last complete day "
+        "is 2026-11-28; backfilling 2026-11-01 to 2026-11-28 instead"
+    )
+
+
+def test_a_backfill_event_is_cut_the_same_way():
+    now = datetime(2026, 11, 30, 18, tzinfo=UTC)
+    request = from_event({"start": "2026-11-20", "end": "2026-11-30"}, now=now)
+    assert (request.start, request.end) == (date(2026, 11, 20), date(2026, 11, 29))
+    assert "backfilling 2026-11-20 to 2026-11-29 instead" in request.note
+
+
+def test_a_backfill_with_no_complete_day_at_all_is_refused():
+    now = datetime(2026, 11, 30, 18, tzinfo=UTC)
+    with pytest.raises(BadRequest, match="backfill start 2026-11-30 is not complete yet"):
+        from_event({"start": "2026-11-30", "end": "2026-12-05"}, now=now)

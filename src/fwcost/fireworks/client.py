@@ -117,12 +117,18 @@ class RetryPolicy:
     """How hard to try one request.
 
     At most max_attempts, and no retry that would start after max_total_seconds since the first
-    attempt (so the worst case is that plus one timeout). Each page of usageCosts:query is its
-    own request with its own budget.
+    attempt (so the worst case is that plus one attempt). An attempt connects within 5 s, waits
+    at most 60 s for each read (DEFAULT_TIMEOUT) and ends after attempt_seconds in all, however
+    the body trickles in: the clock is checked as each piece arrives, so an attempt lasts at
+    most attempt_seconds plus one read timeout. Each page of usageCosts:query is its own request
+    with its own budget.
     """
 
     max_attempts: int = 6
     max_total_seconds: float = 90.0
+    # A 31-day billingUsage answer of a large account is megabytes, seconds on any network:
+    # a minute is generous, and a server trickling bytes can hold an attempt no longer.
+    attempt_seconds: float = 60.0
     base_delay_seconds: float = 0.5
     max_delay_seconds: float = 20.0
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
@@ -130,8 +136,10 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if self.max_total_seconds <= 0 or self.base_delay_seconds <= 0:
-            raise ValueError("max_total_seconds and base_delay_seconds must be positive")
+        if min(self.max_total_seconds, self.base_delay_seconds, self.attempt_seconds) <= 0:
+            raise ValueError(
+                "max_total_seconds, base_delay_seconds and attempt_seconds must be positive"
+            )
 
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(cap, base·2^(retry-1))], retry counted from 1."""
@@ -195,6 +203,10 @@ class _Summary:
     raw: RawResponse
     items: list[LineItem]
     gap: str | None = None  # set when there is no billed total per day (refused, undated)
+
+
+class _AttemptTooLong(Exception):
+    """An attempt passed RetryPolicy.attempt_seconds (a body trickling in): retried."""
 
 
 class FireworksClient:
@@ -391,26 +403,21 @@ class FireworksClient:
             self._count(request.endpoint, is_retry=attempt > 1)
             sent_at = self._clock()
             try:
-                response = self._http.request(
-                    request.method,
-                    self.base_url + request.path,
-                    params=list(request.params),
-                    content=request.body or None,
-                    headers=self._headers(request),
-                    timeout=self._timeout,
-                )
+                response, body = self._attempt(request, sent_at)
             except RETRYABLE_TRANSPORT_ERRORS as error:
                 miss = _Miss(f"{type(error).__name__}: {error}", _transport_failure(error))
+            except _AttemptTooLong as error:
+                miss = _Miss(str(error), Failure.TIMEOUT)
             except httpx.HTTPError as error:
                 raise self._failure(
                     f"{request.method} {request.path}: could not send the request "
                     f"({type(error).__name__}: {error})"
                 ) from None
             else:
-                raw = self._raw(request, response, attempt, self._clock() - sent_at)
+                raw = self._raw(request, response, body, attempt, self._clock() - sent_at)
                 if response.is_success:
                     try:
-                        return _Answer(raw, decode_json(response.content))
+                        return _Answer(raw, decode_json(body))
                     except MalformedBodyError as error:
                         miss = _Miss(
                             f"{response.status_code} with a malformed body: {error}",
@@ -418,13 +425,35 @@ class FireworksClient:
                         )
                 elif response.status_code in self._retry.retry_statuses:
                     miss = _Miss(
-                        f"{response.status_code}: {fireworks_message(response.content)}",
+                        f"{response.status_code}: {fireworks_message(body)}",
                         Failure.FAILING,
                         _retry_after_seconds(response.headers.get("Retry-After")),
                     )
                 else:
                     raise self._http_error(request, raw) from None
             self._sleep(self._delay_before_retry(request, attempt, started, miss))
+
+    def _attempt(self, request: _Request, started: float) -> tuple[httpx.Response, bytes]:
+        """One exchange: the response and its whole body, read within attempt_seconds."""
+        deadline = self._retry.attempt_seconds
+        with self._http.stream(
+            request.method,
+            self.base_url + request.path,
+            params=list(request.params),
+            content=request.body or None,
+            headers=self._headers(request),
+            timeout=self._timeout,
+        ) as response:
+            pieces = []
+            for piece in response.iter_bytes():
+                pieces.append(piece)
+                if self._clock() - started > deadline:
+                    received = sum(len(p) for p in pieces)
+                    raise _AttemptTooLong(
+                        f"the response was still arriving after {deadline:g} s "
+                        f"({received:,} bytes so far)"
+                    )
+        return response, b"".join(pieces)
 
     def _delay_before_retry(
         self, request: _Request, attempt: int, started: float, miss: _Miss
@@ -459,7 +488,12 @@ class FireworksClient:
         return headers
 
     def _raw(
-        self, request: _Request, response: httpx.Response, attempts: int, elapsed: float
+        self,
+        request: _Request,
+        response: httpx.Response,
+        body: bytes,
+        attempts: int,
+        elapsed: float,
     ) -> RawResponse:
         return RawResponse(
             name=request.name,
@@ -468,7 +502,7 @@ class FireworksClient:
             params=request.params,
             request_body=request.body,
             status=response.status_code,
-            body=response.content,
+            body=body,
             fetched_at=datetime.now(UTC),
             elapsed_seconds=elapsed,
             attempts=attempts,

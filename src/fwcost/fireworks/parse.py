@@ -5,8 +5,14 @@ empty fields are omitted (so every field defaults), unknown fields are ignored. 
 google.type.Money and becomes Decimal without ever passing through float: bodies are decoded
 with `parse_float=Decimal`.
 
+Numbers must be in range: finite (no NaN, Infinity or 1e400), int64 fields within int64,
+quantities (tokens, seconds, a line item's quantity) not negative, Money in US dollars within
+MAX_MONEY_UNITS with nanos that fit it. Anything else is a broken answer, and summing it would
+print a wrong bill, so the run stops.
+
 Errors name the response, the row and the field, e.g.
-"billingUsage: serverlessCosts[3].promptTokens must be an integer, got 'abc'".
+"billingUsage: serverlessCosts[3].promptTokens must be an integer, got 'abc'" or
+"billingUsage: serverlessCosts[12].promptTokens: -5 is negative".
 """
 
 from __future__ import annotations
@@ -23,6 +29,16 @@ from fwcost.fireworks.errors import FireworksParseError
 from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
 
 NANOS_PER_UNIT = Decimal(1_000_000_000)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The largest |units| of a Money amount: a trillion dollars, far above any account's day, so
+# only a broken answer reaches it. Below it, even a million amounts sum exactly in Decimal's
+# default 28 digits (10^12 dollars x 10^9 nanos x 10^6 rows = 10^27), and the nano split of a
+# line item (report.attribution.split_nanos) stays exact and quick.
+MAX_MONEY_UNITS = 10**12
+MAX_NANOS = 999_999_999  # google.type.Money: nanos in [-999,999,999, +999,999,999]
+# google.type.Money names its currency; Fireworks bills in US dollars and an omitted code
+# (proto3 drops empty strings) is read as USD. Summing another currency as dollars would be wrong.
+CURRENCY = "USD"
 UNATTRIBUTED_KEY = "unattributed"  # Fireworks' reserved value where a cost has no API key
 
 Row = Mapping[str, Any]
@@ -33,8 +49,10 @@ class MalformedBodyError(ValueError):
 
 
 def decode_json(body: bytes) -> dict[str, Any]:
+    """The body as JSON; NaN and Infinity (Python reads them, JSON has none) become Decimals
+    for the field parsers to refuse by name."""
     try:
-        document = json.loads(body, parse_float=Decimal)
+        document = json.loads(body, parse_float=Decimal, parse_constant=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedBodyError(f"body is not valid JSON ({error})") from None
     if not isinstance(document, dict):
@@ -95,46 +113,102 @@ def parse_timestamp(value: Any, where: str) -> datetime:
     return instant
 
 
-def parse_int64(value: Any, where: str) -> int:
-    """An int64 as proto3-JSON sends it (a decimal string) or as a JSON number; absent is 0."""
+def parse_int64(value: Any, where: str, *, signed: bool = True) -> int:
+    """An int64 as proto3-JSON sends it (a decimal string) or as a JSON number; absent is 0.
+
+    `signed=False` for quantities, which cannot be negative.
+    """
     if value is None:
         return 0
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise FireworksParseError(f"{where} must be an integer, got {value!r}")
+        number = value
+    elif isinstance(value, str):
+        number = _int_or_none(value)
+    elif isinstance(value, Decimal):
+        _require_finite(value, where)
+        if value.adjusted() > 18:  # int() of 1e999999999 would build a huge integer first
+            raise FireworksParseError(f"{where}: {value} is beyond int64")
+        if value == value.to_integral_value():
+            number = int(value)
+    if number is None:
+        raise FireworksParseError(f"{where} must be an integer, got {value!r}")
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise FireworksParseError(f"{where}: {_shown(number)} is beyond int64")
+    if number < 0 and not signed:
+        raise FireworksParseError(f"{where}: {number} is negative")
+    return number
 
 
-def parse_double(value: Any, where: str) -> float:
-    """A proto3 double: a JSON number, or a numeric string (proto3-JSON allows both)."""
+def parse_quantity(value: Any, where: str) -> float:
+    """A proto3 double that counts something (seconds, a quantity): a finite number, not
+    negative; a JSON number or a numeric string (proto3-JSON allows both)."""
     if value is None:
         return 0.0
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+    if type(value) is int and 0 <= value <= INT64_MAX:  # the common case: a whole JSON number
         return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise FireworksParseError(f"{where} must be a number, got {value!r}")
+    number: Decimal | None = None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        number = Decimal(value)  # exact, a float too
+    elif isinstance(value, str):
+        number = _decimal_or_none(value)
+    if number is None:
+        raise FireworksParseError(f"{where} must be a number, got {value!r}")
+    _require_finite(number, where)
+    if abs(float(number)) == float("inf"):
+        raise FireworksParseError(f"{where}: {_shown(number)} is beyond a double's range")
+    if number < 0:
+        raise FireworksParseError(f"{where}: {_shown(number)} is negative")
+    return float(number)
 
 
-def parse_money(value: Any, where: str) -> tuple[Decimal, str]:
-    """google.type.Money → (amount, currency). units and nanos carry the same sign."""
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)  # int() strips whitespace itself
+    except ValueError:
+        return None
+
+
+def _decimal_or_none(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        return None
+
+
+def _shown(number: int | Decimal) -> str:
+    """A number for an error message: whole unless it is absurdly long."""
+    text = str(number)
+    return text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+
+
+def _require_finite(number: Decimal, where: str) -> None:
+    if not number.is_finite():
+        raise FireworksParseError(f"{where}: {number} is not a finite number")
+
+
+def parse_money(value: Any, where: str) -> Decimal:
+    """google.type.Money in USD → its amount. units and nanos carry the same sign."""
     if value is None:
-        return Decimal(0), "USD"
+        return Decimal(0)
     if not isinstance(value, Mapping):
         raise FireworksParseError(f"{where} must be a Money object, got {value!r}")
+    currency = _text(value.get("currencyCode")) or CURRENCY
+    if currency != CURRENCY:
+        raise FireworksParseError(
+            f"{where}.currencyCode: {currency!r} is not {CURRENCY}, the only currency fwcost adds up"
+        )
     units = parse_int64(value.get("units"), f"{where}.units")
     nanos = parse_int64(value.get("nanos"), f"{where}.nanos")
-    currency = _text(value.get("currencyCode")) or "USD"
-    return Decimal(units) + Decimal(nanos) / NANOS_PER_UNIT, currency
+    if abs(units) > MAX_MONEY_UNITS:
+        raise FireworksParseError(
+            f"{where}.units: {units} is beyond {MAX_MONEY_UNITS:,} dollars, not a plausible amount"
+        )
+    if abs(nanos) > MAX_NANOS:
+        raise FireworksParseError(f"{where}.nanos: {nanos} is outside ±{MAX_NANOS:,}")
+    if units * nanos < 0:
+        raise FireworksParseError(f"{where}: units {units} and nanos {nanos} have different signs")
+    return Decimal(units) + Decimal(nanos) / NANOS_PER_UNIT
 
 
 def parse_serverless(document: Row, window: ReportWindow, source: str) -> list[ServerlessUsage]:
@@ -162,7 +236,7 @@ def parse_serverless(document: Row, window: ReportWindow, source: str) -> list[S
                 prompt,
                 cached,
                 _int_field(row, "completionTokens", where),
-                parse_double(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
+                parse_quantity(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
                 _optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
             )
         )
@@ -187,9 +261,7 @@ def parse_dedicated(document: Row, window: ReportWindow, source: str) -> list[De
                 project=project,
                 environment=environment,
                 usage_type=_text(row.get("usageType")),
-                accelerator_seconds=parse_int64(
-                    row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
-                ),
+                accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
             )
         )
     return rows
@@ -214,9 +286,7 @@ def parse_training(document: Row, window: ReportWindow, source: str) -> list[Tra
                 project=project,
                 environment=environment,
                 usage_type=_text(group.get("usage_type")) or _text(row.get("usageType")),
-                accelerator_seconds=parse_int64(
-                    row.get("acceleratorSeconds"), f"{where}.acceleratorSeconds"
-                ),
+                accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
             )
         )
     return rows
@@ -271,7 +341,7 @@ def parse_usage_costs(document: Row, window: ReportWindow, source: str) -> Usage
         dimensions = row.get("dimensions") or {}
         if not isinstance(dimensions, Mapping):
             raise FireworksParseError(f"{where}.dimensions must be an object, got {dimensions!r}")
-        amount, _currency = parse_money(row.get("subtotal"), f"{where}.subtotal")
+        amount = parse_money(row.get("subtotal"), f"{where}.subtotal")
         model = _text(dimensions.get("model"))
         if not model and dimensions.get("unknownModel") is True:
             model = "unknown_model"
@@ -301,8 +371,6 @@ def _line_items(raw: Any, day: date, where: str) -> list[LineItem]:
         at = f"{where}[{index}]"
         if not isinstance(item, Mapping):
             raise FireworksParseError(f"{at} must be an object, got {item!r}")
-        unit_amount, unit_currency = parse_money(item.get("unitAmount"), f"{at}.unitAmount")
-        total_cost, total_currency = parse_money(item.get("totalCost"), f"{at}.totalCost")
         items.append(
             LineItem(
                 day=day,
@@ -312,10 +380,9 @@ def _line_items(raw: Any, day: date, where: str) -> list[LineItem]:
                 secondary_grouping_key=_text(item.get("secondaryGroupingKey")),
                 secondary_grouping_value=_text(item.get("secondaryGroupingValue")),
                 series=_text(item.get("series")),
-                quantity=parse_double(item.get("quantity"), f"{at}.quantity"),
-                unit_amount=unit_amount,
-                total_cost=total_cost,
-                currency=total_currency if "totalCost" in item else unit_currency,
+                quantity=parse_quantity(item.get("quantity"), f"{at}.quantity"),
+                unit_amount=parse_money(item.get("unitAmount"), f"{at}.unitAmount"),
+                total_cost=parse_money(item.get("totalCost"), f"{at}.totalCost"),
             )
         )
     return items
@@ -356,15 +423,18 @@ def _annotations(group: Row) -> tuple[str, str, str]:
 
 
 def _int_field(row: Row, name: str, where: str) -> int:
-    """row[name] as parse_int64 reads it; the common case (a decimal string) skips building
-    the error location, which only a failure needs."""
+    """row[name] as a quantity (an int64, not negative); the common case (a decimal string)
+    skips building the error location, which only a failure needs."""
     value = row.get(name)
     if isinstance(value, str):
         try:
-            return int(value)  # int() strips whitespace itself, as parse_int64 does
+            number = int(value)  # int() strips whitespace itself, as parse_int64 does
         except ValueError:
             pass
-    return parse_int64(value, f"{where}.{name}")
+        else:
+            if 0 <= number <= INT64_MAX:
+                return number
+    return parse_int64(value, f"{where}.{name}", signed=False)
 
 
 def _key_id(value: Any) -> str:
@@ -374,13 +444,12 @@ def _key_id(value: Any) -> str:
 
 
 def _optional_nanos(value: Any, where: str) -> int | None:
+    """costNanoUsd: absent is None; a JSON number with a fraction is rounded (sub-nano parts
+    carry nothing). int64 bounds it to $9.2 billion, below MAX_MONEY_UNITS."""
     if value is None:
         return None
-    if isinstance(value, Decimal):  # a JSON number with a fraction: sub-nano parts carry nothing
-        try:
-            return int(value.to_integral_value())
-        except (InvalidOperation, ValueError, OverflowError):
-            raise FireworksParseError(f"{where} must be a number, got {value!r}") from None
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() <= 18:
+        value = value.to_integral_value()
     return parse_int64(value, where)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import Any
 
 from fwcost.model import DayUsage, LineItem, ServerlessUsage
@@ -174,9 +175,16 @@ def split_nanos(total: Decimal, weights: Sequence[float]) -> list[Decimal]:
     weight_sum = sum(weights)
     shares = list(weights) if weight_sum > 0 else [1.0] * count
     weight_sum = sum(shares)
-    exact = [nanos * share / weight_sum for share in shares]
+    exact: list[float] | list[Fraction] = [nanos * share / weight_sum for share in shares]
     floors = [int(value) for value in exact]
+    if not 0 <= nanos - sum(floors) <= count:
+        # Floats ran out of precision (a total past 2^53 nanos, about $9M) or rounded a share
+        # up across a whole nano: the same split in exact fractions (slower, so only then).
+        exact_sum = sum(map(Fraction, shares))
+        exact = [nanos * Fraction(share) / exact_sum for share in shares]
+        floors = [int(value) for value in exact]
     leftover = nanos - sum(floors)
+    assert 0 <= leftover <= count, "largest remainder hands out at most one nano per share"
     by_remainder = sorted(range(count), key=lambda i: exact[i] - floors[i], reverse=True)
     for position in range(leftover):
         floors[by_remainder[position % count]] += 1

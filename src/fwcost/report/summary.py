@@ -285,11 +285,13 @@ def summarize(
     )
 
 
-def team_summaries(summary: DailySummary) -> dict[str, DailySummary]:
-    """Each named team's slice alone: its own totals, views, trend and budget, nobody else's."""
+def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str, DailySummary]:
+    """Each named team's slice alone: its own totals, views, trend and budget, nobody else's.
+
+    With `limit`, only that many teams, the largest by the day's cost (see omitted_teams_note).
+    """
     context = summary.context
-    teams = sorted(name for name in summary.today.teams if name)
-    teams += sorted(name for name in context.team_budgets if name not in teams)
+    teams = sorted(_teams_by_cost(summary)[:limit])
     return {
         team: summarize(
             summary.today.for_team(team),
@@ -306,6 +308,25 @@ def team_summaries(summary: DailySummary) -> dict[str, DailySummary]:
         )
         for team in teams
     }
+
+
+def omitted_teams_note(summary: DailySummary, limit: int) -> str | None:
+    """The overall report's line for the teams beyond `limit`, which get no report of their own."""
+    omitted = _teams_by_cost(summary)[limit:]
+    if not omitted:
+        return None
+    largest = max(_team_cost(summary.today, team) for team in omitted)
+    if len(omitted) == 1:
+        who = f"1 more team (${largest:,.2f} today) has"
+    else:
+        who = f"{len(omitted)} more teams (at most ${largest:,.2f} each) have"
+    return f"{who} no report of their own; raise FWCOST_MAX_TEAM_REPORTS to send them one."
+
+
+def _teams_by_cost(summary: DailySummary) -> list[str]:
+    """Named teams with spend or a budget, the day's largest first (then by name)."""
+    teams = {name for name in summary.today.teams if name} | set(summary.context.team_budgets)
+    return sorted(teams, key=lambda team: (-_team_cost(summary.today, team), team))
 
 
 def short_key_id(key_id: str) -> str:

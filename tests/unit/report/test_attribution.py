@@ -1,6 +1,7 @@
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from report_helpers import (
@@ -265,6 +266,32 @@ def test_split_nanos_is_exact(total, weights, expected):
     shares = split_nanos(Decimal(total), weights)
     assert sum(shares) == Decimal(total)
     assert shares == [Decimal(e) for e in expected]
+
+
+@pytest.mark.parametrize(
+    "total",
+    [
+        "1000000000000.999999999",  # MAX_MONEY_UNITS: past float precision (2^53 nanos, ~$9M)
+        "9007199.254740993",  # just past 2^53 nanos
+    ],
+)
+def test_split_nanos_stays_exact_where_floats_run_out(total):
+    weights = [0.1, 0.2, 0.3, 1e-9, 7.0, 123456.789]
+    shares = split_nanos(Decimal(total), weights)
+    assert sum(shares) == Decimal(total)
+    # each share within a nano of its exact part
+    weight_sum = sum(map(Fraction, weights))
+    for share, weight in zip(shares, weights, strict=True):
+        exact = Fraction(Decimal(total)) * Fraction(weight) / weight_sum
+        assert abs(Fraction(share) - exact) < Fraction(1, 10**9)
+
+
+def test_split_nanos_of_an_absurd_total_ends_instead_of_spinning():
+    # 10^30 dollars (refused by the parser, MAX_MONEY_UNITS) used to loop for ever handing out
+    # a float rounding error one nano at a time; now it ends (Decimal rounds such sums to 28
+    # digits, which is why the parser refuses them)
+    shares = split_nanos(Decimal("1E+30"), [1.0, 1.0, 1.0])
+    assert [round(share / Decimal("1E+30"), 9) for share in shares] == [Decimal("0.333333333")] * 3
 
 
 def test_group_totals_match_row_costs_per_team():
