@@ -83,8 +83,17 @@ def built() -> BuiltArtifact:
     )
 
 
+def when_given(value: Any) -> Any:
+    """An entry that exists only when an optional parameter is given (Fn::If [condition, entry,
+    AWS::NoValue]), as it is here: the stand-ins give every optional parameter."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return value["Fn::If"][1]
+    return value
+
+
 def resolve(template: Template, name: str, value: Any) -> str:
     """The value an environment entry takes, with deployed names replaced by stand-ins."""
+    value = when_given(value)
     if isinstance(value, str):
         return value
     reference = value.get("Ref") if isinstance(value, dict) else None
@@ -107,9 +116,10 @@ def function_environment(built: BuiltArtifact) -> dict[str, str]:
 
 def secrets_by_environment_name(built: BuiltArtifact) -> dict[str, dict[str, str]]:
     variables = built.template["Globals"]["Function"]["Environment"]["Variables"]
+    references = {name: when_given(value) for name, value in variables.items()}
     return {
         name: {"name": PARAMETER_VALUES[value["Ref"]], "value": SECRET_VALUES[value["Ref"]]}
-        for name, value in variables.items()
+        for name, value in references.items()
         if isinstance(value, dict) and value.get("Ref") in SECRET_VALUES
     }
 

@@ -53,17 +53,31 @@ def environment(template: Template) -> dict[str, Any]:
     return template["Globals"]["Function"]["Environment"]["Variables"]
 
 
+def when_given(policy: Any) -> Any:
+    """A policy, or for a conditional one (Fn::If [condition, policy, AWS::NoValue]) its policy."""
+    return policy["Fn::If"][1] if isinstance(policy, dict) and "Fn::If" in policy else policy
+
+
+def function_policies(template: Template) -> list[Any]:
+    return [when_given(policy) for policy in the_function(template)["Policies"]]
+
+
 def inline_statements(template: Template) -> Iterator[Template]:
     """Every statement of every inline policy: SAM function policies and IAM resources."""
     for resource in resources_of_type(template, "AWS::Serverless::Function").values():
-        for policy in resource["Properties"].get("Policies", []):
+        for policy in map(when_given, resource["Properties"].get("Policies", [])):
             if isinstance(policy, dict) and "Statement" in policy:
                 yield from policy["Statement"]
     for resource in resources_of_type(template, "AWS::IAM::Policy").values():
         yield from resource["Properties"]["PolicyDocument"]["Statement"]
     for resource in resources_of_type(template, "AWS::IAM::Role").values():
-        for policy in resource["Properties"].get("Policies", []):
+        for policy in map(when_given, resource["Properties"].get("Policies", [])):
             yield from policy["PolicyDocument"]["Statement"]
+
+
+def statement(template: Template, sid: str) -> Template:
+    [found] = [s for s in inline_statements(template) if s.get("Sid") == sid]
+    return found
 
 
 def as_list(value: Any) -> list[Any]:
@@ -91,7 +105,7 @@ def test_no_wildcard_resource_except_namespaced_put_metric_data(template: Templa
 def test_each_secret_is_readable_by_its_own_arn_only(template: Template) -> None:
     secret_policies = [
         policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
-        for policy in the_function(template)["Policies"]
+        for policy in function_policies(template)
         if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy
     ]
 
@@ -101,9 +115,63 @@ def test_each_secret_is_readable_by_its_own_arn_only(template: Template) -> None
     ]
 
 
-def test_bucket_policy_denies_requests_without_tls(template: Template) -> None:
-    (policy,) = resources_of_type(template, "AWS::S3::BucketPolicy").values()
-    assert policy["Properties"]["Bucket"] == {"Ref": "ArchiveBucket"}
+def test_slack_is_optional_its_grant_and_setting_exist_only_with_a_secret(
+    template: Template,
+) -> None:
+    # Given an email-only setup, SlackSecretArn may stay empty
+    parameter = template["Parameters"]["SlackSecretArn"]
+    assert parameter["Default"] == ""
+    assert re.fullmatch(parameter["AllowedPattern"], "")
+    assert template["Conditions"]["HasSlackSecret"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SlackSecretArn"}, ""]}]
+    }
+
+    # Then the secret's grant and the function's setting both depend on it
+    [slack_grant] = [
+        policy
+        for policy in the_function(template)["Policies"]
+        if "Fn::If" in policy and "AWSSecretsManagerGetSecretValuePolicy" in policy["Fn::If"][1]
+    ]
+    assert slack_grant["Fn::If"][0] == "HasSlackSecret"
+    assert slack_grant["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert environment(template)["FWCOST_SLACK_SECRET"] == {
+        "Fn::If": ["HasSlackSecret", {"Ref": "SlackSecretArn"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_a_customer_managed_key_is_decryptable_only_when_given_and_via_secrets_manager(
+    template: Template,
+) -> None:
+    parameter = template["Parameters"]["SecretsKmsKeyArn"]
+    assert parameter["Default"] == ""
+    assert re.fullmatch(parameter["AllowedPattern"], "")
+    assert re.fullmatch(
+        parameter["AllowedPattern"],
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    [kms_grant] = [
+        policy["Fn::If"]
+        for policy in the_function(template)["Policies"]
+        if "Fn::If" in policy and "Statement" in policy["Fn::If"][1]
+    ]
+    assert (kms_grant[0], kms_grant[2]) == ("HasSecretsKmsKey", {"Ref": "AWS::NoValue"})
+    decrypt = statement(template, "DecryptSecrets")
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert decrypt["Resource"] == {"Ref": "SecretsKmsKeyArn"}
+    assert decrypt["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}
+        }
+    }
+
+
+@pytest.mark.parametrize("bucket", ["ArchiveBucket", "AccessLogBucket"])
+def test_bucket_policy_denies_requests_without_tls(template: Template, bucket: str) -> None:
+    [policy] = [
+        p
+        for p in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
 
     denials = [
         statement
@@ -115,8 +183,8 @@ def test_bucket_policy_denies_requests_without_tls(template: Template) -> None:
     assert len(denials) == 1
     assert denials[0]["Action"] == "s3:*"
     assert denials[0]["Principal"] == "*"
-    assert {"Fn::GetAtt": ["ArchiveBucket", "Arn"]} in denials[0]["Resource"]
-    assert {"Fn::Sub": "${ArchiveBucket.Arn}/*"} in denials[0]["Resource"]
+    assert {"Fn::GetAtt": [bucket, "Arn"]} in denials[0]["Resource"]
+    assert {"Fn::Sub": f"${{{bucket}.Arn}}/*"} in denials[0]["Resource"]
 
 
 def test_archive_bucket_is_private_encrypted_versioned_and_owner_enforced(
@@ -135,17 +203,84 @@ def test_archive_bucket_is_private_encrypted_versioned_and_owner_enforced(
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
-    lifecycle_rules = properties["LifecycleConfiguration"]["Rules"]
-    assert any("NoncurrentVersionExpiration" in rule for rule in lifecycle_rules)
     assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_archive_history_is_locked_in_governance_mode_and_kept_long(template: Template) -> None:
+    properties = template["Resources"]["ArchiveBucket"]["Properties"]
+    parameters = template["Parameters"]
+
+    # Every version is locked: an overwrite makes a new version and cannot remove the old one
+    assert properties["ObjectLockEnabled"] is True
+    assert properties["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {
+            "DefaultRetention": {"Mode": "GOVERNANCE", "Days": {"Ref": "ObjectLockRetentionDays"}}
+        },
+    }
+    # Old versions outlive their lock: lifecycle never expires them before it ends
+    [rule] = [
+        r
+        for r in properties["LifecycleConfiguration"]["Rules"]
+        if "NoncurrentVersionExpiration" in r
+    ]
+    assert rule["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "NoncurrentVersionRetentionDays"}
+    }
+    kept = parameters["NoncurrentVersionRetentionDays"]["Default"]
+    locked = parameters["ObjectLockRetentionDays"]["Default"]
+    assert kept >= locked >= 365
+    assert kept >= 7 * 365
+
+
+def test_archive_bucket_access_is_logged_to_a_hardened_log_bucket(template: Template) -> None:
+    logging_config = template["Resources"]["ArchiveBucket"]["Properties"]["LoggingConfiguration"]
+    log_bucket = template["Resources"]["AccessLogBucket"]
+    log_properties = log_bucket["Properties"]
+
+    assert logging_config["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
+    assert template["Resources"]["ArchiveBucket"]["DependsOn"] == "AccessLogBucketPolicy"
+    assert "LoggingConfiguration" not in log_properties  # it would log its own log writes
+    assert "ObjectLockEnabled" not in log_properties  # S3 refuses a locked log destination
+    assert log_properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = log_properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # all logs accept
+    assert log_properties["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "BucketOwnerEnforced"}
+    ]
+    [expiry] = log_properties["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == {"Ref": "AccessLogRetentionInDays"}
+    assert log_bucket["DeletionPolicy"] == "Retain"
+
+    # The log service may write under the log prefix only, for this account's buckets only
+    policy = template["Resources"]["AccessLogBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "AccessLogBucket"}
+    [delivery] = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    prefix = logging_config["LogFilePrefix"]
+    assert delivery["Resource"] == {"Fn::Sub": f"${{AccessLogBucket.Arn}}/{prefix}*"}
+    assert delivery["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
 
 
 def test_secret_parameters_are_secret_arns_not_secrets(template: Template) -> None:
     parameters = template["Parameters"]
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fwcost/slack-AbC123"
 
+    assert parameters["FireworksApiKeySecretArn"]["AllowedPattern"].startswith(
+        SECRET_ARN_PATTERN_PREFIX
+    )
+    assert "Default" not in parameters["FireworksApiKeySecretArn"]
     for name in ("FireworksApiKeySecretArn", "SlackSecretArn"):
-        assert parameters[name]["AllowedPattern"].startswith(SECRET_ARN_PATTERN_PREFIX)
-        assert "Default" not in parameters[name]
+        assert re.fullmatch(parameters[name]["AllowedPattern"], arn)
+        assert not re.fullmatch(parameters[name]["AllowedPattern"], "xoxb-1111-2222-token")
     for name, parameter in parameters.items():
         default = str(parameter.get("Default", ""))
         assert not SECRET_LOOKING.search(default), f"{name} default looks like a secret"
@@ -160,7 +295,7 @@ def test_environment_holds_no_secret_values(template: Template) -> None:
         if isinstance(value, str):
             assert not SECRET_LOOKING.search(value), f"{name} looks like a secret"
     assert env["FWCOST_API_KEY_SECRET"] == {"Ref": "FireworksApiKeySecretArn"}
-    assert env["FWCOST_SLACK_SECRET"] == {"Ref": "SlackSecretArn"}
+    assert env["FWCOST_SLACK_SECRET"]["Fn::If"][1] == {"Ref": "SlackSecretArn"}
 
 
 def test_environment_carries_every_setting_the_code_reads(template: Template) -> None:
@@ -181,6 +316,80 @@ def test_environment_carries_every_setting_the_code_reads(template: Template) ->
     } <= env.keys()
     # Templates ship inside the layer's fwcost package, so no path setting is needed.
     assert "FWCOST_TEMPLATES_DIR" not in env
+
+
+def test_account_id_parameter_accepts_what_the_code_accepts(template: Template) -> None:
+    from fwcost.config import ConfigError, load_settings
+
+    pattern = template["Parameters"]["FireworksAccountId"]["AllowedPattern"]
+    base = {"FWCOST_API_KEY": "fw_x", "FWCOST_ARCHIVE_DIR": "/tmp/fwcost"}
+
+    for accepted in ("my-account", "accounts/my-account", "a", "acme-ai-2"):
+        assert re.fullmatch(pattern, accepted), accepted
+        assert load_settings({**base, "FWCOST_ACCOUNT_ID": accepted}).account_id == (
+            accepted.removeprefix("accounts/")
+        )
+    for refused in ("My-Account", "accounts/", "account/x", "-x", "x_y", "accounts/accounts/x"):
+        assert not re.fullmatch(pattern, refused), refused
+        with pytest.raises(ConfigError):
+            load_settings({**base, "FWCOST_ACCOUNT_ID": refused})
+
+
+def test_list_bucket_is_limited_to_the_archive_prefix(template: Template) -> None:
+    listing = statement(template, "ArchiveListing")
+
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Resource"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+    # IfExists: S3's own ListBucket check for a GetObject of a missing key has no s3:prefix
+    assert listing["Condition"] == {
+        "StringLikeIfExists": {"s3:prefix": {"Fn::Sub": "${ArchivePrefix}/*"}}
+    }
+
+
+def test_email_may_be_sent_as_the_sender_or_its_domain_to_sandbox_recipients(
+    template: Template,
+) -> None:
+    send = statement(template, "SendReportEmail")
+
+    assert sorted(send["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"]
+    # Every identity of the account: in the SES sandbox recipients are authorized too
+    assert send["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+    }
+    # ... and who the function may send as is what the condition limits
+    assert send["Condition"] == {
+        "StringLike": {
+            "ses:FromAddress": [
+                {"Ref": "EmailFromAddress"},
+                {
+                    "Fn::Sub": [
+                        "*@${Domain}",
+                        {
+                            "Domain": {
+                                "Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "EmailFromAddress"}]}]
+                            }
+                        },
+                    ]
+                },
+            ]
+        }
+    }
+
+
+def test_timeout_holds_a_daily_run_whose_fetches_use_their_whole_retry_budget(
+    template: Template,
+) -> None:
+    from fwcost.fireworks.client import DEFAULT_TIMEOUT, RetryPolicy
+
+    # One request: its retry budget, then one last attempt that may wait a full read timeout
+    assert DEFAULT_TIMEOUT.read is not None
+    worst_request = RetryPolicy().max_total_seconds + DEFAULT_TIMEOUT.read
+    # A daily run: two windows at worst (a first run, a gap), requests of a window concurrent,
+    # plus processing and delivery (the template's comment has the sum)
+    worst_daily_fetch = 2 * worst_request
+    timeout = template["Globals"]["Function"]["Timeout"]
+
+    assert worst_daily_fetch + 100 <= timeout <= 900
 
 
 def test_function_runs_on_arm64_python_313_with_tracing(template: Template) -> None:
@@ -299,12 +508,36 @@ def test_function_logs_to_a_log_group_with_retention(template: Template) -> None
 def test_routing_config_lives_in_its_own_parameter(template: Template) -> None:
     parameter = template["Resources"]["RoutingParameter"]["Properties"]
 
-    assert parameter["Value"] == {"Ref": "RoutingConfig"}
+    condition, given, _placeholder = parameter["Value"]["Fn::If"]
+    assert (condition, given) == ("HasRoutingConfig", {"Ref": "RoutingConfig"})
+    assert parameter["Type"] == "String"
     assert environment(template)["FWCOST_ROUTING_PARAMETER"] == {"Ref": "RoutingParameter"}
+
+
+def test_routing_is_optional_and_its_placeholder_is_routing_that_delivers_nowhere(
+    template: Template,
+) -> None:
+    from fwcost.delivery import load_routing
+
+    # Given RoutingConfig left empty, to be uploaded from a file after the deploy
+    routing_config = template["Parameters"]["RoutingConfig"]
+    assert routing_config["Default"] == ""
+    assert re.fullmatch(routing_config["AllowedPattern"], "")
+    assert "put-parameter" in routing_config["Description"]
+
+    # When the code reads the placeholder the parameter then holds
+    placeholder = template["Resources"]["RoutingParameter"]["Properties"]["Value"]["Fn::If"][2]
+    routing = load_routing(placeholder, "ssm:placeholder")
+
+    # Then it is valid routing with no destination: the run archives and sends nothing
+    assert routing.routes_for(None) == []
+    assert routing.teams == {}
+    assert routing.unknown_teams == "overall"
 
 
 def test_outputs_have_their_stable_names(template: Template) -> None:
     assert set(template["Outputs"]) >= {
+        "AccessLogBucketName",
         "DailyReportFunctionName",
         "DailyReportFunctionArn",
         "ArchiveBucketName",
