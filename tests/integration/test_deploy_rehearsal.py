@@ -64,7 +64,7 @@ NOT_CREATED_BY_MOTO = {
     "AWS::SNS::Subscription",
 }
 
-# Settings the code reads (fwcost.config.SETTINGS_HELP) that the template leaves unset, why.
+# Settings the code reads (fwcost.config.SETTINGS) that the template leaves unset, why.
 NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_API_KEY": "local runs; Lambda reads the key from FWCOST_API_KEY_SECRET",
     "FWCOST_ARCHIVE_DIR": "local runs; Lambda archives to FWCOST_ARCHIVE_BUCKET",
@@ -73,6 +73,8 @@ NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_SLACK_API_URL": "Slack's own URL is the default; overriding it is for tests",
     "FWCOST_TOP_N": "report tuning, left at the code's default",
     "FWCOST_WINDOW_DAYS": "request sizing, left at the code's default",
+    "FWCOST_SETTLE_HOURS": "complete-day margin, left at the code's default",
+    "FWCOST_MAX_TEAM_REPORTS": "team report cap, left at the code's default",
     "FWCOST_ANOMALY_MAD_MULTIPLIER": "anomaly rule, left at the code's default",
     "FWCOST_ANOMALY_MIN_RATIO": "anomaly rule, left at the code's default",
     "FWCOST_ANOMALY_DOLLAR_FLOOR": "anomaly rule, left at the code's default",
@@ -277,7 +279,7 @@ def test_parameters_pass_cloudformation_s_constraints_but_the_loopback_simulator
 
 
 def test_function_environment_is_exactly_the_settings_the_code_reads(full: Deployed) -> None:
-    from fwcost.config import SETTINGS_HELP
+    from fwcost.config import SETTINGS_BY_NAME
 
     names = set(full.stack.environment)
     assert {n for n in names if not n.startswith("FWCOST_")} == {
@@ -285,9 +287,9 @@ def test_function_environment_is_exactly_the_settings_the_code_reads(full: Deplo
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
     }
-    assert NOT_SET_BY_THE_TEMPLATE.keys() <= SETTINGS_HELP.keys()
+    assert NOT_SET_BY_THE_TEMPLATE.keys() <= SETTINGS_BY_NAME.keys()
     assert {n for n in names if n.startswith("FWCOST_")} == (
-        SETTINGS_HELP.keys() - NOT_SET_BY_THE_TEMPLATE.keys()
+        SETTINGS_BY_NAME.keys() - NOT_SET_BY_THE_TEMPLATE.keys()
     )
 
 
