@@ -51,8 +51,12 @@ def emails_of(summary: DailySummary, prefix: str, teams: int | None = None) -> d
     """The overall email and every team's own (or the first `teams`), by a readable name."""
     emails = {f"{prefix} overall": render_email_html(summary)}
     for team, piece in list(team_summaries(summary).items())[:teams]:
-        emails[f"{prefix} team {team[:40]}"] = render_email_html(piece)
+        emails[team_email(prefix, team)] = render_email_html(piece)
     return emails
+
+
+def team_email(prefix: str, team: str) -> str:
+    return f"{prefix} team {team[:40]}"
 
 
 def demo_summary() -> DailySummary:
