@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it on our machines.
 SAM_ENV := PYENV_VERSION=3.13.0
 
-.PHONY: help venv demo test lint typecheck cfn-lint unit integration build browser bench clean
+.PHONY: help venv demo test lint typecheck cfn-lint unit integration build browser validator bench clean
 
 help:
 	@echo "make demo    run the daily job against the in-repo simulator, report into ./demo-output"
@@ -27,7 +27,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fwcost demo --out demo-output
 
-test: lint typecheck cfn-lint build browser
+test: lint typecheck cfn-lint build browser validator
 	$(BIN)/pytest
 
 # The HTML report is checked in headless Chromium (Debian's package). Installed when missing
@@ -35,6 +35,19 @@ test: lint typecheck cfn-lint build browser
 browser:
 	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# Every HTML email is checked by the W3C Nu checker: vnu.jar from npm (pinned), installed into
+# .tools/ without its download script, run by Debian's Java. Java and npm are installed when
+# missing and we may (root, as on CI); otherwise the validator test skips and says why.
+VNU_VERSION := 26.9.27
+validator:
+	@(command -v java && command -v npm) >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$$(command -v java >/dev/null || echo default-jre-headless) \
+			$$(command -v npm >/dev/null || echo nodejs npm) >/dev/null)
+	@grep -qs '"version": "$(VNU_VERSION)"' .tools/node_modules/vnu-jar/package.json || \
+		! command -v npm >/dev/null || \
+		npm install --silent --no-audit --no-fund --ignore-scripts --prefix .tools vnu-jar@$(VNU_VERSION)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

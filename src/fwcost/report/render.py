@@ -8,17 +8,20 @@ up to the printed total. Text lives in Jinja2 templates; this module prepares di
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from fwcost.report.summary import (
+    TREND_DAYS,
     Anomaly,
     Arrival,
     BudgetStatus,
@@ -37,6 +40,15 @@ SLACK_MAX_HEADER = 150
 SLACK_MAX_TOTAL = 3800  # Slack truncates messages around 4,000 characters
 MAX_NOTICES = 8
 CHART_HEIGHT_PX = 80
+MINI_CHART_HEIGHT_PX = 24  # a team's own 14 days in the overall email's By team table
+# Names in the HTML email's tables. Longer names are clipped (the full name is the tooltip and is
+# in the CSV). A word up to UNBROKEN characters never breaks; a longer one gets break
+# opportunities after its punctuation and then every CHUNK characters, so a table column's
+# narrowest width stays about UNBROKEN characters and an ordinary name is never squeezed apart.
+NAME_MAX = 64
+UNBROKEN = 18
+CHUNK = 12
+BREAK_AFTER = re.compile(r"(?<=[-_./:@|+=,;~)\]])")
 
 
 def template_dir() -> Path:
@@ -68,6 +80,7 @@ def environment() -> jinja2.Environment:
         ljust=lambda text, width: str(text).ljust(width),
         rjust=lambda text, width: str(text).rjust(width),
         number=compact_number,
+        breakable=breakable,
     )
     return env
 
@@ -177,6 +190,29 @@ def clip(text: object, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
+def breakable(text: object, limit: int | None = NAME_MAX) -> Markup:
+    """HTML for a name: escaped, clipped to `limit`, with <wbr> inside words too long to keep.
+
+    <wbr> rather than CSS overflow-wrap:anywhere in table cells: `anywhere` lets a cell shrink
+    to one character, so a busy table squeezed "research" into "resear/ch".
+    """
+    value = str(text) if limit is None else clip(text, limit)
+    words = re.split(r"(\s+)", value)
+    return Markup("").join(_break_word(word) for word in words)
+
+
+def _break_word(word: str) -> Markup:
+    if len(word) <= UNBROKEN:
+        return escape(word)
+    pieces = []
+    for piece in BREAK_AFTER.split(word):
+        if len(piece) <= UNBROKEN:
+            pieces.append(piece)
+        else:  # the last resort: a long run without punctuation
+            pieces += [piece[start : start + CHUNK] for start in range(0, len(piece), CHUNK)]
+    return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
+
+
 def sparkline(values: Sequence[Decimal | None]) -> str:
     """▁▂▃▄▅▆▇█ scaled to the largest value; a missing day is a middle dot."""
     present = [v for v in values if v is not None]
@@ -209,6 +245,16 @@ def split_cents(values: Sequence[Decimal], total: Decimal) -> list[Decimal]:
 
 
 @dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    amount: str
+    height: int
+    today: bool
+    missing: bool
+    weekend: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DisplayRow:
     label: str
     amount: str
@@ -217,8 +263,8 @@ class DisplayRow:
     team: str
     change: str
     change_tone: str  # "up", "down" or ""
-    share: int  # percent of the view's total, for bars
     spark: str
+    bars: tuple[Bar, ...]  # the row's last 14 days (teams only), for the HTML's small charts
     estimated: bool
 
 
@@ -247,18 +293,8 @@ class Notice:
         return "".join(segment.text for segment in self.segments)
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
-    label: str
-    amount: str
-    height: int
-    today: bool
-    missing: bool
-    weekend: bool
-
-
 def _display(s: DailySummary) -> dict[str, Any]:
-    views = {name: _display_view(view) for name, view in s.views.items()}
+    views = {name: _display_view(view, s.day) for name, view in s.views.items()}
     change = s.change
     notices = _notices(s)
     return {
@@ -268,6 +304,8 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "title": email_subject(s),
         "day_long": f"{s.day:%A} {s.day.day} {s.day:%B %Y}",
         "day_short": _day_short(s.day),
+        "day_label": _day_label(s.day),
+        "prev_label": _day_label(s.day - timedelta(days=1)),
         "day_hours": _day_hours(s),
         "day_span": _day_span(s),
         "empty": s.is_empty,
@@ -289,7 +327,10 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "notices": notices[:MAX_NOTICES],
         "more_notices": max(len(notices) - MAX_NOTICES, 0),
         "warnings": _warnings(s),
-        "bars": _bars(s),
+        "bars": _bars(s.trend, s.day, CHART_HEIGHT_PX),
+        "chart_height": CHART_HEIGHT_PX,
+        "mini_chart_height": MINI_CHART_HEIGHT_PX,
+        "name_max": NAME_MAX,
         "spark": sparkline([value for _, value in s.trend]),
         "trend_range": _trend_range(s),
         "views": views,
@@ -303,9 +344,9 @@ def _display(s: DailySummary) -> dict[str, Any]:
     }
 
 
-def _display_view(view: View) -> DisplayView:
+def _display_view(view: View, day: date) -> DisplayView:
+    trend_days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     cents = split_cents([row.cost for row in view.rows], view.total)
-    top = max((row.cost for row in view.rows), default=Decimal(0))
     rows = []
     for row, amount in zip(view.rows, cents, strict=True):
         rows.append(
@@ -317,8 +358,10 @@ def _display_view(view: View) -> DisplayView:
                 team=row.team,
                 change=signed_pct(row.change_pct) if row.change_pct is not None else "",
                 change_tone=_tone(row.change_pct, threshold=Decimal(10)),
-                share=int(row.cost / top * 100) if top > 0 else 0,
                 spark=sparkline(row.trend) if row.trend else "",
+                bars=_bars(list(zip(trend_days, row.trend, strict=True)), day, MINI_CHART_HEIGHT_PX)
+                if row.trend
+                else (),
                 estimated=row.estimated,
             )
         )
@@ -341,6 +384,11 @@ def _change_text(delta: Decimal | None, pct: Decimal | None) -> str:
 
 def _day_short(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _day_label(day: date) -> str:
+    """A day named as a date, e.g. "Sat 28 Nov": a report can be for any day, not only yesterday."""
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 def _day_hours(s: DailySummary) -> str:
@@ -395,24 +443,27 @@ def _trend_range(s: DailySummary) -> str:
     )
 
 
-def _bars(s: DailySummary) -> list[Bar]:
-    top = max((value for _, value in s.trend if value is not None), default=Decimal(0))
+def _bars(
+    series: Sequence[tuple[date, Decimal | None]], today: date, height_px: int
+) -> tuple[Bar, ...]:
+    """A bar chart's bars, scaled to the series' highest day."""
+    top = max((value for _, value in series if value is not None), default=Decimal(0))
     bars = []
-    for day, value in s.trend:
+    for day, value in series:
         height = 0
         if value is not None and top > 0:
-            height = max(int(value / top * CHART_HEIGHT_PX), 2 if value > 0 else 0)
+            height = max(int(value / top * height_px), 2 if value > 0 else 0)
         bars.append(
             Bar(
                 label=str(day.day),
                 amount=money_whole(value) if value is not None else "no data",
                 height=height,
-                today=day == s.day,
+                today=day == today,
                 missing=value is None,
                 weekend=day.weekday() >= 5,
             )
         )
-    return bars
+    return tuple(bars)
 
 
 def _notices(s: DailySummary) -> list[Notice]:

@@ -1,6 +1,6 @@
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +12,11 @@ from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.render import (
+    NAME_MAX,
     SLACK_MAX_BLOCKS,
     SLACK_MAX_SECTION,
+    UNBROKEN,
+    breakable,
     email_subject,
     escape_mrkdwn,
     fit_slack,
@@ -167,6 +170,42 @@ def test_split_cents_keeps_the_printed_total():
 
 def test_sparkline_marks_missing_days():
     assert sparkline([Decimal(0), None, Decimal(4), Decimal(8)]) == "▁·▅█"
+
+
+def test_reports_name_their_day_as_a_date_not_yesterday(demo):
+    later = DEMO_DAY + timedelta(days=27)
+    summary = summarize(
+        attribute_day(demo_usage(later), load_price_book()), {}, demo_context(later)
+    )
+    text, html = render_email_text(summary), render_email_html(summary)
+    for output in (text, html, render_email_text(demo), render_email_html(demo)):
+        assert "yesterday" not in output.lower()
+    assert "\nSat 28 Nov " in text
+    assert "Sat 28 Nov" in html
+    assert "vs Sat 31 Oct ($293.41)" in render_email_text(demo)
+    assert "Sat 28 Nov 2026" in email_subject(summary)
+
+
+def test_breakable_keeps_ordinary_names_whole_and_escaped():
+    assert breakable("ads & growth") == "ads &amp; growth"
+    assert breakable("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+    assert "<wbr>" not in breakable("a" * UNBROKEN + " characteristically")
+
+
+def test_breakable_breaks_long_words_after_punctuation_then_in_chunks():
+    assert str(breakable("analytics_pipeline_nightly_batch_backfill_v2")) == (
+        "analytics_<wbr>pipeline_<wbr>nightly_<wbr>batch_<wbr>backfill_<wbr>v2"
+    )
+    pieces = str(breakable("x" * 40)).split("<wbr>")
+    assert "".join(pieces) == "x" * 40
+    assert max(map(len, pieces)) <= UNBROKEN
+
+
+def test_breakable_clips_very_long_names():
+    shown = str(breakable("<&>" * 100)).replace("<wbr>", "")
+    assert shown.endswith("…")
+    assert len(shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")) == NAME_MAX
+    assert str(breakable("y" * 100, None)).replace("<wbr>", "") == "y" * 100
 
 
 def test_mrkdwn_escape():

@@ -1,0 +1,124 @@
+"""The daily emails the HTML tests check: the demo's (overall and every team), the edge days, and
+days whose names are hostile (markup, RTL, emoji, very long tokens).
+
+Shared by the validator test and the browser test, so both look at the same emails.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from fwcost.model import DayUsage, ServerlessUsage
+from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.pricebook import load_price_book
+from fwcost.report.render import render_email_html
+from fwcost.report.summary import DailySummary, summarize, team_summaries
+from report_fixtures import MODEL_PREFIX, TEXT, demo_context, demo_history, demo_usage
+
+DEMO_DAY = date(2026, 11, 1)
+PRICES = load_price_book()
+
+HOSTILE_NAMES = (
+    "<b>bold</b> & co",
+    "R&D <script>x</script>",
+    "فريق البحث",  # Arabic: right to left
+    "צוות חיפוש 2",  # Hebrew with a number
+    "🔥 growth 🚀",
+    "日本語チーム",
+    "x" * 300,
+    "a" * 60,  # one 60-character token: the last-resort case
+    "very-long-hyphenated-team-name-for-the-platform-group",
+    "analytics_pipeline_nightly_batch_backfill_v2",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One API key's serverless usage: who it belongs to and what it ran."""
+
+    key_name: str
+    team: str
+    project: str
+    environment: str
+    model: str
+    prompt_tokens: int
+
+
+def emails_of(summary: DailySummary, prefix: str, teams: int | None = None) -> dict[str, str]:
+    """The overall email and every team's own (or the first `teams`), by a readable name."""
+    emails = {f"{prefix} overall": render_email_html(summary)}
+    for team, piece in list(team_summaries(summary).items())[:teams]:
+        emails[team_email(prefix, team)] = render_email_html(piece)
+    return emails
+
+
+def team_email(prefix: str, team: str) -> str:
+    return f"{prefix} team {team[:40]}"
+
+
+def demo_summary() -> DailySummary:
+    today, history = demo_history(DEMO_DAY)
+    return summarize(today, history, demo_context(DEMO_DAY))
+
+
+def edge_emails() -> dict[str, str]:
+    """A day with no usage after busy days, and a day without a bill."""
+    _, history = demo_history(DEMO_DAY, days=14)
+    empty = attribute_day(DayUsage(day=DEMO_DAY), PRICES)
+    no_bill = demo_usage(DEMO_DAY)
+    no_bill.has_summary = False
+    no_bill.line_items = []
+    no_bill.key_costs = None
+    no_bill.gaps = ["usageCosts:query was refused (403): per-key dollars are estimates."]
+    context = demo_context(DEMO_DAY, restatements=())
+    return {
+        "empty day": render_email_html(summarize(empty, history, context)),
+        "no bill": render_email_html(summarize(attribute_day(no_bill, PRICES), history, context)),
+    }
+
+
+def hostile_specs() -> list[KeySpec]:
+    """Every hostile name as a key, a team, a project, an environment and a model."""
+    specs = []
+    for n, name in enumerate(HOSTILE_NAMES):
+        specs.append(KeySpec(name, name, name, name, name, 3_000_000 + n * 400_000))
+        specs.append(KeySpec(f"{name}-batch", name, "p", "prod", "gpt-oss-120b", 1_000_000))
+    return specs
+
+
+def usage_of(day: date, specs: Sequence[KeySpec], scale: float, base: DayUsage) -> DayUsage:
+    """`base` (a demo day, with its bill) plus the specs' keys, which the bill does not cover."""
+    rows = [
+        ServerlessUsage(
+            day, MODEL_PREFIX + spec.model, f"key_{zlib.crc32(spec.key_name.encode()):08x}",
+            spec.key_name, spec.team, spec.project, spec.environment, TEXT,
+            int(spec.prompt_tokens * scale), 0, int(spec.prompt_tokens * scale) // 10, 0.0,
+        )
+        for spec in specs
+    ]  # fmt: skip
+    base.serverless.extend(rows)
+    return base
+
+
+def summary_of(
+    specs_by_day: dict[date, Sequence[KeySpec]], today: date, *, bill: bool = True, top_n: int = 5
+) -> DailySummary:
+    """A summary for `today`; every other day in specs_by_day is history."""
+    days = {}
+    for day, specs in specs_by_day.items():
+        base = demo_usage(day) if bill else DayUsage(day=day, has_summary=False)
+        scale = 1.0 + (day.toordinal() % 5) / 4
+        days[day] = attribute_day(usage_of(day, specs, scale, base), PRICES)
+    history = {
+        day: AttributedDay.from_json(value.to_json()) for day, value in days.items() if day != today
+    }
+    return summarize(days[today], history, demo_context(today, restatements=(), top_n=top_n))
+
+
+def hostile_summary() -> DailySummary:
+    specs = hostile_specs()
+    trailing = {DEMO_DAY - timedelta(days=n): specs[: len(specs) - 2] for n in range(1, 15)}
+    return summary_of({**trailing, DEMO_DAY: specs}, DEMO_DAY, top_n=len(specs))
