@@ -206,6 +206,28 @@ def test_receipts_the_ledger_cannot_record_fail_the_run_and_its_retry_does_not_r
     assert len(sent_emails()) == 2
 
 
+def test_a_run_short_of_time_starts_no_delivery_and_its_retry_sends_them(
+    deployed, fake_slack, lambda_context
+):
+    # Given an invocation with less than the margin left when delivery begins
+    from fwcost.delivery.deliver import DEADLINE_MARGIN_SECONDS
+
+    lambda_context.remaining_millis = (DEADLINE_MARGIN_SECONDS - 1) * 1000
+
+    # When it runs, it archives, starts no delivery and fails loudly, naming each one
+    with pytest.raises(RunFailed, match="not started: the run's time ran out") as raised:
+        invoke(lambda_context)
+    assert str(raised.value).count("not started") == 4
+    assert fake_slack.delivered() == [] and sent_emails() == []
+    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed["s3"]))
+
+    # Then the retry, with its time, delivers each once
+    lambda_context.remaining_millis = 300_000
+    retried = invoke(lambda_context, retry_of=lambda_context.aws_request_id)
+    assert retried["delivered"] == 4
+    assert (len(fake_slack.delivered()), len(sent_emails())) == (3, 1)
+
+
 def test_ses_receives_a_well_formed_multipart_email_with_the_csv(deployed, lambda_context):
     invoke(lambda_context)
     [sent] = sent_emails()
