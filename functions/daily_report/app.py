@@ -48,6 +48,11 @@ def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(
         account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
     )
-    result = run(request, settings, invocation_id=context.aws_request_id)
+    result = run(
+        request,
+        settings,
+        invocation_id=context.aws_request_id,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
     result.raise_if_failed()  # after the metrics and the log line, so both record the failure
     return result.as_dict()

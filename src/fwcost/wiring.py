@@ -7,6 +7,7 @@ and a local run are the settings (a bucket or a folder, a secret or a plain key)
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from fwcost.config import ConfigError, Settings
 from fwcost.delivery import (
     DeliveryLedger,
     Destination,
+    LedgerKey,
     LocalLedger,
     OutgoingReport,
     Receipt,
@@ -200,9 +202,18 @@ class _PlanOnly:
     """The sender of a dry run, which plans and never sends (deliver_reports, dry_run)."""
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
         raise RuntimeError(f"a dry run must not send: {destination.destination_id}")
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        raise RuntimeError(f"a dry run must not look up: {destination.destination_id}")
 
 
 _DRY_RUN_SENDERS = Senders(slack=_PlanOnly(), email=_PlanOnly())

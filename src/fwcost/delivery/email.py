@@ -8,6 +8,7 @@ it. Raw content is the only SES v2 form that carries attachments.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
@@ -16,7 +17,13 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fwcost.delivery.errors import DeliveryError
-from fwcost.delivery.model import Destination, EmailDestination, OutgoingReport, Receipt
+from fwcost.delivery.model import (
+    Destination,
+    EmailDestination,
+    LedgerKey,
+    OutgoingReport,
+    Receipt,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -81,7 +88,11 @@ class SesEmailSender:
         self._configuration_set = configuration_set
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
         # `previous` is not used: a sent email cannot be edited, so a forced run sends again.
         if not isinstance(destination, EmailDestination):
@@ -105,6 +116,12 @@ class SesEmailSender:
         except BotoCoreError as error:
             raise DeliveryError(destination_id, f"could not reach SES: {error}") from None
         return Receipt(action="sent", message_id=response["MessageId"])
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        # SES keeps no mailbox to search: an email whose send was never recorded is sent again.
+        return None
 
 
 def explain_ses_error(error: ClientError, destination: EmailDestination) -> str:

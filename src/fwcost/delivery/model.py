@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import quote
 
@@ -49,6 +50,30 @@ def audience_segment(team: str | None) -> str:
     own: a team annotated "overall" cannot land on the overall report's ledger record or files.
     """
     return f"audience={OVERALL}" if team is None else "team=" + quote(team, safe="")
+
+
+@dataclass(frozen=True)
+class LedgerKey:
+    """One delivery: an account's day, one audience's report, one destination.
+
+    It keys the delivery's ledger record, and a Slack bot post carries it as message metadata,
+    so a later run can find a post whose ledger record was never completed.
+    """
+
+    account_id: str
+    day: date
+    team: str | None  # None: the overall report
+    destination_id: str
+
+    @property
+    def audience(self) -> str:
+        return audience_name(self.team)
+
+    def relative_path(self) -> str:
+        return (
+            f"ledger/account={self.account_id}/dt={self.day.isoformat()}/"
+            f"{audience_segment(self.team)}/{self.destination_id}.json"
+        )
 
 
 @dataclass(frozen=True)
@@ -125,8 +150,21 @@ class Sender(Protocol):
     """Sends one report to one destination, or raises DeliveryError (secrets masked)."""
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
-        """Send; `previous` is the earlier receipt for this report and destination when a
-        forced re-run delivers again (a bot post is then edited rather than duplicated)."""
+        """Send; `previous` is the earlier receipt for this report and destination when it is
+        delivered again (a bot post is then edited rather than duplicated); `key` says which
+        delivery this is (a bot post carries it as metadata)."""
+        ...
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        """What an earlier attempt, which never recorded its outcome, sent for `key` after
+        `since`; None when nothing is found or this kind of destination cannot be searched
+        (only Slack bot posts can: webhooks and email leave nothing to look up)."""
         ...

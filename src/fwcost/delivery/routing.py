@@ -32,6 +32,9 @@ Shape (see src/fwcost/routing.example.json, which the demo uses)::
   String parameter.
 - A bot destination needs the channel ID (C…/G…), not its name: chat.update, which a forced
   re-run uses to edit the day's message, only accepts IDs.
+- A bot needs the chat:write scope, and channels:history (groups:history for a private
+  channel): a run that finds a delivery claimed but never recorded looks for the post there
+  (by its metadata) rather than posting it twice.
 - A team without its own route receives its report through the overall route
   (`"unknown_teams": "overall"`), or not at all (`"skip"`).
 - Keys starting with "_" in a route or destination object are comments and ignored.

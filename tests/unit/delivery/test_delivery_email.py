@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from fwcost.delivery import DeliveryError, EmailDestination, OutgoingReport, SesEmailSender
+from fwcost.delivery import (
+    DeliveryError,
+    EmailDestination,
+    LedgerKey,
+    OutgoingReport,
+    SesEmailSender,
+)
 from fwcost.delivery.email import build_message, explain_ses_error
 
 ROUTE = EmailDestination(
@@ -22,6 +30,7 @@ REPORT = OutgoingReport(
     csv_name="fwcost-acme-ai-2026-11-21.csv",
     csv_bytes=None,
 )
+KEY = LedgerKey("acme-ai", date(2026, 11, 21), None, ROUTE.destination_id)
 
 
 def test_message_is_seven_bit_with_short_lines_and_an_encoded_subject() -> None:
@@ -89,7 +98,7 @@ def test_the_sender_raises_one_delivery_error_naming_the_destination() -> None:
         )
 
         with pytest.raises(DeliveryError) as raised:
-            SesEmailSender(sesv2).send(REPORT, ROUTE, None)
+            SesEmailSender(sesv2).send(REPORT, ROUTE, None, KEY)
 
     assert str(raised.value).startswith(f"{ROUTE.destination_id}: SES refused (SendingPausedExc")
     assert raised.value.destination_id == ROUTE.destination_id
