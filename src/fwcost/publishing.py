@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from urllib.parse import quote
 
 from fwcost.archive import UsageCsv
 from fwcost.delivery import OutgoingReport
+from fwcost.delivery.model import name_segment
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.render import (
@@ -36,10 +36,11 @@ def outgoing_reports(
 
 
 def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
-    """Relative paths of the rendered reports: report.html, ..., teams/<team>/report.html."""
+    """Relative paths of the rendered reports: report.html, ..., teams/<segment>/report.html,
+    where <segment> is the team's name_segment (the team itself for a plain name)."""
     files: dict[str, bytes] = {}
     for report in reports:
-        folder = "" if report.team is None else f"teams/{quote(report.team, safe='')}/"
+        folder = "" if report.team is None else f"teams/{name_segment(report.team)}/"
         files[f"{folder}report.html"] = report.html.encode()
         files[f"{folder}report.txt"] = report.text.encode()
         files[f"{folder}slack.json"] = json.dumps(
@@ -51,7 +52,7 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
 def _report(
     team: str | None, summary: DailySummary, day: date, csv: UsageCsv, account_id: str
 ) -> OutgoingReport:
-    suffix = "" if team is None else f"-{quote(team, safe='')}"
+    suffix = "" if team is None else f"-{name_segment(team)}"
     return OutgoingReport(
         team=team,
         subject=email_subject(summary),
