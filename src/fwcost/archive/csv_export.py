@@ -26,6 +26,12 @@ Columns and units (the Glue table in template.yaml declares the same list; a tes
 | audio_input_seconds  | audio input, seconds                                                 |
 | accelerator_seconds  | GPU time, accelerator-seconds                                        |
 | attributed_cost_usd  | rated USD attributed to this row; the column sums to the day's bill  |
+
+Text cells are neutralised against spreadsheet formula injection (OWASP "CSV injection"): names
+come from whoever annotates a key, so a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return gets a leading `'` (`=HYPERLINK(...)` is written `'=HYPERLINK(...)`), which a
+spreadsheet shows as text. The numeric columns (prompt_tokens through attributed_cost_usd) are
+never prefixed: a negative amount stays a number. Athena reads the prefixed text as written.
 """
 
 from __future__ import annotations
@@ -63,6 +69,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "accelerator_seconds",
     "attributed_cost_usd",
 )
+# Written as numbers, never neutralised (see the module docstring); every other column is text.
+NUMERIC_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("prompt_tokens") :]
 
 
 class CostedRows(Protocol):
@@ -111,9 +119,11 @@ class UsageCsv:
         self, usage: DayUsage, account_id: str, timezone: str, costs: CostedRows | None
     ) -> None:
         lines = _Lines()
-        writer = csv.writer(lines, lineterminator="\n")
+        writer = csv.writer(lines, lineterminator=_WRITER_TERMINATOR)
         writer.writerow(CSV_COLUMNS)
-        for rows in _csv_rows(usage, (usage.day.isoformat(), timezone, account_id), costs):
+        text = _TextCells()
+        head = (usage.day.isoformat(), text[timezone], text[account_id])
+        for rows in _csv_rows(usage, head, costs, text):
             writer.writerows(rows)
         self._header, self._rows = lines[0], lines[1:]
         owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
@@ -130,49 +140,72 @@ class UsageCsv:
         return (self._header + "".join(rows)).encode()
 
 
+# The writer quotes a field holding any character of its line terminator, and before Python
+# 3.13 only those: a name with a bare CR would go unquoted and split its row. Writing "\r\n"
+# quotes CR and LF on every version; _Lines then ends each line with "\n" alone.
+_WRITER_TERMINATOR = "\r\n"
+
+
 class _Lines(list[str]):
-    """A csv.writer target that keeps each row as its own string.
+    """A csv.writer target that keeps each row as its own string, ending in "\n".
 
     CPython's csv writer hands write() one finished line per row (terminator included), so
     the list holds exactly one entry per row written.
     """
 
     def write(self, line: str) -> None:
-        self.append(line)
+        self.append(line[:-2] + "\n")
 
 
 def _csv_rows(
-    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None
+    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None, t: _TextCells
 ) -> Iterator[Iterable[tuple[object, ...]]]:
     """The CSV rows stream by stream (serverless, dedicated, training, billed-only), as
-    generators: writerows then runs the per-row loop inside the csv module."""
+    generators: writerows then runs the per-row loop inside the csv module. Every text cell
+    from the API goes through `t` (neutralised); numbers never do."""
     blank = ""
     yield (
-        (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank, blank,
-         s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
+        (*head, "serverless", t[s.model], t[s.api_key_id], t[s.api_key_name], blank, blank, blank,
+         blank, t[s.team], t[s.project], t[s.environment], t[s.usage_type], blank, s.prompt_tokens,
          s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
         for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_costs if costs else None,
                                                           len(usage.serverless)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank, d.accelerator_type,
-         d.placement, d.team, d.project, d.environment, d.usage_type, blank, 0, 0, 0, 0,
-         d.accelerator_seconds, cost)
+        (*head, "dedicated", t[d.base_model], blank, blank, t[d.deployment], blank,
+         t[d.accelerator_type], t[d.placement], t[d.team], t[d.project], t[d.environment],
+         t[d.usage_type], blank, 0, 0, 0, 0, d.accelerator_seconds, cost)
         for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_costs if costs else None,
                                                          len(usage.dedicated)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
-         blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
-         t.accelerator_seconds, cost)
-        for t, cost in zip(usage.training, _cost_texts(costs.training_costs if costs else None,
-                                                        len(usage.training)), strict=True)
+        (*head, "training", t[tr.base_model], blank, blank, blank, t[tr.job_id],
+         t[tr.accelerator_type], blank, t[tr.team], t[tr.project], t[tr.environment],
+         t[tr.usage_type], blank, 0, 0, 0, 0, tr.accelerator_seconds, cost)
+        for tr, cost in zip(usage.training, _cost_texts(costs.training_costs if costs else None,
+                                                         len(usage.training)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "billed_only", row.detail, blank, blank, blank, blank, blank, blank, blank, blank,
-         blank, blank, row.category, 0, 0, 0, 0, 0, _money(row.cost))
+        (*head, "billed_only", t[row.detail], blank, blank, blank, blank, blank, blank, blank,
+         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, _money(row.cost))
         for row in (costs.billed_only_rows if costs else ())
     )  # fmt: skip
+
+
+# What a spreadsheet reads as the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _TextCells(dict[str, str]):
+    """Each distinct text value, neutralised once: `cells[value]` is the cell to write.
+
+    A day repeats the same few names on every row, so the check runs per name, not per cell.
+    """
+
+    def __missing__(self, value: str) -> str:
+        cell = "'" + value if value.startswith(FORMULA_STARTS) else value
+        self[value] = cell
+        return cell
 
 
 def _cost_texts(column: Sequence[Decimal] | None, count: int) -> Iterable[str]:
