@@ -1,13 +1,15 @@
 """What can go wrong talking to Fireworks, in words a person can act on.
 
-No message built here may contain the API key: callers pass texts through `redact` first
-(a server could echo the Authorization header back in an error body).
+No message built here may contain the API key or any other credential: callers pass texts
+through `redact` first (a server could echo the Authorization header back in an error body).
 """
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+
+from fwcost.scrub import Scrubber
 
 if TYPE_CHECKING:
     from fwcost.model import RawResponse
@@ -76,7 +78,8 @@ def hint_for(status: int, sent: str) -> str:
 
 
 def redact(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
+    """`text` without `secret` (the API key) or anything shaped like a credential (fwcost.scrub)."""
+    return Scrubber((secret,)).scrub_text(text)
 
 
 def _excerpt(text: str) -> str:
