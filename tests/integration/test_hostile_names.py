@@ -13,7 +13,6 @@ import email
 import email.policy
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -109,8 +108,8 @@ def local_run(tmp_path: Path, hostile_config: SimulatorConfig) -> Run:
 
 
 @pytest.fixture
-def s3_run(tmp_path: Path, bucket: str, hostile_config: SimulatorConfig) -> Iterator[Run]:
-    yield run_day(tmp_path, hostile_config, api_key=hostile_config.api_key, bucket=bucket)
+def s3_run(tmp_path: Path, bucket: str, hostile_config: SimulatorConfig) -> Run:
+    return run_day(tmp_path, hostile_config, api_key=hostile_config.api_key, bucket=bucket)
 
 
 def test_a_hostile_day_runs_clean_into_a_folder(local_run: Run) -> None:
@@ -141,7 +140,9 @@ def assert_clean_run(done: Run) -> None:
     # and none lands on the overall report (teams named overall, audience=overall, ..,
     # the 2,000-character name and its twin included)
     report_root = f"{PREFIX}/account=acme-ai/dt={DAY.isoformat()}/report"
-    folders = {key.split("/")[-2] for key in done.objects if key.startswith(f"{report_root}/teams/")}
+    folders = {
+        key.split("/")[-2] for key in done.objects if key.startswith(f"{report_root}/teams/")
+    }
     assert folders == {name_segment(team) for team in teams}
     assert len(folders) == len(teams)
     for team in teams:

@@ -8,7 +8,9 @@
                                             manifest's references stay valid
         csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
         attribution.json                    the day's dollars per group (trends read these back)
-        report/report.html|.txt, slack.json the reports as rendered (teams/<team>/... per team)
+        report/report.html|.txt, slack.json the reports as rendered; each team's in
+                                            teams/<segment>/, its name as name_segment encodes it
+                                            (the name itself for a plain one such as `search`)
         revisions/{written_at}/...          earlier manifest, CSV and attribution of a restated day
         manifest.json                       written last: its presence means the day is complete
 
