@@ -27,16 +27,22 @@ Columns and units (the Glue table in template.yaml declares the same list; a tes
 | accelerator_seconds  | GPU time, accelerator-seconds                                        |
 | attributed_cost_usd  | rated USD attributed to this row; the column sums to the day's bill  |
 
-Text cells are neutralised against spreadsheet formula injection (OWASP "CSV injection"): names
-come from whoever annotates a key, so a text cell starting with `=`, `+`, `-`, `@`, a tab or a
-carriage return gets a leading `'` (`=HYPERLINK(...)` is written `'=HYPERLINK(...)`), which a
-spreadsheet shows as text. The numeric columns (prompt_tokens through attributed_cost_usd) are
-never prefixed: a negative amount stays a number. Athena reads the prefixed text as written.
+Text cells are neutralised: names come from whoever annotates a key or names a model.
+- Against spreadsheet formula injection (OWASP "CSV injection"), a text cell starting with `=`,
+  `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (`=HYPERLINK(...)` is written
+  `'=HYPERLINK(...)`), which a spreadsheet shows as text. The numeric columns (prompt_tokens
+  through attributed_cost_usd) never are: a negative amount stays a number.
+- A line break in a name (CR, LF) is written as one space, so every row is one line: Athena's
+  OpenCSVSerde cannot read a quoted line break, and before Python 3.13 the csv writer left a
+  bare CR unquoted, splitting the row for any reader.
+Athena reads the cells as written (a prefixed name keeps its `'`); the raw JSON has the names
+exactly as Fireworks sent them.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -119,7 +125,7 @@ class UsageCsv:
         self, usage: DayUsage, account_id: str, timezone: str, costs: CostedRows | None
     ) -> None:
         lines = _Lines()
-        writer = csv.writer(lines, lineterminator=_WRITER_TERMINATOR)
+        writer = csv.writer(lines, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         text = _TextCells()
         head = (usage.day.isoformat(), text[timezone], text[account_id])
@@ -140,21 +146,15 @@ class UsageCsv:
         return (self._header + "".join(rows)).encode()
 
 
-# The writer quotes a field holding any character of its line terminator, and before Python
-# 3.13 only those: a name with a bare CR would go unquoted and split its row. Writing "\r\n"
-# quotes CR and LF on every version; _Lines then ends each line with "\n" alone.
-_WRITER_TERMINATOR = "\r\n"
-
-
 class _Lines(list[str]):
-    """A csv.writer target that keeps each row as its own string, ending in "\n".
+    """A csv.writer target that keeps each row as its own string.
 
     CPython's csv writer hands write() one finished line per row (terminator included), so
     the list holds exactly one entry per row written.
     """
 
     def write(self, line: str) -> None:
-        self.append(line[:-2] + "\n")
+        self.append(line)
 
 
 def _csv_rows(
@@ -194,16 +194,19 @@ def _csv_rows(
 
 # What a spreadsheet reads as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
 class _TextCells(dict[str, str]):
-    """Each distinct text value, neutralised once: `cells[value]` is the cell to write.
+    """Each distinct text value, made safe once: `cells[value]` is the cell to write.
 
-    A day repeats the same few names on every row, so the check runs per name, not per cell.
+    A day repeats the same few names on every row, so the work is per name, not per cell.
     """
 
     def __missing__(self, value: str) -> str:
-        cell = "'" + value if value.startswith(FORMULA_STARTS) else value
+        cell = _LINE_BREAKS.sub(" ", value) if "\r" in value or "\n" in value else value
+        if cell.startswith(FORMULA_STARTS):
+            cell = "'" + cell
         self[value] = cell
         return cell
 
