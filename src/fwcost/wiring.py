@@ -62,7 +62,10 @@ def build_dependencies(
     deps = Dependencies(
         source=client,
         archive=DayArchive(
-            archive_store(settings, aws), settings.archive_prefix, settings.account_id
+            archive_store(settings, aws),
+            settings.archive_prefix,
+            settings.account_id,
+            secrets=(api_key,),
         ),
         prices=prices,
         timezone=settings.timezone,

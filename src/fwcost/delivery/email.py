@@ -8,6 +8,7 @@ it. Raw content is the only SES v2 form that carries attachments.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
 
 _logger = logging.getLogger(__name__)
+
+# The subject carries a team's name, which is data: a line break in it would end the header.
+MAX_SUBJECT_CHARS = 200
+_CONTROLS_AND_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 _ADVICE = {
     "MailFromDomainNotVerifiedException": (
@@ -57,7 +62,7 @@ _ADVICE = {
 def build_message(report: OutgoingReport, destination: EmailDestination) -> EmailMessage:
     """The MIME message of one report for one email route (UTF-8 headers encoded as needed)."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = report.subject
+    message["Subject"] = header_text(report.subject, MAX_SUBJECT_CHARS)
     message["From"] = destination.sender
     message["To"] = ", ".join(destination.to)
     if destination.cc:
@@ -78,6 +83,16 @@ def build_message(report: OutgoingReport, destination: EmailDestination) -> Emai
                 report.csv_bytes, maintype="text", subtype="csv", filename=report.csv_name
             )
     return message
+
+
+def header_text(text: str, limit: int) -> str:
+    """Text that is safe as one header value: each run of control characters and line breaks
+    (CR, LF, NUL, U+2028...) becomes one space, and more than `limit` characters end in '…'.
+
+    The policy then encodes what is not ASCII (RFC 2047) and folds the line where it must.
+    """
+    flat = _CONTROLS_AND_LINE_BREAKS.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 class SesEmailSender:

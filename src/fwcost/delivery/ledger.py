@@ -3,7 +3,7 @@
 One small JSON record per (account, day, audience, destination), at
 
     {prefix}/ledger/account={account}/dt={day}/audience=overall/{destination_id}.json
-    {prefix}/ledger/account={account}/dt={day}/team={team}/{destination_id}.json
+    {prefix}/ledger/account={account}/dt={day}/team={team segment}/{destination_id}.json
 
 in the archive bucket. Every write is conditional, so two runs never both act on what they
 read. A record's state moves:

@@ -44,12 +44,55 @@ def audience_name(team: str | None) -> str:
 
 
 def audience_segment(team: str | None) -> str:
-    """A path segment for an audience that is safe in an S3 key and a file name.
+    """A path segment for an audience (ledger records, delivered files), Hive-style.
 
-    Hive-style so "." or ".." can never become a path component, and teams have a key of their
-    own: a team annotated "overall" cannot land on the overall report's ledger record or files.
+    Teams have a key of their own: `team=<name_segment>` can never be `audience=overall`, so
+    a team annotated "overall" or "audience=overall" cannot land on the overall report's files.
     """
-    return f"audience={OVERALL}" if team is None else "team=" + quote(team, safe="")
+    return f"audience={OVERALL}" if team is None else "team=" + name_segment(team)
+
+
+# A file name may be 255 bytes; this leaves room for what is built around a segment
+# ("team=", ".csv", an account and a day) and keeps keys far below S3's 1,024 bytes.
+MAX_SEGMENT_BYTES = 100
+_DIGEST_CHARS = 24  # 96 bits of SHA-256: no two names share a cut segment by chance or design
+_HASH_MARK = "~"  # encoded in every other position, so only a cut segment carries it
+
+
+def name_segment(name: str) -> str:
+    """The path segment of a name (a team, an API key, a model): every key, folder and file
+    name built from a name goes through here. For any non-empty name it is
+
+    - safe: letters, digits, `.`, `_` and `-` stay; every other character is percent-encoded
+      as UTF-8 (`/` %2F, `\\` %5C, `%` %25, `~` %7E, a line break %0A, an emoji %F0%9F...), so
+      a segment holds no separator, control character, space or non-ASCII byte;
+    - never a path step: `.` and `..` are encoded whole (%2E, %2E%2E);
+    - distinct: decoding is unique, so two names never share a segment (percent-decode it to
+      read the name back; a plain name such as `search` is its own segment);
+    - bounded: at most MAX_SEGMENT_BYTES. A longer encoding keeps the characters that fit and
+      ends in `~` and 24 hex digits of the name's SHA-256; `~` appears nowhere else, so a cut
+      segment never equals a whole one.
+    """
+    if not name:
+        raise ValueError("a name segment needs a non-empty name")
+    encoded = _percent_encoded(name)
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    if len(encoded) <= MAX_SEGMENT_BYTES:
+        return encoded
+    room, head = MAX_SEGMENT_BYTES - len(_HASH_MARK) - _DIGEST_CHARS, ""
+    for character in name:
+        piece = _percent_encoded(character)
+        if len(head) + len(piece) > room:
+            break
+        head += piece
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{head}{_HASH_MARK}{digest[:_DIGEST_CHARS]}"
+
+
+def _percent_encoded(text: str) -> str:
+    # surrogatepass: a lone surrogate (JSON may escape one) is still encoded, one way only.
+    return quote(text, safe="", errors="surrogatepass").replace(_HASH_MARK, "%7E")
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,8 @@ def environment() -> jinja2.Environment:
 
 
 def email_subject(s: DailySummary) -> str:
-    scope = f"{s.team} · " if s.team else ""
+    # A team name is data of any length: clipped, so the day and the amount stay in view.
+    scope = f"{clip(s.team, 60)} · " if s.team else ""
     if s.is_empty:
         return f"{scope}Fireworks AI spend, {_day_short(s.day)}: no usage"
     change = s.change.pct_vs_average
