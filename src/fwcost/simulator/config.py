@@ -55,6 +55,9 @@ class SimulatorConfig:
     models: int = 12
     latency_seconds: float = 0.0
     faults: Sequence[Fault] = ()
+    # groupBy dimensions answered with a 400 as unknown, as an older gateway does the training
+    # ones (job_id, job_type, usage_type, base_model)
+    unknown_dimensions: Sequence[str] = ()
     seed: int = 7
     new_key_day: date | None = None
     spike_day: date | None = None
@@ -63,6 +66,7 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         # Accept any sequence of faults (a list reads naturally at call sites) but keep a tuple.
         object.__setattr__(self, "faults", tuple(self.faults))
+        object.__setattr__(self, "unknown_dimensions", tuple(self.unknown_dimensions))
         if self.keys < MIN_KEYS:
             raise ValueError(f"keys must be at least {MIN_KEYS}, got {self.keys}")
         if self.models < 2:
