@@ -21,7 +21,7 @@ from fwcost.delivery.email import build_message
 from fwcost.delivery.errors import DeliveryError, DeliveryFailed
 from fwcost.delivery.files import FileSender
 from fwcost.delivery.ledger import DeliveryLedger, LedgerEntry, LedgerKey
-from fwcost.delivery.model import Destination, EmailDestination, OutgoingReport, Receipt, Sender
+from fwcost.delivery.model import Destination, EmailDestination, OutgoingReport, Sender
 from fwcost.delivery.routing import RoutingConfig
 
 _logger = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class _Run:
                 key, f"SENT but not recorded in the ledger, a retry may resend it: {error}"
             )
             return
-        detail = _describe_receipt(receipt)
+        detail = receipt.describe()
         if not first_record:
             detail += " (another run had already recorded this delivery)"
         _logger.info("delivered %s to %s: %s", key.audience, key.destination_id, detail)
@@ -209,23 +209,10 @@ class _Run:
 
 def _already_delivered(entry: LedgerEntry) -> DeliveryResult:
     detail = (
-        f"already {_describe_receipt(entry.receipt)} at {entry.delivered_at.isoformat()}"
+        f"already {entry.receipt.describe()} at {entry.delivered_at.isoformat()}"
         f" by invocation {entry.invocation_id or '(unknown)'}"
     )
     return DeliveryResult(entry.key.audience, entry.key.destination_id, detail)
-
-
-def _describe_receipt(receipt: Receipt) -> str:
-    where = [
-        f"{name} {value}"
-        for name, value in (
-            ("channel", receipt.channel),
-            ("ts", receipt.ts),
-            ("message", receipt.message_id),
-        )
-        if value
-    ]
-    return receipt.action + (f" ({', '.join(where)})" if where else "")
 
 
 def _plan(report: OutgoingReport, destination: Destination) -> PlannedSend:

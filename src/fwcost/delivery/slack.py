@@ -184,7 +184,7 @@ class SlackSender:
                 return self._update(client, message, previous.ts)
             response = client.chat_postMessage(**message)
         except SlackApiError as error:
-            raise DeliveryError(destination.destination_id, _describe_api_error(error)) from None
+            raise DeliveryError(destination.destination_id, describe_api_error(error)) from None
         return _receipt("posted", response)
 
     def _update(self, client: WebClient, message: dict[str, Any], ts: str) -> Receipt:
@@ -203,7 +203,7 @@ def _receipt(action: Literal["posted", "updated"], response: SlackResponse) -> R
     return Receipt(action=action, channel=str(response["channel"]), ts=str(response["ts"]))
 
 
-def _describe_api_error(error: SlackApiError) -> str:
+def describe_api_error(error: SlackApiError) -> str:
     status = error.response.status_code
     if status >= 500:
         return (
