@@ -7,6 +7,8 @@ Lambda events (samples in events/):
 - re-run one day: {"date": "2026-11-21"}
 - backfill: {"start": "2026-11-01", "end": "2026-11-21"} (inclusive; archive only, no delivery)
 A report day may add "force": true (deliver again) and "dry_run": true (deliver nowhere).
+- check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
+  role and settings (see fwcost.check); no day is run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ class RunRequest:
     end: date  # inclusive; equal to start for a report
     force: bool = False
     dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    send_test: bool = False
+
+
+def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
+    """The check an event asks for, or None when it asks for a run (request_from_event)."""
+    if not isinstance(event, Mapping) or "check" not in event:
+        return None
+    if event["check"] is not True:
+        raise BadRequest(f'"check" must be true, got {event["check"]!r}')
+    if others := sorted(set(event) - {"check", "send_test"}):
+        raise BadRequest(f'a check event takes only "check" and "send_test", not {others}')
+    return CheckRequest(send_test=_flag(event, "send_test"))
 
 
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:

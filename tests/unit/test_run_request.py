@@ -54,3 +54,27 @@ def test_start_and_end_make_an_inclusive_backfill():
 def test_bad_events_say_what_is_wrong(event, message):
     with pytest.raises(BadRequest, match=message):
         request_from_event(event, LA)
+
+
+def test_a_check_event_asks_for_the_check_and_nothing_else():
+    from fwcost.run_request import CheckRequest, check_request_from_event
+
+    assert check_request_from_event({"check": True}) == CheckRequest(send_test=False)
+    assert check_request_from_event({"check": True, "send_test": True}) == CheckRequest(True)
+    assert check_request_from_event({"date": "2026-11-21"}) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"check": "yes"}, '"check" must be true'),
+        ({"check": False}, '"check" must be true'),
+        ({"check": True, "date": "2026-11-21"}, 'takes only "check" and "send_test"'),
+        ({"check": True, "send_test": "yes"}, '"send_test" must be true or false'),
+    ],
+)
+def test_a_malformed_check_event_says_what_is_wrong(event, message):
+    from fwcost.run_request import check_request_from_event
+
+    with pytest.raises(BadRequest, match=message):
+        check_request_from_event(event)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -47,7 +48,12 @@ class CapturedRequest:
 
 @dataclass
 class FakeSlack:
-    """Captures webhook posts and chat.postMessage / chat.update calls; can fail on demand."""
+    """Captures webhook posts and chat.postMessage / chat.update calls; can fail on demand.
+
+    Answers auth.test (as the bot `bot_name`) and conversations.info (the app is a member of
+    every channel but those in `not_member`, where chat.* answer not_in_channel); every Web API
+    answer lists `scopes` in the x-oauth-scopes header, as Slack does.
+    """
 
     base_url: str = ""
     requests: list[CapturedRequest] = field(default_factory=list)
@@ -57,6 +63,10 @@ class FakeSlack:
     failing: dict[str, int] = field(default_factory=dict)
     # API method → Slack error code answered with ok=false
     api_errors: dict[str, str] = field(default_factory=dict)
+    scopes: str = "chat:write,channels:read,groups:read"
+    bot_name: str = "fwcost"
+    not_member: set[str] = field(default_factory=set)  # channel IDs the app is not in
+    channel_names: dict[str, str] = field(default_factory=dict)  # channel ID → name
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -95,18 +105,33 @@ def serve_fake_slack() -> Iterator[FakeSlack]:
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            # slack_sdk sends conversations.info as a GET with its arguments in the query.
+            path, _, query = self.path.partition("?")
+            self._answer(path, dict(parse_qsl(query)))
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            status = fake.answer(self.path)
-            api_method = self.path.removeprefix("/api/")
-            if status == 200 and api_method in fake.api_errors:
-                reply = {"ok": False, "error": fake.api_errors[api_method]}
+            raw = self.rfile.read(length)
+            if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                body: dict[str, Any] = dict(parse_qsl(raw.decode()))
+            else:
+                body = json.loads(raw or b"{}")
+            self._answer(self.path, body)
+
+        def _answer(self, path: str, body: dict[str, Any]) -> None:
+            status = fake.answer(path)
+            api_method = path.removeprefix("/api/")
+            error = fake.api_errors.get(api_method)
+            if api_method.startswith("chat.") and body.get("channel") in fake.not_member:
+                error = "not_in_channel"
+            if status == 200 and error:
+                reply = {"ok": False, "error": error}
                 self._reply(200, json.dumps(reply), body, ok=False)
                 return
             if status != 200:
                 self._reply(status, _WEBHOOK_ERRORS.get(status, "oops"), body)
-            elif self.path.startswith("/api/"):
+            elif path.startswith("/api/"):
                 self._reply(200, json.dumps(self._api_success(api_method, body)), body)
             else:
                 self._reply(200, "ok", body)
@@ -114,13 +139,23 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def _api_success(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
             if method == "chat.update":
                 return {"ok": True, "channel": body["channel"], "ts": body["ts"]}
+            if method == "auth.test":
+                return {"ok": True, "team": "Acme", "team_id": "T0", "user": fake.bot_name,
+                        "user_id": "U0BOT", "bot_id": "B0BOT"}  # fmt: skip
+            if method == "conversations.info":
+                channel = body["channel"]
+                return {"ok": True, "channel": {
+                    "id": channel, "name": fake.channel_names.get(channel, "finops"),
+                    "is_private": False, "is_archived": False,
+                    "is_member": channel not in fake.not_member,
+                }}  # fmt: skip
             ts = f"{1700000000 + len(fake.requests)}.000100"
             return {"ok": True, "channel": body["channel"], "ts": ts}
 
         def _reply(self, status: int, text: str, body: dict[str, Any], ok: bool = True) -> None:
             fake.requests.append(
                 CapturedRequest(
-                    self.path,
+                    self.path.partition("?")[0],
                     self.headers.get("Authorization", ""),
                     body,
                     status if ok else 299,  # an API error is not a delivery
@@ -129,6 +164,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             if status == 429:
                 self.send_header("Retry-After", "1")
+            if self.path.startswith("/api/"):
+                self.send_header("x-oauth-scopes", fake.scopes)
             self.send_header("Content-Type", "application/json" if "{" in text else "text/plain")
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
