@@ -16,6 +16,9 @@ judged against `now`, the caller's clock, not the event's time: a retry hours la
 Every key is checked against EVENT_SHAPES, the one list of what each event may hold: a key
 outside its shape is an error naming it (and the close match: "dryRun" is not taken for
 "dry_run" and ignored, which would deliver for real).
+
+- check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
+  role and settings (see fwcost.check); no day is run.
 """
 
 from __future__ import annotations
@@ -52,6 +55,22 @@ class RunRequest:
     force: bool = False
     dry_run: bool = False
     note: str = ""  # what was changed from what was asked (a backfill's end cut to complete days)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    send_test: bool = False
+
+
+def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
+    """The check an event asks for, or None when it asks for a run (request_from_event)."""
+    if not isinstance(event, Mapping) or "check" not in event:
+        return None
+    if event["check"] is not True:
+        raise BadRequest(f'"check" must be true, got {event["check"]!r}')
+    if others := sorted(set(event) - {"check", "send_test"}):
+        raise BadRequest(f'a check event takes only "check" and "send_test", not {others}')
+    return CheckRequest(send_test=_flag(event, "send_test"))
 
 
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:

@@ -204,3 +204,27 @@ def test_an_eventbridge_rule_envelope_is_accepted_whole():
 @pytest.mark.parametrize("name", ["rerun-day.json", "force-resend.json", "backfill.json"])
 def test_every_sample_event_is_accepted(load_event, name):
     assert from_event(load_event(name)).start
+
+
+def test_a_check_event_asks_for_the_check_and_nothing_else():
+    from fwcost.run_request import CheckRequest, check_request_from_event
+
+    assert check_request_from_event({"check": True}) == CheckRequest(send_test=False)
+    assert check_request_from_event({"check": True, "send_test": True}) == CheckRequest(True)
+    assert check_request_from_event({"date": "2026-11-21"}) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"check": "yes"}, '"check" must be true'),
+        ({"check": False}, '"check" must be true'),
+        ({"check": True, "date": "2026-11-21"}, 'takes only "check" and "send_test"'),
+        ({"check": True, "send_test": "yes"}, '"send_test" must be true or false'),
+    ],
+)
+def test_a_malformed_check_event_says_what_is_wrong(event, message):
+    from fwcost.run_request import check_request_from_event
+
+    with pytest.raises(BadRequest, match=message):
+        check_request_from_event(event)

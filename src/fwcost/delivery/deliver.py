@@ -293,7 +293,7 @@ class _Run:
             return
         if not recorded:
             how += " (its claim had expired and another run took it over: it may send it too)"
-        detail = _describe_receipt(receipt) + how
+        detail = receipt.describe() + how
         _logger.info("delivered %s to %s: %s", key.audience, key.destination_id, detail)
         self.outcome.delivered.append(_result(key, detail))
 
@@ -355,25 +355,12 @@ def _describe(error: Exception) -> str:
 
 def _already_delivered(record: LedgerRecord) -> DeliveryResult:
     assert record.receipt is not None and record.delivered_at is not None
-    detail = f"already {_describe_receipt(record.receipt)} at {record.delivered_at.isoformat()}"
+    detail = f"already {record.receipt.describe()} at {record.delivered_at.isoformat()}"
     if record.state is DeliveryState.DELIVERED:
         detail += f" by invocation {record.invocation_id or '(unknown)'}"
     else:  # a forced resend since, claimed or failed
         detail += f" (run {record.invocation_id} resending it: {record.state})"
     return _result(record.key, detail)
-
-
-def _describe_receipt(receipt: Receipt) -> str:
-    where = [
-        f"{name} {value}"
-        for name, value in (
-            ("channel", receipt.channel),
-            ("ts", receipt.ts),
-            ("message", receipt.message_id),
-        )
-        if value
-    ]
-    return receipt.action + (f" ({', '.join(where)})" if where else "")
 
 
 def _plan(report: OutgoingReport, destination: Destination) -> PlannedSend:

@@ -188,6 +188,19 @@ class Receipt:
     ts: str = ""  # Slack message timestamp (bot posts): what chat.update needs later
     message_id: str = ""  # SES message ID, or the file written by the FileSender
 
+    def describe(self) -> str:
+        """E.g. "posted (channel C0123ABCD, ts 1700000000.000100)"."""
+        where = [
+            f"{name} {value}"
+            for name, value in (
+                ("channel", self.channel),
+                ("ts", self.ts),
+                ("message", self.message_id),
+            )
+            if value
+        ]
+        return self.action + (f" ({', '.join(where)})" if where else "")
+
 
 class Sender(Protocol):
     """Sends one report to one destination, or raises DeliveryError (secrets masked)."""

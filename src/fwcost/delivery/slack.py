@@ -331,10 +331,8 @@ class SlackSender:
             _wait_refused(
                 destination.destination_id, error.response.status_code, error.response.headers
             )
-            code = str(error.response.get("error") or "(no error code)")
             raise DeliveryError(
-                destination.destination_id,
-                describe_slack_error(code, error.response.status_code, destination),
+                destination.destination_id, describe_api_error(error, destination)
             ) from None
         return _receipt("posted", response)
 
@@ -382,6 +380,14 @@ def _metadata(key: LedgerKey) -> dict[str, Any]:
 
 def _receipt(action: Literal["posted", "updated"], response: SlackResponse) -> Receipt:
     return Receipt(action=action, channel=str(response["channel"]), ts=str(response["ts"]))
+
+
+def describe_api_error(
+    error: SlackApiError, destination: SlackWebhookDestination | SlackBotDestination
+) -> str:
+    """A Web API refusal, described by describe_slack_error."""
+    code = str(error.response.get("error") or "(no error code)")
+    return describe_slack_error(code, error.response.status_code, destination)
 
 
 def describe_slack_error(

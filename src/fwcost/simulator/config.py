@@ -61,6 +61,9 @@ class SimulatorConfig:
     models: int = 12
     latency_seconds: float = 0.0
     faults: Sequence[Fault] = ()
+    # groupBy dimensions answered with a 400 as unknown, as an older gateway does the training
+    # ones (job_id, job_type, usage_type, base_model)
+    unknown_dimensions: Sequence[str] = ()
     seed: int = 7
     new_key_day: date | None = None
     spike_day: date | None = None
@@ -74,6 +77,7 @@ class SimulatorConfig:
         object.__setattr__(self, "hostile_names", tuple(self.hostile_names))
         if "" in self.hostile_names:
             raise ValueError("hostile_names must not hold an empty name (that means unannotated)")
+        object.__setattr__(self, "unknown_dimensions", tuple(self.unknown_dimensions))
         if self.keys < MIN_KEYS:
             raise ValueError(f"keys must be at least {MIN_KEYS}, got {self.keys}")
         if self.models < 2:

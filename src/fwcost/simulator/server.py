@@ -206,7 +206,7 @@ def _single(query: list[tuple[str, str]], name: str) -> str | None:
 def _billing_usage(account: SimulatedAccount, query: list[tuple[str, str]]) -> dict[str, Any]:
     start, end = parse_window(_single(query, "startTime"), _single(query, "endTime"))
     group_by = tuple(value for key, value in query if key == "groupBy" and value)
-    validate_group_by(group_by)
+    validate_group_by(group_by, unknown=account.config.unknown_dimensions)
     # filter[...] parameters are accepted and not applied, as the newer docs say of the gateway.
     usage = UsageQuery(
         start,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -71,7 +71,12 @@ class PostedMessage:
 @dataclass
 class FakeSlack:
     """Captures webhook posts and chat.postMessage / chat.update calls, keeps each channel's
-    bot messages (with their metadata) for conversations.history; fails on demand."""
+    bot messages (with their metadata) for conversations.history; fails on demand.
+
+    Answers auth.test (as the bot `bot_name`) and conversations.info (the app is a member of
+    every channel but those in `not_member`, where chat.* answer not_in_channel); every Web API
+    answer lists `scopes` in the x-oauth-scopes header, as Slack does.
+    """
 
     base_url: str = ""
     requests: list[CapturedRequest] = field(default_factory=list)
@@ -87,6 +92,10 @@ class FakeSlack:
     # channel → its bot messages, oldest first
     channels: dict[str, list[PostedMessage]] = field(default_factory=dict)
     history_page_size: int = 2  # small, so that paging through history is exercised
+    scopes: str = "chat:write,channels:read,groups:read"
+    bot_name: str = "fwcost"
+    not_member: set[str] = field(default_factory=set)  # channel IDs the app is not in
+    channel_names: dict[str, str] = field(default_factory=dict)  # channel ID → name
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -144,38 +153,58 @@ def serve_fake_slack() -> Iterator[FakeSlack]:
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            # slack_sdk sends conversations.info as a GET with its arguments in the query.
+            path, _, query = self.path.partition("?")
+            self._answer(path, dict(parse_qsl(query)))
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                body = {name: values[0] for name, values in parse_qs(raw.decode()).items()}
+                body: dict[str, Any] = dict(parse_qsl(raw.decode()))
             else:
                 body = json.loads(raw or b"{}")
-            status = fake.answer(self.path)
-            api_method = self.path.removeprefix("/api/")
-            if status == 200 and api_method in fake.api_errors:
-                reply = {"ok": False, "error": fake.api_errors[api_method]}
+            self._answer(self.path, body)
+
+        def _answer(self, path: str, body: dict[str, Any]) -> None:
+            status = fake.answer(path)
+            api_method = path.removeprefix("/api/")
+            error = fake.api_errors.get(api_method)
+            if api_method.startswith("chat.") and body.get("channel") in fake.not_member:
+                error = "not_in_channel"
+            if status == 200 and error:
+                reply = {"ok": False, "error": error}
                 self._reply(200, json.dumps(reply), body, ok=False)
                 return
             if status == 429 and self.path.startswith("/api/"):
                 self._reply(429, json.dumps({"ok": False, "error": "ratelimited"}), body)
             elif status != 200:
                 self._reply(status, _WEBHOOK_ERRORS.get(status, "oops"), body)
-            elif self.path == _HISTORY:
+            elif path == _HISTORY:
                 self._reply(200, json.dumps(self._history(body)), body)
-            elif self.path.startswith("/api/"):
+            elif path.startswith("/api/"):
                 self._reply(200, json.dumps(self._api_success(api_method, body)), body)
             else:
                 self._reply(200, "ok", body)
 
         def _api_success(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-            channel, metadata = body["channel"], body.get("metadata")
+            channel, metadata = body.get("channel", ""), body.get("metadata")
             if method == "chat.update":
                 with fake.lock:
                     for message in fake.channels.get(channel, []):
                         if message.ts == body["ts"]:
                             message.text, message.metadata = body["text"], metadata
                 return {"ok": True, "channel": channel, "ts": body["ts"]}
+            if method == "auth.test":
+                return {"ok": True, "team": "Acme", "team_id": "T0", "user": fake.bot_name,
+                        "user_id": "U0BOT", "bot_id": "B0BOT"}  # fmt: skip
+            if method == "conversations.info":
+                return {"ok": True, "channel": {
+                    "id": channel, "name": fake.channel_names.get(channel, "finops"),
+                    "is_private": False, "is_archived": False,
+                    "is_member": channel not in fake.not_member,
+                }}  # fmt: skip
             return {
                 "ok": True,
                 "channel": channel,
@@ -210,7 +239,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def _reply(self, status: int, text: str, body: dict[str, Any], ok: bool = True) -> None:
             fake.requests.append(
                 CapturedRequest(
-                    self.path,
+                    self.path.partition("?")[0],
                     self.headers.get("Authorization", ""),
                     body,
                     status if ok else 299,  # an API error is not a delivery
@@ -223,6 +252,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             if status == 429:
                 self.send_header("Retry-After", fake.retry_after)
+            if self.path.startswith("/api/"):
+                self.send_header("x-oauth-scopes", fake.scopes)
             self.send_header("Content-Type", "application/json" if "{" in text else "text/plain")
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
