@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
+from fwcost import __version__
 from fwcost.config import ConfigError, Settings, load_settings
 from fwcost.dates import days_between, parse_date, windows, yesterday
 from fwcost.delivery.errors import RoutingError
@@ -204,6 +205,7 @@ def _date_arg(text: str) -> date:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_target(command: argparse.ArgumentParser) -> None:
