@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
+from fwcost import __version__
 from fwcost.config import Settings, load_settings
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
@@ -252,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_target(command: argparse.ArgumentParser) -> None:

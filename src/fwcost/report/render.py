@@ -52,11 +52,9 @@ BREAK_AFTER = re.compile(r"(?<=[-_./:@|+=,;~)\]])")
 
 
 def template_dir() -> Path:
-    """Packaged templates (the Lambda layer copies them into fwcost/) or the repo's folder."""
-    packaged = Path(__file__).resolve().parents[1] / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "templates"
+    """fwcost/templates: in the repository a link to its top-level templates/ folder, in the
+    wheel and the Lambda layer a copy (package data, see pyproject.toml)."""
+    return Path(__file__).resolve().parents[1] / "templates"
 
 
 @cache
