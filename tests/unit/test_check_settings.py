@@ -34,7 +34,7 @@ def test_good_settings_pass_and_name_the_report_day_and_its_length() -> None:
     }
     [timezone] = [r for r in loaded.section.results if r.name == "timezone"]
     assert timezone.detail == (
-        "America/Los_Angeles: yesterday was Sun 01 Nov, 07:00–08:00 UTC (25 h)"
+        "America/Los_Angeles: yesterday, Sun 01 Nov, ran from Sun 07:00 to Mon 08:00 UTC (25 h)"
     )
     assert loaded.unusable(frozenset({"FWCOST_ACCOUNT_ID"})) is None
 
@@ -87,3 +87,14 @@ def test_the_example_routing_is_summed_up() -> None:
     assert "overall + 2 teams, 3 Slack destinations (2 bot, 1 webhook), 2 email destinations" in (
         routing.detail
     )
+
+
+def test_a_misspelt_setting_is_named_with_the_one_it_resembles():
+    # Given a variable fwcost does not read next to valid settings
+    env = {**GOOD, "FWCOST_TOPN": "3"}
+
+    loaded = check_settings(env, {}, NOW)
+
+    first = loaded.section.results[0]
+    assert first.status is Status.FAILED
+    assert "FWCOST_TOPN: not a setting; did you mean FWCOST_TOP_N?" in first.detail

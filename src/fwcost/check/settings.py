@@ -3,7 +3,7 @@ at once, and what the other sections may still check when some of them are broke
 
 from __future__ import annotations
 
-import re
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,14 +11,19 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from fwcost.check.model import CheckResult, Section, Status, failed, passed, skipped
-from fwcost.config import ConfigError, Settings, load_settings
+from fwcost.config import (
+    SETTINGS_BY_NAME,
+    ConfigError,
+    InvalidSettings,
+    SettingProblem,
+    Settings,
+    load_settings,
+)
 from fwcost.dates import local_midnight, yesterday
 from fwcost.delivery import RoutingConfig, RoutingError, SlackBotDestination
 from fwcost.report.pricebook import PriceBookError, load_price_book
 from fwcost.wiring import check_email_senders, load_routing_config
 
-# A ConfigError names each setting it refuses ("FWCOST_X: problem"), one per line.
-_SETTING_NAME = re.compile(r"\bFWCOST_[A-Z0-9_]+\b")
 # When a setting is broken, what stands in for it so that Settings can still be built for the
 # sections that do not need it (sections that do are skipped). The pairs of which exactly one
 # must be set get one stand-in between them; any other broken setting takes its default.
@@ -60,20 +65,21 @@ def check_settings(
 ) -> LoadedSettings:
     values = {name: value for name, value in env.items() if name.startswith("FWCOST_")}
     values.update({name: value for name, value in overrides.items() if value is not None})
-    present = sorted(name for name, value in values.items() if value.strip())
+    present = [name for name in SETTINGS_BY_NAME if values.get(name, "").strip()]
     source = "settings from the environment" + (" and flags" if any(overrides.values()) else "")
     try:
         settings: Settings | None = load_settings(env, overrides)
-        problems: list[str] = []
-    except ConfigError as error:
-        problems = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
+        problems: list[SettingProblem] = []
+    except InvalidSettings as error:
+        problems = list(error.problems)
         settings = _with_stand_ins(env, overrides, problems)
-    broken = frozenset(name for line in problems for name in _SETTING_NAME.findall(line))
-    if problems:
+    broken = frozenset(name for problem in problems for name in problem.names)
+    lines = [str(problem) for problem in problems] + _unknown_names(values)
+    if lines:
         first = failed(
             "settings",
-            f"{len(present)} set, {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n"
-            + "\n".join(problems),
+            f"{len(present)} set, {len(lines)} problem{'s' if len(lines) > 1 else ''}:\n"
+            + "\n".join(lines),
             "set or correct each setting named (Lambda: the stack's parameters), then check again",
         )
     else:
@@ -86,15 +92,24 @@ def check_settings(
     )
 
 
+def _unknown_names(values: Mapping[str, str]) -> list[str]:
+    """FWCOST_ variables fwcost does not read: a misspelt setting is otherwise silently unused."""
+    lines = []
+    for name in sorted(values.keys() - SETTINGS_BY_NAME.keys()):
+        close = difflib.get_close_matches(name, SETTINGS_BY_NAME, n=1)
+        lines.append(f"{name}: not a setting" + (f"; did you mean {close[0]}?" if close else ""))
+    return lines
+
+
 def _with_stand_ins(
-    env: Mapping[str, str], overrides: Mapping[str, str | None], problems: list[str]
+    env: Mapping[str, str], overrides: Mapping[str, str | None], problems: list[SettingProblem]
 ) -> Settings | None:
     stand_ins: dict[str, str | None] = dict(overrides)
-    for name in {name for line in problems for name in _SETTING_NAME.findall(line)}:
+    for name in {name for problem in problems for name in problem.names}:
         stand_ins.update(_STAND_INS.get(name, {name: ""}))
     try:
         return load_settings(env, stand_ins)
-    except ConfigError:
+    except InvalidSettings:
         return None
 
 
@@ -107,7 +122,8 @@ def _timezone(settings: Settings | None, broken: frozenset[str], now: datetime) 
     hours = (end - start).total_seconds() / 3600
     return passed(
         "timezone",
-        f"{tz.key}: yesterday was {day:%a %d %b}, {start:%H:%M}–{end:%H:%M} UTC ({hours:g} h)",
+        f"{tz.key}: yesterday, {day:%a %d %b}, ran from {start:%a %H:%M} to {end:%a %H:%M} UTC"
+        f" ({hours:g} h)",
     )
 
 
