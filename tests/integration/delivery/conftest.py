@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from slack_sdk.http_retry import builtin_handlers, handler
 
 from delivery.support import REGION, SLACK_SECRETS, FakeSlack, serve_fake_slack
+from fake_slack import record_slack_sleeps
 from fwcost.delivery import SlackRetryPolicy, SlackSender
 
 
@@ -23,16 +23,7 @@ def fake_slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """slack_sdk's retry waits, recorded instead of slept (keeps tests fast, checks Retry-After)."""
-    slept: list[float] = []
-
-    class _Clock:
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            slept.append(seconds)
-
-    monkeypatch.setattr(builtin_handlers, "time", _Clock)
-    monkeypatch.setattr(handler, "time", _Clock)
-    return slept
+    return record_slack_sleeps(monkeypatch)
 
 
 @pytest.fixture

@@ -7,107 +7,24 @@ import email
 import io
 import json
 import logging
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
-from delivery.support import BOT_TOKEN, REGION, FakeSlack
+from deployed import BUCKET, DAY, FROM, Deployment, archive_keys, deploy, invoke, sent_emails
+from fake_slack import FakeSlack
 from fwcost.archive import ArchiveError
 from fwcost.pipeline import RunFailed
 from fwcost.problems import RunError
-
-DAY = "2026-11-21"
-FROM = "costs@acme.ai"
-API_KEY = "fw_sim_admin_key"
-BUCKET = "fwcost-handler-archive"
 
 
 @pytest.fixture
 def deployed(
     monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack, retry_sleeps: list[float]
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Deployment]:
     """What `sam deploy` would create, in moto, with the Lambda's environment set."""
-    from fwcost.simulator import SimulatorConfig, run_simulator
-
-    webhooks = {
-        "overall_webhook": f"{fake_slack.base_url}/services/T0/B0/overallWebhookSecret0123",
-        "search_webhook": f"{fake_slack.base_url}/services/T0/B1/searchWebhookSecret4567",
-        "bot_token": BOT_TOKEN,
-    }
-    routing = {
-        "version": 1,
-        "routes": {
-            "overall": {
-                "slack": [
-                    {"kind": "webhook", "secret_key": "overall_webhook"},
-                    {"kind": "bot", "channel": "C0123ABCD", "secret_key": "bot_token"},
-                ],
-                "email": [
-                    {
-                        "from": FROM,
-                        "to": ["finops@acme.ai"],
-                        "cc": ["cto@acme.ai"],
-                        "attach_csv": True,
-                    }
-                ],
-            },
-            "teams": {"search": {"slack": [{"kind": "webhook", "secret_key": "search_webhook"}]}},
-        },
-        "unknown_teams": "skip",
-    }
-    with mock_aws(), run_simulator(SimulatorConfig()) as simulator:
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        api_secret = secrets.create_secret(Name="fwcost/api-key", SecretString=API_KEY)["ARN"]
-        slack_secret = secrets.create_secret(
-            Name="fwcost/slack", SecretString=json.dumps(webhooks)
-        )["ARN"]
-        boto3.client("ssm", region_name=REGION).put_parameter(
-            Name="/fwcost/routing", Value=json.dumps(routing), Type="String"
-        )
-        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=FROM)
-        for name, value in {
-            "FWCOST_ACCOUNT_ID": "acme-ai",
-            "FWCOST_TIMEZONE": "America/Los_Angeles",
-            "FWCOST_API_KEY_SECRET": api_secret,
-            "FWCOST_SLACK_SECRET": slack_secret,
-            "FWCOST_SLACK_API_URL": fake_slack.api_url,
-            "FWCOST_ROUTING_PARAMETER": "/fwcost/routing",
-            "FWCOST_ARCHIVE_BUCKET": BUCKET,
-            "FWCOST_FIREWORKS_BASE_URL": simulator.base_url,
-            "POWERTOOLS_METRICS_NAMESPACE": "fwcost-test",
-        }.items():
-            monkeypatch.setenv(name, value)
-        # Powertools caches secrets and parameters across invocations; tests start cold.
-        from aws_lambda_powertools.utilities import parameters
-
-        parameters.clear_caches()
-        yield {"s3": s3, "secrets": [API_KEY, BOT_TOKEN, *webhooks.values()]}
-
-
-def invoke(lambda_context: Any, *, retry_of: str | None = None, **event: Any) -> dict[str, Any]:
-    """One invocation; Lambda gives each a new request id, and a retry the id it retries."""
-    from app import lambda_handler
-
-    lambda_context.aws_request_id = retry_of or str(uuid.uuid4())
-    return dict(lambda_handler({"date": DAY, **event}, lambda_context))
-
-
-def sent_emails() -> list[Any]:
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
-
-
-def archive_keys(s3: Any) -> list[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
-    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+    with deploy(monkeypatch, fake_slack) as deployment:
+        yield deployment
 
 
 def test_invoked_twice_each_destination_gets_its_report_once(deployed, fake_slack, lambda_context):
@@ -139,7 +56,7 @@ def test_slack_down_fails_the_run_keeps_the_archive_and_the_retry_posts_only_wha
     # When the day runs, it fails loudly, after delivering everything else
     with pytest.raises(RunFailed, match="slack-webhook-overall_webhook"):
         invoke(lambda_context)
-    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed["s3"]))
+    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed.s3))
     assert len(fake_slack.delivered("chat.postMessage")) == 1
     assert len(fake_slack.delivered("/services/T0/B1/")) == 1
     assert len(sent_emails()) == 1
@@ -220,7 +137,7 @@ def test_a_run_short_of_time_starts_no_delivery_and_its_retry_sends_them(
         invoke(lambda_context)
     assert str(raised.value).count("not started") == 4
     assert fake_slack.delivered() == [] and sent_emails() == []
-    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed["s3"]))
+    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed.s3))
 
     # Then the retry, with its time, delivers each once
     lambda_context.remaining_millis = 300_000
@@ -295,11 +212,11 @@ def test_no_secret_in_any_log_line_report_or_archived_object(
         "ReportsDelivered",
         "Deliveries",
     } <= names
-    s3 = deployed["s3"]
+    s3 = deployed.s3
     stored = [
         s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode() for key in archive_keys(s3)
     ]
-    for secret in deployed["secrets"]:
+    for secret in deployed.secrets:
         assert secret not in log_lines
         assert secret not in logs.out
         assert secret not in logs.err
