@@ -131,17 +131,10 @@ def deploy(
 def invoke(lambda_context: Any, *, retry_of: str | None = None, **event: Any) -> dict[str, Any]:
     """One invocation of {"date": DAY, **event}; Lambda gives each a new request id, and a
     retry the id it retries."""
-    return invoke_with(lambda_context, {"date": DAY, **event}, retry_of=retry_of)
-
-
-def invoke_with(
-    lambda_context: Any, event: dict[str, Any], *, retry_of: str | None = None
-) -> dict[str, Any]:
-    """One invocation of exactly `event`."""
     from app import lambda_handler
 
     lambda_context.aws_request_id = retry_of or str(uuid.uuid4())
-    return dict(lambda_handler(event, lambda_context))
+    return dict(lambda_handler({"date": DAY, **event}, lambda_context))
 
 
 def sent_emails() -> list[Any]:

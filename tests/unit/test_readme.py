@@ -21,3 +21,15 @@ def test_the_readme_opens_with_the_demo_and_the_test_command():
     opening = README.read_text().split("```")[1]
     assert "make demo" in opening
     assert "make test" in opening
+
+
+def test_the_reliability_section_states_what_the_fault_scenarios_imply():
+    from faults.figures import intended_line
+    from faults.scenarios import SCENARIOS
+
+    text = README.read_text()
+    # The line `pytest` prints when every scenario measures as it must
+    assert f"```\n{intended_line(SCENARIOS)}\n```" in text
+    # and one table row per scenario: its name, its fault, whether it must fail loudly
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| (.+?) \| (yes|no) \| .+ \|$", text, re.MULTILINE)
+    assert rows == [(s.name, s.injected, "yes" if s.expect_loud else "no") for s in SCENARIOS]
