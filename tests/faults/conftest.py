@@ -17,6 +17,7 @@ from faults.figures import FaultFigures
 from faults.lab import FaultLab, app_log_lines, aws_fault_hook, serialise_s3_puts
 
 FIGURES = pytest.StashKey[FaultFigures]()
+FAILED = pytest.StashKey[bool]()
 
 
 def session_figures(config: pytest.Config) -> FaultFigures:
@@ -51,9 +52,18 @@ def lab(
             context=lambda_context,
         )
         yield lab
-    if lab.scenario is not None and lab.measured is None:
+    if lab.scenario is not None and lab.measured is None and request.node.stash.get(FAILED, False):
         figures.unmeasured.append(lab.scenario.name)
     figures.seconds += time.monotonic() - started
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Note a test that failed, for its lab to tell a scenario that failed unmeasured."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -68,6 +78,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f" {', '.join(figures.unmeasured)}",
             red=True,
         )
-    terminalreporter.write_line(
-        f"{len(figures.results)} scenarios measured in {figures.seconds:.1f} s"
-    )
+    tried = len(figures.results) + len(figures.unmeasured)
+    terminalreporter.write_line(f"{tried} scenarios in {figures.seconds:.1f} s")

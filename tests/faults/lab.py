@@ -66,7 +66,6 @@ PREFIX = "fireworks"  # FWCOST_ARCHIVE_PREFIX's default
 # What the schedule sends at 07:00 in Los Angeles on the 22nd: it reports DAY, the 21st.
 SCHEDULED = {"scheduled_time": "2026-11-22T15:00:00Z"}
 LAMBDA_RETRIES = 2  # an async invocation that fails is tried twice more, same request id
-FRESH_INVOCATION_MS = 900_000  # template.yaml's Timeout
 # A small account (teams search, ads, research, platform): the faults are not about volume.
 SMALL_ACCOUNT = SimulatorConfig(keys=8, models=3)
 
@@ -198,22 +197,25 @@ class Tally:
 class AwsFault:
     """Raise `error()` from the AWS call `operation` ("s3.PutObject") when `when(request)`
     holds, `times` times (None: until cleared). Raised before the request is sent, so it stands
-    for a failure the SDK's own retries did not get past."""
+    for a failure the SDK's own retries did not get past; or, `answer_lost`, after AWS did what
+    was asked, so the caller cannot tell whether it did."""
 
     operation: str
     error: Callable[[], Exception]
     when: Callable[[dict[str, Any]], bool] = lambda request: True
     times: int | None = None
+    answer_lost: bool = False
     fired: int = 0
 
 
 class AwsFaults:
-    """A botocore `before-call` hook on every client created while it is installed (the run
-    makes its own clients: one hook in botocore's built-in handlers reaches them all)."""
+    """botocore `before-call` and `after-call` hooks on every client created while they are
+    installed (the run makes its own clients: botocore's built-in handlers reach them all)."""
 
     def __init__(self) -> None:
         self._faults: list[AwsFault] = []
         self._lock = threading.Lock()
+        self._answer_to_lose = threading.local()  # the fault of the call in flight, if any
 
     def inject(self, fault: AwsFault) -> AwsFault:
         with self._lock:
@@ -224,7 +226,7 @@ class AwsFaults:
         with self._lock:
             self._faults.clear()
 
-    def __call__(self, event_name: str, params: dict[str, Any], **kwargs: Any) -> None:
+    def before_call(self, event_name: str, params: dict[str, Any], **kwargs: Any) -> None:
         operation = event_name.removeprefix("before-call.")
         with self._lock:
             fault = next(
@@ -239,7 +241,16 @@ class AwsFaults:
             if fault is None:
                 return
             fault.fired += 1
+        if fault.answer_lost:
+            self._answer_to_lose.fault = fault
+            return
         raise fault.error()
+
+    def after_call(self, **kwargs: Any) -> None:
+        fault = getattr(self._answer_to_lose, "fault", None)
+        if fault is not None:
+            self._answer_to_lose.fault = None
+            raise fault.error()
 
 
 def aws_error(operation: str, code: str, message: str, status: int) -> Callable[[], Exception]:
@@ -249,22 +260,29 @@ def aws_error(operation: str, code: str, message: str, status: int) -> Callable[
     return lambda: ClientError(answer, operation)
 
 
-def is_receipt_write(request: dict[str, Any]) -> bool:
-    """A PutObject completing a ledger claim with the destination's receipt."""
-    body = request.get("body") or b""
-    content = body.getvalue() if isinstance(body, io.BytesIO) else bytes(body)
-    return "/ledger/" in request["url_path"] and b'"state": "delivered"' in content
+def _ledger_write_of(state: str) -> Callable[[dict[str, Any]], bool]:
+    def writes(request: dict[str, Any]) -> bool:
+        body = request.get("body") or b""
+        content = body.getvalue() if isinstance(body, io.BytesIO) else bytes(body)
+        return "/ledger/" in request["url_path"] and f'"state": "{state}"'.encode() in content
+
+    return writes
+
+
+is_claim_write = _ledger_write_of("claimed")  # a PutObject claiming a delivery, before its send
+is_receipt_write = _ledger_write_of("delivered")  # completing a claim with the receipt
 
 
 @contextmanager
 def aws_fault_hook() -> Iterator[AwsFaults]:
     faults = AwsFaults()
-    entry = ("before-call", faults)
-    BUILTIN_HANDLERS.append(entry)
+    entries = [("before-call", faults.before_call), ("after-call", faults.after_call)]
+    BUILTIN_HANDLERS.extend(entries)
     try:
         yield faults
     finally:
-        BUILTIN_HANDLERS.remove(entry)
+        for entry in entries:
+            BUILTIN_HANDLERS.remove(entry)
 
 
 def serialise_s3_puts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,7 +362,7 @@ class FaultLab:
         event: Mapping[str, Any] | None = None,
         *,
         retry_of: Invocation | None = None,
-        seconds_left: float = FRESH_INVOCATION_MS / 1000,
+        seconds_left: float = 900,  # a fresh invocation: template.yaml's Timeout
     ) -> Invocation:
         """One invocation (the schedule's event unless told); never raises: its error is kept."""
         from app import lambda_handler

@@ -106,6 +106,16 @@ RECEIPT_WRITE_ONCE = Scenario(
     "S3 refuses one ledger receipt write, after the send (SlowDown)",
     expect_loud=False,
 )
+RECEIPT_ANSWER_LOST = Scenario(
+    "receipt-answer-lost",
+    "S3 writes a ledger receipt, then the connection closes before its answer",
+    expect_loud=False,
+)
+CLAIMS_REFUSED = Scenario(
+    "claims-refused",
+    "S3 refuses every ledger claim of one invocation (SlowDown), before any send",
+    expect_loud=True,
+)
 RECEIPTS_DOWN = Scenario(
     "receipts-refused-all-invocation",
     "S3 refuses every ledger receipt write of one invocation, after each send",
@@ -152,6 +162,8 @@ SCENARIOS = (
     SES_THROTTLED,
     SES_REJECTED,
     RECEIPT_WRITE_ONCE,
+    RECEIPT_ANSWER_LOST,
+    CLAIMS_REFUSED,
     RECEIPTS_DOWN,
     DEADLINE,
     DOUBLED_SCHEDULE,

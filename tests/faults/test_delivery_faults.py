@@ -4,10 +4,16 @@ are always delivered; the run fails loudly; its retry sends only what is missing
 
 from __future__ import annotations
 
+import json
+
+from botocore.exceptions import ConnectionClosedError
+
 from deployed import WEBHOOK_PATHS, sent_emails
 from fake_slack import Breakage
-from faults.lab import AwsFault, FaultLab, aws_error, is_receipt_write
+from faults.lab import AwsFault, FaultLab, aws_error, is_claim_write, is_receipt_write
 from faults.scenarios import (
+    CLAIMS_REFUSED,
+    RECEIPT_ANSWER_LOST,
     RECEIPT_WRITE_ONCE,
     RECEIPTS_DOWN,
     SES_REJECTED,
@@ -157,6 +163,59 @@ def test_a_receipt_write_refused_once_is_retried_within_the_run(lab: FaultLab) -
     assert refusal.fired == 1
     assert run.result is not None and run.result["delivered"] == EVERY_DESTINATION
     lab.conclude(run)
+
+
+def test_a_receipt_written_whose_answer_was_lost_is_found_in_place(lab: FaultLab) -> None:
+    # Given S3 writing the first receipt, then the connection closing before its answer
+    lab.deploy(RECEIPT_ANSWER_LOST)
+    closed = lab.aws.inject(
+        AwsFault(
+            "s3.PutObject",
+            lambda: ConnectionClosedError(endpoint_url="https://s3.amazonaws.com"),
+            when=is_receipt_write,
+            times=1,
+            answer_lost=True,
+        )
+    )
+
+    # When the schedule invokes the function
+    run = lab.invoke()
+
+    # Then the run tries the write again, is refused (the claim it named is gone), reads its
+    # own receipt back, and goes on: nothing fails, nothing is sent twice
+    assert closed.fired == 1
+    assert run.result is not None and run.result["delivered"] == EVERY_DESTINATION
+    first_record = "audience=overall/slack-webhook-overall_webhook.json"
+    [versions] = [v for key, v in lab.archived().items() if key.endswith(first_record)]
+    assert [json.loads(body)["state"] for body in versions] == ["claimed", "delivered"]
+    lab.conclude(run)
+
+
+def test_claims_refused_for_a_whole_invocation_send_nothing_and_the_retry_delivers(
+    lab: FaultLab,
+) -> None:
+    # Given S3 refusing every ledger claim of the first invocation
+    lab.deploy(CLAIMS_REFUSED)
+    lab.aws.inject(
+        AwsFault(
+            "s3.PutObject",
+            aws_error("PutObject", "SlowDown", "Please reduce your request rate.", 503),
+            when=is_claim_write,
+        )
+    )
+
+    # When the schedule invokes the function
+    first = lab.invoke()
+
+    # Then nothing unclaimed is sent, and the run fails loudly naming each destination
+    assert isinstance(first.error, RunFailed)
+    assert first.message.count("SlowDown") == EVERY_DESTINATION
+    assert lab.arrivals() == []
+
+    # And Lambda's retry, S3 back, delivers each once
+    lab.aws.clear()
+    assert lab.lambda_retries(first).result is not None
+    lab.conclude(first)
 
 
 def test_receipts_refused_for_a_whole_invocation_leave_only_the_documented_resends(
