@@ -22,6 +22,7 @@ from fwcost.report.attribution import (
     attribute_day,
     split_nanos,
 )
+from fwcost.report.cents import cents_of
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import summarize
 from report_fixtures import demo_context, demo_usage
@@ -47,9 +48,10 @@ def test_demo_day_every_view_adds_up_to_the_bill_to_the_cent():
 
     assert day.total == bill
     assert row_total(day) == bill
+    assert day.total_cents == cents_of(bill)
     for name in ("teams", "projects", "environments", "keys", "models", "deployments"):
         view = summary.views[name]
-        assert sum(row.cost for row in view.rows) == bill, name
+        assert sum(row.cents for row in view.rows) == view.total == cents_of(bill), name
     labels = {row.label for row in summary.views["teams"].rows}
     assert "Unattributed" in labels
     assert "Billed, not in usage data (Embeddings)" in labels
@@ -161,7 +163,10 @@ def test_items_with_no_usage_become_billed_only_rows_by_category():
         ],
     )
     day = attribute_day(usage, PRICES)
-    assert day.billed_only == {"Embeddings": Decimal("2.50"), "Image Generation": Decimal("3.00")}
+    assert {category: (a.cost, a.cents) for category, a in day.billed_only.items()} == {
+        "Embeddings": (Decimal("2.50"), 250),
+        "Image Generation": (Decimal("3.00"), 300),
+    }
     assert day.total == Decimal("6.50") == row_total(day)
 
 
@@ -237,6 +242,7 @@ def test_json_round_trip_keeps_group_totals_and_stays_small():
     document = day.to_json()
     again = AttributedDay.from_json(document)
     assert again.total == day.total
+    assert (again.total_cents, again.estimated_cents) == (day.total_cents, day.estimated_cents)
     assert again.teams == day.teams
     assert again.billed_only == day.billed_only
     assert again.price_checks == day.price_checks
@@ -245,11 +251,49 @@ def test_json_round_trip_keeps_group_totals_and_stays_small():
         AttributedDay.from_json({**document, "version": 99})
 
 
+def version_1(document: dict) -> dict:
+    """The attribution.json fwcost wrote before cents: exact dollars only."""
+    cents_fields = {"cents", "estimated_cents", "total_cents", "billed_cents"}
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in cents_fields}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+
+    return strip(document) | {
+        "version": 1,
+        "billed_only": {k: v["cost"] for k, v in document["billed_only"].items()},
+    }
+
+
+def test_version_1_archives_are_read_with_cents_that_add_up():
+    # Given a day archived before cents were (version 1: exact dollars alone)
+    day = attribute_day(demo_usage(DAY), PRICES)
+    old = AttributedDay.from_json(version_1(day.to_json()))
+
+    # Then its figures get cents by the same rule, a level at a time, and its tables add up
+    assert old.teams.keys() == day.teams.keys()
+    assert old.billed_only.keys() == day.billed_only.keys()
+    assert old.total_cents == cents_of(day.total) == day.total_cents
+    parts = [g.amount for g in old.teams.values()] + list(old.billed_only.values())
+    assert sum(part.cents for part in parts) == old.total_cents
+    for groups in old.teams.values():
+        for breakdown in groups.breakdowns():
+            assert sum(amount.cents for amount in breakdown) == groups.amount.cents
+            parts += breakdown
+    # each within a cent of its exact dollars
+    assert all(abs(part.cents - part.cost * 100) < 1 for part in parts)
+    assert [c.billed_cents for c in old.price_checks] == [
+        None if c.billed is None else cents_of(c.billed) for c in day.price_checks
+    ]
+
+
 def test_team_slice_holds_only_that_team():
     day = attribute_day(demo_usage(DAY), PRICES)
     search = day.for_team("search")
     assert list(search.teams) == ["search"]
     assert search.total == day.teams["search"].amount.cost
+    assert search.total_cents == day.teams["search"].amount.cents
     assert search.billed_only == {}
     assert not any("Embeddings" in note for note in search.notes)
 
