@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay
@@ -115,3 +116,18 @@ def simple_day(
         estimated_cents=0,
         key_source="usage_costs",
     )
+
+
+def version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """The attribution.json fwcost wrote before cents: exact dollars only."""
+    cents_fields = {"cents", "estimated_cents", "total_cents", "billed_cents"}
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in cents_fields}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+
+    return strip(document) | {
+        "version": 1,
+        "billed_only": {k: v["cost"] for k, v in document["billed_only"].items()},
+    }

@@ -12,6 +12,7 @@ from report_helpers import (
     key_cost,
     text_row,
     training_row,
+    version_1,
 )
 
 from fwcost.model import DayUsage
@@ -249,21 +250,6 @@ def test_json_round_trip_keeps_group_totals_and_stays_small():
     assert again.serverless_costs == []  # rows live in the CSV, not here
     with pytest.raises(ValueError, match="version"):
         AttributedDay.from_json({**document, "version": 99})
-
-
-def version_1(document: dict) -> dict:
-    """The attribution.json fwcost wrote before cents: exact dollars only."""
-    cents_fields = {"cents", "estimated_cents", "total_cents", "billed_cents"}
-
-    def strip(value):
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in cents_fields}
-        return [strip(v) for v in value] if isinstance(value, list) else value
-
-    return strip(document) | {
-        "version": 1,
-        "billed_only": {k: v["cost"] for k, v in document["billed_only"].items()},
-    }
 
 
 def test_version_1_archives_are_read_with_cents_that_add_up():
