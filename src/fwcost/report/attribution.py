@@ -101,10 +101,6 @@ class AttributedDay:
         return self.billed_total is not None
 
     @property
-    def billed_cents(self) -> int | None:
-        return None if self.billed_total is None else self.total_cents - self.estimated_cents
-
-    @property
     def is_empty(self) -> bool:
         return not self.teams and not self.billed_only and self.total == 0
 

@@ -333,3 +333,39 @@ def test_group_totals_match_row_costs_per_team():
     for row, cost in zip(usage.dedicated, day.dedicated_costs, strict=True):
         by_team[row.team] += cost
     assert {t: g.amount.cost for t, g in day.teams.items()} == dict(by_team)
+
+
+def test_price_checks_count_shared_rows_once_and_bill_the_rows_cents():
+    # Given two model buckets shared over the same rows, and a model billed on its own
+    usage = DayUsage(
+        day=DAY,
+        serverless=[
+            text_row("llama-v3p3-70b-instruct", "a", "t", 1_000_000),
+            text_row("qwen3-30b-a3b", "b", "t", 3_000_000),
+            text_row("kimi-k2p6", "a", "t", 2_000_000),
+        ],
+        line_items=[
+            item("Text Completion", "model_bucket", "16.1B+", "1.005"),
+            item("Text Completion", "model_bucket", "4.1B-16B", "0.002"),
+            item("Text Completion", "model", "kimi-k2p6", "2.001"),
+        ],
+    )
+    day = attribute_day(usage, PRICES)
+    summary = summarize(day, {}, demo_context(DAY))
+
+    # Then the buckets are one check, over their rows once, and each check's billed cents are
+    # the cents its rows show in the models table
+    kimi, buckets = day.price_checks  # by label
+    assert buckets.label == "model bucket 16.1B+ + model bucket 4.1B-16B"
+    assert buckets.billed == Decimal("1.007")
+    assert buckets.price_book == sum(
+        (
+            PRICES.token_cost(r.model, r.prompt_tokens, 0, 0, batch=False)
+            for r in usage.serverless[:2]
+        ),
+        Decimal(0),
+    )
+    models = {row.label: row.cents for row in summary.views["models"].rows}
+    assert buckets.billed_cents == models["llama-v3p3-70b-instruct"] + models["qwen3-30b-a3b"]
+    assert (kimi.label, kimi.billed_cents) == ("kimi-k2p6", models["kimi-k2p6"])
+    assert buckets.billed_cents + kimi.billed_cents == day.total_cents == 301
