@@ -4,27 +4,46 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Both install from uv.lock, the one lock file (README, Development: why uv, how to upgrade).
+UV := $(BIN)/uv
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 # sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it on our machines.
 SAM_ENV := PYENV_VERSION=3.13.0
 
-.PHONY: help venv demo test lint typecheck cfn-lint unit integration build browser validator bench clean
+.PHONY: help venv lock demo test lint typecheck cfn-lint unit integration build browser validator bench clean
 
 help:
 	@echo "make demo    run the daily job against the in-repo simulator, report into ./demo-output"
 	@echo "make test    every check: ruff, mypy, cfn-lint, unit + integration tests, sam build + smoke test"
 	@echo "make build   sam build (arm64, python3.13)"
 	@echo "make bench   benchmarks (not part of make test)"
+	@echo "make lock    after editing dependencies: refresh uv.lock and the layer's requirements.txt"
 
-$(STAMP): pyproject.toml
+# uv itself, installed with pip at the version uv.lock pins (the dev set lists it, so it stays).
+$(UV):
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$$(sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)"
 
-venv: $(STAMP)
+# What `fwcost` needs to run, nothing more (--inexact: a dev set already there stays).
+$(RUNTIME_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --quiet --locked --no-dev --inexact
+	touch $@
 
-demo: $(STAMP)
+# Runtime and development sets, exactly as locked.
+$(DEV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --quiet --locked
+	touch $@
+
+venv: $(DEV_STAMP)
+
+# After editing dependencies: the lock, .venv and the layer's requirements.txt follow.
+lock: | $(UV)
+	$(UV) lock
+	$(MAKE) --no-print-directory venv
+	$(BIN)/python layers/fwcost/export_requirements.py
+
+demo: $(RUNTIME_STAMP)
 	$(BIN)/fwcost demo --out demo-output
 
 test: lint typecheck cfn-lint build browser validator
@@ -49,23 +68,23 @@ validator:
 		! command -v npm >/dev/null || \
 		npm install --silent --no-audit --no-fund --ignore-scripts --prefix .tools vnu-jar@$(VNU_VERSION)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-cfn-lint: $(STAMP)
+cfn-lint: $(DEV_STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(DEV_STAMP)
 	$(BIN)/pytest tests/integration
 
-build: $(STAMP)
+build: $(DEV_STAMP)
 	$(SAM_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml
 
 bench: build

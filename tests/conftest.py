@@ -71,6 +71,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 1024
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:fwcost-daily-report"
     aws_request_id: str = "0f6d6d5c-7a1b-4c1e-9c55-3b1f7b7f0001"
+    remaining_millis: int = 900_000  # a fresh invocation of the function (Timeout: 900)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Lambda entry point: event → run request → the daily pipeline → a short summary.
 
+{"check": true} runs `fwcost check` instead, with the function's own role and settings.
+
 Failures raise, on purpose: Lambda's async retries, the on-failure destination and the
 alarms depend on a failed run ending in an error. A known problem (fwcost.problems) is logged
 and raised as one sentence saying what to fix; anything else is raised as it came.
@@ -36,9 +38,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported here, not at module load, to keep the cold start close to boto3's own import.
     from fwcost.config import load_settings
-    from fwcost.run_request import request_from_event
+    from fwcost.run_request import check_request_from_event, request_from_event
     from fwcost.service import run
 
+    check = check_request_from_event(event)
+    if check is not None:
+        return _check(check.send_test, context.aws_request_id)
     settings = load_settings(os.environ)
     request = request_from_event(
         event, settings.timezone, now=datetime.now(UTC), settle=settings.settle
@@ -48,6 +53,26 @@ def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(
         account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
     )
-    result = run(request, settings, invocation_id=context.aws_request_id)
+    result = run(
+        request,
+        settings,
+        invocation_id=context.aws_request_id,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
     result.raise_if_failed()  # after the metrics and the log line, so both record the failure
     return result.as_dict()
+
+
+def _check(send_test: bool, request_id: str) -> dict[str, Any]:
+    """`fwcost check` with this function's role and settings (bad settings are one of its checks).
+
+    A failed check raises CheckFailed, whose message is the report as the CLI prints it: the
+    invocation then fails (`sam remote invoke` shows the report as errorMessage), as exit status
+    1 does on a terminal. The result as JSON is in the log line "check finished" either way.
+    """
+    from fwcost.check import raise_if_failed, run_check
+
+    report = run_check(os.environ, run_id=request_id, send_test=send_test)
+    logger.info("check finished", extra={"check": report.as_dict()})
+    raise_if_failed(report)
+    return report.as_dict()

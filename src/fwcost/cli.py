@@ -3,6 +3,7 @@
     fwcost run [--date D] [--out DIR | --bucket B]      one report day (default: yesterday)
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
+    fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
 
 Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
 then the default is the day before); today or a later --date exits 2; a backfill's --end past
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
+from fwcost import __version__
 from fwcost.config import Settings, load_settings
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
@@ -127,6 +129,17 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
         return _execute(
             request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
         )
+
+
+def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from fwcost.check import render_report, run_check
+
+    overrides = _overrides(args)
+    if args.routing:  # a routing file to try before uploading it to SSM
+        overrides |= {"FWCOST_ROUTING_FILE": args.routing, "FWCOST_ROUTING_PARAMETER": ""}
+    report = run_check(env, overrides, run_id=_run_id(), send_test=args.send_test)
+    print(render_report(report))
+    return report.exit_status
 
 
 def _execute(
@@ -240,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_target(command: argparse.ArgumentParser) -> None:
@@ -269,6 +283,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
     demo.set_defaults(command=_demo)
+
+    check = commands.add_parser("check", help="check settings, credentials and destinations")
+    check.add_argument(
+        "--routing",
+        help="check this routing file (instead of FWCOST_ROUTING_FILE / FWCOST_ROUTING_PARAMETER)",
+    )
+    check.add_argument(
+        "--send-test",
+        action="store_true",
+        help="send one message marked TEST to every destination (not recorded in the ledger)",
+    )
+    with_target(check)
+    check.set_defaults(command=_check)
     return parser
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -40,6 +40,23 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 class ConfigError(ValueError):
     """One or more settings are missing or invalid; the message lists each by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingProblem:
+    names: tuple[str, ...]  # the settings it is about (two for "set exactly one of")
+    message: str
+
+    def __str__(self) -> str:
+        return f"{' / '.join(self.names)}: {self.message}"
+
+
+class InvalidSettings(ConfigError):
+    """What load_settings raises: every problem, each naming its settings."""
+
+    def __init__(self, problems: Sequence[SettingProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid settings:\n  " + "\n  ".join(map(str, self.problems)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +129,31 @@ class Settings:
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
 
 
-def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[str]:
-    errors = []
+def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[SettingProblem]:
+    problems = []
     if not values.get("FWCOST_ACCOUNT_ID", "").strip():
-        errors.append("FWCOST_ACCOUNT_ID: required (the Fireworks account to report on)")
+        problems.append(
+            SettingProblem(("FWCOST_ACCOUNT_ID",), "required (the Fireworks account to report on)")
+        )
     if bool(settings.api_key) == bool(settings.api_key_secret):
-        errors.append("FWCOST_API_KEY / FWCOST_API_KEY_SECRET: set exactly one of the two")
+        problems.append(
+            SettingProblem(
+                ("FWCOST_API_KEY", "FWCOST_API_KEY_SECRET"), "set exactly one of the two"
+            )
+        )
     if (settings.archive_bucket is None) == (settings.archive_dir is None):
-        errors.append("FWCOST_ARCHIVE_BUCKET / FWCOST_ARCHIVE_DIR: set exactly one of the two")
+        problems.append(
+            SettingProblem(
+                ("FWCOST_ARCHIVE_BUCKET", "FWCOST_ARCHIVE_DIR"), "set exactly one of the two"
+            )
+        )
     if settings.routing_parameter and settings.routing_file:
-        errors.append("FWCOST_ROUTING_PARAMETER / FWCOST_ROUTING_FILE: set at most one of the two")
-    return errors
+        problems.append(
+            SettingProblem(
+                ("FWCOST_ROUTING_PARAMETER", "FWCOST_ROUTING_FILE"), "set at most one of the two"
+            )
+        )
+    return problems
 
 
 def _account_id(text: str) -> str:
@@ -229,24 +260,22 @@ def _settle_hours(text: str) -> timedelta:
     return timedelta(hours=float(hours))
 
 
-def _non_negative_int(text: str) -> int:
+def _whole_number(text: str, minimum: int) -> int:
     try:
         number = int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 0:
-        raise ValueError(f"must be 0 or more, got {number}")
+    if number < minimum:
+        raise ValueError(f"must be at least {minimum}, got {number}")
     return number
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise ValueError(f"must be at least 1, got {number}")
-    return number
+    return _whole_number(text, 1)
 
 
 # The one list of settings: load_settings, the README's table (tests/unit/test_readme.py),
@@ -414,19 +443,19 @@ def load_settings(
     """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
     values = {k: v for k, v in env.items() if k.startswith("FWCOST_")}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    errors: list[str] = []
+    problems: list[SettingProblem] = []
     fields: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = values.get(setting.name, "").strip() or setting.default
         try:
             fields[setting.field] = None if raw is None else setting.parse(raw)
         except ValueError as error:
-            errors.append(f"{setting.name}: {error}")
+            problems.append(SettingProblem((setting.name,), str(error)))
             fields[setting.field] = default_value(setting.name)
     settings = Settings(**fields)
-    errors.extend(_cross_checks(settings, values))
-    if errors:
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
+    problems.extend(_cross_checks(settings, values))
+    if problems:
+        raise InvalidSettings(problems)
     return settings
 
 

@@ -43,6 +43,7 @@ from fwcost.delivery import (
     DeliveryOutcome,
     OutgoingReport,
     RoutingConfig,
+    SecondsLeft,
     Senders,
     deliver_reports,
 )
@@ -171,12 +172,21 @@ class RunResult:
 
 
 def run_report_day(
-    day: date, deps: Dependencies, *, force: bool = False, dry_run: bool = False
+    day: date,
+    deps: Dependencies,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    seconds_left: SecondsLeft | None = None,
 ) -> RunResult:
-    """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end."""
+    """The daily job for one report day: refresh, archive, report, deliver; fail loudly at the end.
+
+    `seconds_left`: the run's remaining time (Lambda's); delivery starts nothing near its end."""
     archived = settled_days(day, deps)
     refreshed = refresh_days(days_to_fetch(day, archived), deps, rewrite={day})
-    return report_refreshed_day(day, refreshed, deps, force=force, dry_run=dry_run)
+    return report_refreshed_day(
+        day, refreshed, deps, force=force, dry_run=dry_run, seconds_left=seconds_left
+    )
 
 
 def report_refreshed_day(
@@ -186,6 +196,7 @@ def report_refreshed_day(
     *,
     force: bool = False,
     dry_run: bool = False,
+    seconds_left: SecondsLeft | None = None,
 ) -> RunResult:
     """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry)."""
     today = refreshed.days[day]
@@ -208,6 +219,7 @@ def report_refreshed_day(
         outcome = deliver_reports(
             reports, deps.delivery.routing, deps.delivery.ledger, deps.delivery.senders, day,
             deps.archive.account_id, force=force, dry_run=dry_run, invocation_id=deps.invocation_id,
+            seconds_left=seconds_left,
         )  # fmt: skip
     return RunResult(
         kind="report",

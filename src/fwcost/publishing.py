@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date
-from urllib.parse import quote
 
 from fwcost.archive import UsageCsv
 from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
 from fwcost.delivery import OutgoingReport
+from fwcost.delivery.model import name_segment
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.render import (
@@ -49,10 +49,11 @@ def outgoing_reports(
 
 
 def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
-    """Relative paths of the rendered reports: report.html, ..., teams/<team>/report.html."""
+    """Relative paths of the rendered reports: report.html, ..., teams/<segment>/report.html,
+    where <segment> is the team's name_segment (the team itself for a plain name)."""
     files: dict[str, bytes] = {}
     for report in reports:
-        folder = "" if report.team is None else f"teams/{quote(report.team, safe='')}/"
+        folder = "" if report.team is None else f"teams/{name_segment(report.team)}/"
         files[f"{folder}report.html"] = report.html.encode()
         files[f"{folder}report.txt"] = report.text.encode()
         files[f"{folder}slack.json"] = json.dumps(
@@ -64,7 +65,7 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
 def _report(
     team: str | None, summary: DailySummary, day: date, csv: UsageCsv, account_id: str
 ) -> OutgoingReport:
-    suffix = "" if team is None else f"-{quote(team, safe='')}"
+    suffix = "" if team is None else f"-{name_segment(team)}"
     return OutgoingReport(
         team=team,
         subject=email_subject(summary),

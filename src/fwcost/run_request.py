@@ -12,13 +12,22 @@ Only complete days run (fwcost.dates): a report day, or a backfill's start, that
 plus the settle margin is refused; a backfill whose end is not complete yet stops at the last
 complete day and says so in `note` (so `--end` may be today). Whether a day is complete is
 judged against `now`, the caller's clock, not the event's time: a retry hours later may pass.
+
+Every key is checked against EVENT_SHAPES, the one list of what each event may hold: a key
+outside its shape is an error naming it (and the close match: "dryRun" is not taken for
+"dry_run" and ignored, which would deliver for real).
+
+- check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
+  role and settings (see fwcost.check); no day is run.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -48,6 +57,22 @@ class RunRequest:
     note: str = ""  # what was changed from what was asked (a backfill's end cut to complete days)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    send_test: bool = False
+
+
+def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
+    """The check an event asks for, or None when it asks for a run (request_from_event)."""
+    if not isinstance(event, Mapping) or "check" not in event:
+        return None
+    if event["check"] is not True:
+        raise BadRequest(f'"check" must be true, got {event["check"]!r}')
+    if others := sorted(set(event) - {"check", "send_test"}):
+        raise BadRequest(f'a check event takes only "check" and "send_test", not {others}')
+    return CheckRequest(send_test=_flag(event, "send_test"))
+
+
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:
     return RunRequest("report", day, day, force, dry_run)
 
@@ -58,6 +83,49 @@ def backfill_request(start: date, end: date) -> RunRequest:
     if (end - start).days + 1 > MAX_BACKFILL_DAYS:
         raise BadRequest(f"backfill of {(end - start).days + 1} days is over {MAX_BACKFILL_DAYS}")
     return RunRequest("backfill", start, end)
+
+
+class EventKind(Enum):
+    BACKFILL = "backfill"
+    REPORT_DAY = "report-day"
+    SCHEDULER = "scheduler"
+    EVENTBRIDGE = "EventBridge rule"
+
+
+@dataclass(frozen=True, slots=True)
+class EventShape:
+    """The keys one kind of event holds: all of `required`, any of `optional`, nothing else."""
+
+    kind: EventKind
+    required: tuple[str, ...]
+    optional: frozenset[str] = frozenset()
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.optional.union(self.required)
+
+
+FLAGS = frozenset({"force", "dry_run"})
+# An event is of the first shape it holds a required key of, so the order matters.
+EVENT_SHAPES = (
+    EventShape(EventKind.BACKFILL, ("start", "end")),
+    EventShape(EventKind.REPORT_DAY, ("date",), FLAGS),
+    # What template.yaml's schedule Input sends (its context attributes filled in).
+    EventShape(
+        EventKind.SCHEDULER,
+        ("scheduled_time",),
+        frozenset({"schedule_arn", "execution_id", "attempt_number"}) | FLAGS,
+    ),
+    # An EventBridge rule's envelope, as EventBridge sends it.
+    EventShape(
+        EventKind.EVENTBRIDGE,
+        ("time",),
+        frozenset(
+            {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
+        ),
+    ),
+)
+KNOWN_KEYS = frozenset().union(*(shape.keys for shape in EVENT_SHAPES))
 
 
 def only_complete_days(
@@ -98,23 +166,46 @@ def request_from_event(
 def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
-    flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
-    if "start" in event or "end" in event:
-        if "start" not in event or "end" not in event:
-            raise BadRequest('a backfill event needs both "start" and "end" (YYYY-MM-DD)')
-        if any(flags.values()):
-            raise BadRequest(
-                '"force" and "dry_run" apply to report days; a backfill delivers nothing'
-            )
+    shape = _shape_of(event)
+    if shape.kind is EventKind.BACKFILL:
         return backfill_request(_date(event, "start"), _date(event, "end"))
-    if "date" in event:
+    flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
+    if shape.kind is EventKind.REPORT_DAY:
         return report_request(_date(event, "date"), **flags)
-    instant = event.get("scheduled_time") or event.get("time")
-    if instant:
-        return report_request(yesterday(_instant(str(instant)), tz), **flags)
-    raise BadRequest(
-        'the event names no day: expected "scheduled_time" (or "time"), "date", or "start" and "end"'
-    )
+    instant = event["scheduled_time" if shape.kind is EventKind.SCHEDULER else "time"]
+    return report_request(yesterday(_instant(str(instant)), tz), **flags)
+
+
+def _shape_of(event: Mapping[str, Any]) -> EventShape:
+    """The event's shape, once each of its keys is known and belongs there; else BadRequest."""
+    unknown = _unknown_key(event)
+    shape = next((s for s in EVENT_SHAPES if event.keys() & set(s.required)), None)
+    if shape is None:
+        raise BadRequest(
+            'the event names no day: expected "scheduled_time" (or "time"), "date", '
+            'or "start" and "end"' + (f"; {unknown}" if unknown else "")
+        )
+    if unknown:
+        raise BadRequest(unknown)
+    if missing := [key for key in shape.required if key not in event]:
+        needs = " and ".join(f'"{key}"' for key in shape.required)
+        raise BadRequest(f'a {shape.kind.value} event needs {needs}; "{missing[0]}" is missing')
+    if strays := sorted(event.keys() - shape.keys):
+        takes = ", ".join(f'"{key}"' for key in [*shape.required, *sorted(shape.optional)])
+        raise BadRequest(
+            f'"{strays[0]}" does not belong in a {shape.kind.value} event (it takes {takes})'
+        )
+    return shape
+
+
+def _unknown_key(event: Mapping[str, Any]) -> str:
+    """What is wrong with the first key no event shape has ("" when all are known)."""
+    unknown = sorted(event.keys() - KNOWN_KEYS)
+    if not unknown:
+        return ""
+    close = difflib.get_close_matches(unknown[0], sorted(KNOWN_KEYS), n=1)
+    hint = f'did you mean "{close[0]}"?' if close else f"known: {', '.join(sorted(KNOWN_KEYS))}"
+    return f'"{unknown[0]}": unknown key; {hint}'
 
 
 def _date(event: Mapping[str, Any], name: str) -> date:

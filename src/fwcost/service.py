@@ -8,7 +8,7 @@ from datetime import date
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from fwcost.config import Settings
-from fwcost.delivery import Senders
+from fwcost.delivery import SecondsLeft, Senders
 from fwcost.observability import logger, metrics
 from fwcost.pipeline import RunResult, run_backfill, run_report_day
 from fwcost.run_request import RunRequest
@@ -23,8 +23,12 @@ def run(
     invocation_id: str = "",
     on_window: Callable[[date, date], None] | None = None,
     emit_metrics: bool = True,
+    seconds_left: SecondsLeft | None = None,
 ) -> RunResult:
     """Run the request and record its metrics (Lambda; a terminal wants none).
+
+    `seconds_left`: the invocation's remaining time (Lambda); None for the CLI, which has no
+    deadline.
 
     The caller raises `result.raise_if_failed()`, after it has reported what the run did.
     """
@@ -41,7 +45,11 @@ def run(
                 result = run_backfill(request.start, request.end, deps, on_window)
             else:
                 result = run_report_day(
-                    request.start, deps, force=request.force, dry_run=request.dry_run
+                    request.start,
+                    deps,
+                    force=request.force,
+                    dry_run=request.dry_run,
+                    seconds_left=seconds_left,
                 )
         finally:
             if emit_metrics:

@@ -7,6 +7,7 @@ and a local run are the settings (a bucket or a folder, a secret or a plain key)
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from fwcost.config import ConfigError, Settings
 from fwcost.delivery import (
     DeliveryLedger,
     Destination,
+    LedgerKey,
     LocalLedger,
     OutgoingReport,
     Receipt,
@@ -60,7 +62,10 @@ def build_dependencies(
     deps = Dependencies(
         source=client,
         archive=DayArchive(
-            archive_store(settings, aws), settings.archive_prefix, settings.account_id
+            archive_store(settings, aws),
+            settings.archive_prefix,
+            settings.account_id,
+            secrets=(api_key,),
         ),
         prices=prices,
         timezone=settings.timezone,
@@ -114,16 +119,17 @@ def archive_store(settings: Settings, aws: Any) -> ObjectStore:
 
 
 def _delivery(settings: Settings, aws: Any, senders: Senders | None) -> Delivery | None:
-    routing = _routing(settings)
+    routing = load_routing_config(settings)
     if routing is None:
         return None
-    _check_senders(routing, settings.email_identity)
+    check_email_senders(routing, settings.email_identity)
     return Delivery(
-        routing, _ledger(settings, aws), senders or _real_senders(settings, routing, aws)
+        routing, _ledger(settings, aws), senders or real_senders(settings, routing, aws)
     )
 
 
-def _routing(settings: Settings) -> RoutingConfig | None:
+def load_routing_config(settings: Settings) -> RoutingConfig | None:
+    """The routing from its file or SSM parameter; None when there is none (deliver nowhere)."""
     if settings.routing_file is not None:
         return load_routing(settings.routing_file.read_text(), f"file:{settings.routing_file}")
     if settings.routing_parameter:
@@ -138,7 +144,7 @@ def _routing(settings: Settings) -> RoutingConfig | None:
     return None
 
 
-def _check_senders(routing: RoutingConfig, identity: str | None) -> None:
+def check_email_senders(routing: RoutingConfig, identity: str | None) -> None:
     """The role may send only as the deployment's SES identity or from its domain (template.yaml):
     say so at the start, not as AccessDenied on the first email."""
     if identity is None:
@@ -161,21 +167,11 @@ def _ledger(settings: Settings, aws: Any) -> DeliveryLedger:
     return S3Ledger(aws.client("s3"), str(settings.archive_bucket), settings.archive_prefix)
 
 
-def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Senders:
+def real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Senders:
     needed = routing.secret_keys()
     secrets: dict[str, str] = {}
     if needed:
-        if not settings.slack_secret:
-            raise ConfigError(
-                "FWCOST_SLACK_SECRET: the routing names Slack destinations but no secret holds them"
-            )
-        try:
-            secrets = load_slack_secrets(
-                _secret(settings.slack_secret, "FWCOST_SLACK_SECRET"),
-                f"secret {settings.slack_secret}",
-            )
-        except ValueError as error:
-            raise ConfigError(f"FWCOST_SLACK_SECRET: {error}") from None
+        secrets = load_slack_secret(settings)
         if missing := sorted(needed - secrets.keys()):
             raise ConfigError(
                 f"FWCOST_SLACK_SECRET: the secret lacks the key(s) the routing names: {missing}"
@@ -184,6 +180,21 @@ def _real_senders(settings: Settings, routing: RoutingConfig, aws: Any) -> Sende
         slack=SlackSender(secrets, api_base_url=settings.slack_api_url + "/"),
         email=SesEmailSender(aws.client("sesv2")),
     )
+
+
+def load_slack_secret(settings: Settings) -> dict[str, str]:
+    """The Slack secret's keys and values (webhook URLs, bot tokens)."""
+    if not settings.slack_secret:
+        raise ConfigError(
+            "FWCOST_SLACK_SECRET: the routing names Slack destinations but no secret holds them"
+        )
+    try:
+        return load_slack_secrets(
+            _secret(settings.slack_secret, "FWCOST_SLACK_SECRET"),
+            f"secret {settings.slack_secret}",
+        )
+    except ValueError as error:
+        raise ConfigError(f"FWCOST_SLACK_SECRET: {error}") from None
 
 
 def _secret(name: str, setting: str) -> str:
@@ -200,9 +211,18 @@ class _PlanOnly:
     """The sender of a dry run, which plans and never sends (deliver_reports, dry_run)."""
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
         raise RuntimeError(f"a dry run must not send: {destination.destination_id}")
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        raise RuntimeError(f"a dry run must not look up: {destination.destination_id}")
 
 
 _DRY_RUN_SENDERS = Senders(slack=_PlanOnly(), email=_PlanOnly())

@@ -225,6 +225,10 @@ class _Context:
     invoked_function_arn: str
     aws_request_id: str
     memory_limit_in_mb: int = 1024
+    remaining_millis: int = 900_000  # a fresh invocation (the template's Timeout)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
 
 
 def invoke(stack: Stack, event: dict[str, Any]) -> Run:

@@ -74,3 +74,21 @@ def test_every_sample_event_is_a_request_the_handler_accepts(name: str) -> None:
     request = request_from_event(load(name), tz, now=week_later, settle=timedelta(hours=1))
     assert request.kind == ("backfill" if name == "backfill.json" else "report")
     assert request.force is (name == "force-resend.json")
+
+
+def test_the_check_event_asks_for_a_check_not_a_day() -> None:
+    from fwcost.run_request import CheckRequest, check_request_from_event
+
+    assert check_request_from_event(load("check.json")) == CheckRequest(send_test=False)
+    for name in ("scheduled.json", "rerun-day.json", "backfill.json", "force-resend.json"):
+        assert check_request_from_event(load(name)) is None
+
+
+def test_every_sample_event_is_tested() -> None:
+    assert sorted(path.name for path in EVENTS.glob("*.json")) == [
+        "backfill.json",
+        "check.json",
+        "force-resend.json",
+        "rerun-day.json",
+        "scheduled.json",
+    ]

@@ -365,6 +365,15 @@ def test_numbers_are_decoded_without_float() -> None:
     assert document == {"x": Decimal("0.1"), "n": 3}
 
 
+def test_a_lone_surrogate_in_a_name_becomes_a_replacement_character() -> None:
+    # JSON may escape half a surrogate pair; such a string could not be written as UTF-8.
+    body = rb'{"group": {"team": "a\ud800b"}, "k\udfff": ["\ud83d\ude00", "\\ud800"]}'
+
+    document = decode_json(body)
+
+    assert document == {"group": {"team": "a\ufffdb"}, "k\ufffd": ["😀", "\\ud800"]}
+
+
 @pytest.mark.parametrize("body", [b"", b"{", b"<html></html>", b"[1]", b'"text"', b"\xff\xfe"])
 def test_bodies_that_are_not_a_json_object_are_malformed(body: bytes) -> None:
     with pytest.raises(MalformedBodyError):

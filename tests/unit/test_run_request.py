@@ -53,7 +53,7 @@ def test_start_and_end_make_an_inclusive_backfill():
     ("event", "message"),
     [
         ({}, "names no day"),
-        ({"start": "2026-11-01"}, 'needs both "start" and "end"'),
+        ({"start": "2026-11-01"}, 'a backfill event needs "start" and "end"; "end" is missing'),
         ({"start": "2026-11-05", "end": "2026-11-01"}, "is before its start"),
         ({"date": "yesterday"}, '"date" must be a date like 2026-11-21'),
         ({"scheduled_time": "2026-11-22 07:00"}, "has no UTC offset"),
@@ -61,8 +61,16 @@ def test_start_and_end_make_an_inclusive_backfill():
         ({"date": "2026-11-20", "force": "yes"}, '"force" must be true or false'),
         (
             {"start": "2026-11-01", "end": "2026-11-02", "force": True},
-            "a backfill delivers nothing",
+            '"force" does not belong in a backfill event',
         ),
+        # Unknown keys are errors, never ignored: a misspelt dry run must not deliver for real
+        ({"date": "2026-11-20", "dryRun": True}, '"dryRun": unknown key; did you mean "dry_run"?'),
+        ({"date": "2026-11-20", "Force": True}, '"Force": unknown key; did you mean "force"?'),
+        ({"Date": "2026-11-20"}, 'names no day.*; "Date": unknown key; did you mean "date"?'),
+        ({"date": "2026-11-20", "zzz": 1}, '"zzz": unknown key; known: account, attempt_number'),
+        # A known key in the wrong kind of event is named too
+        ({"date": "2026-11-20", "schedule_arn": "arn"}, '"schedule_arn" does not belong in a'),
+        ({"time": "2026-11-02T08:00:00Z", "dry_run": True}, "EventBridge rule event"),
     ],
 )
 def test_bad_events_say_what_is_wrong(event, message):
@@ -171,3 +179,52 @@ def test_a_backfill_with_no_complete_day_at_all_is_refused():
     now = datetime(2026, 11, 30, 18, tzinfo=UTC)
     with pytest.raises(BadRequest, match="backfill start 2026-11-30 is not complete yet"):
         from_event({"start": "2026-11-30", "end": "2026-12-05"}, now=now)
+
+
+def test_the_schedulers_event_is_accepted_whole(load_event):
+    request = from_event(load_event("scheduled.json"))
+    assert (request.kind, request.start) == ("report", date(2026, 11, 21))
+
+
+def test_an_eventbridge_rule_envelope_is_accepted_whole():
+    envelope = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-22T15:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/fwcost-daily"],
+        "detail": {},
+    }
+    assert from_event(envelope).start == date(2026, 11, 21)
+
+
+@pytest.mark.parametrize("name", ["rerun-day.json", "force-resend.json", "backfill.json"])
+def test_every_sample_event_is_accepted(load_event, name):
+    assert from_event(load_event(name)).start
+
+
+def test_a_check_event_asks_for_the_check_and_nothing_else():
+    from fwcost.run_request import CheckRequest, check_request_from_event
+
+    assert check_request_from_event({"check": True}) == CheckRequest(send_test=False)
+    assert check_request_from_event({"check": True, "send_test": True}) == CheckRequest(True)
+    assert check_request_from_event({"date": "2026-11-21"}) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"check": "yes"}, '"check" must be true'),
+        ({"check": False}, '"check" must be true'),
+        ({"check": True, "date": "2026-11-21"}, 'takes only "check" and "send_test"'),
+        ({"check": True, "send_test": "yes"}, '"send_test" must be true or false'),
+    ],
+)
+def test_a_malformed_check_event_says_what_is_wrong(event, message):
+    from fwcost.run_request import check_request_from_event
+
+    with pytest.raises(BadRequest, match=message):
+        check_request_from_event(event)

@@ -28,11 +28,23 @@ Columns and units (the Glue table in template.yaml declares the same list; a tes
 | attributed_cost_usd  | USD to the cent, e.g. 12.35: the row's cents (report/cents.py); the  |
 |                      | column sums to the day's total and every figure in the reports is a  |
 |                      | sum of these cents                                                   |
+
+Text cells are neutralised: names come from whoever annotates a key or names a model.
+- Against spreadsheet formula injection (OWASP "CSV injection"), a text cell starting with `=`,
+  `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (`=HYPERLINK(...)` is written
+  `'=HYPERLINK(...)`), which a spreadsheet shows as text. The numeric columns (prompt_tokens
+  through attributed_cost_usd) never are: a negative amount stays a number.
+- A line break in a name (CR, LF) is written as one space, so every row is one line: Athena's
+  OpenCSVSerde cannot read a quoted line break, and before Python 3.13 the csv writer left a
+  bare CR unquoted, splitting the row for any reader.
+Athena reads the cells as written (a prefixed name keeps its `'`); the raw JSON has the names
+exactly as Fireworks sent them.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
@@ -65,6 +77,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "accelerator_seconds",
     "attributed_cost_usd",
 )
+# Written as numbers, never neutralised (see the module docstring); every other column is text.
+NUMERIC_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("prompt_tokens") :]
 
 
 class CostedRows(Protocol):
@@ -115,7 +129,9 @@ class UsageCsv:
         lines = _Lines()
         writer = csv.writer(lines, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for rows in _csv_rows(usage, (usage.day.isoformat(), timezone, account_id), costs):
+        text = _TextCells()
+        head = (usage.day.isoformat(), text[timezone], text[account_id])
+        for rows in _csv_rows(usage, head, costs, text):
             writer.writerows(rows)
         self._header, self._rows = lines[0], lines[1:]
         owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
@@ -144,37 +160,57 @@ class _Lines(list[str]):
 
 
 def _csv_rows(
-    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None
+    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None, t: _TextCells
 ) -> Iterator[Iterable[tuple[object, ...]]]:
     """The CSV rows stream by stream (serverless, dedicated, training, billed-only), as
-    generators: writerows then runs the per-row loop inside the csv module."""
+    generators: writerows then runs the per-row loop inside the csv module. Every text cell
+    from the API goes through `t` (neutralised); numbers never do."""
     blank = ""
     yield (
-        (*head, "serverless", s.model, s.api_key_id, s.api_key_name, blank, blank, blank, blank,
-         s.team, s.project, s.environment, s.usage_type, blank, s.prompt_tokens,
+        (*head, "serverless", t[s.model], t[s.api_key_id], t[s.api_key_name], blank, blank, blank,
+         blank, t[s.team], t[s.project], t[s.environment], t[s.usage_type], blank, s.prompt_tokens,
          s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
         for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_cents if costs else None,
                                                           len(usage.serverless)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "dedicated", d.base_model, blank, blank, d.deployment, blank, d.accelerator_type,
-         d.placement, d.team, d.project, d.environment, d.usage_type, blank, 0, 0, 0, 0,
-         d.accelerator_seconds, cost)
+        (*head, "dedicated", t[d.base_model], blank, blank, t[d.deployment], blank,
+         t[d.accelerator_type], t[d.placement], t[d.team], t[d.project], t[d.environment],
+         t[d.usage_type], blank, 0, 0, 0, 0, d.accelerator_seconds, cost)
         for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_cents if costs else None,
                                                          len(usage.dedicated)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "training", t.base_model, blank, blank, blank, t.job_id, t.accelerator_type,
-         blank, t.team, t.project, t.environment, t.usage_type, blank, 0, 0, 0, 0,
-         t.accelerator_seconds, cost)
-        for t, cost in zip(usage.training, _cost_texts(costs.training_cents if costs else None,
-                                                        len(usage.training)), strict=True)
+        (*head, "training", t[tr.base_model], blank, blank, blank, t[tr.job_id],
+         t[tr.accelerator_type], blank, t[tr.team], t[tr.project], t[tr.environment],
+         t[tr.usage_type], blank, 0, 0, 0, 0, tr.accelerator_seconds, cost)
+        for tr, cost in zip(usage.training, _cost_texts(costs.training_cents if costs else None,
+                                                         len(usage.training)), strict=True)
     )  # fmt: skip
     yield (
-        (*head, "billed_only", row.detail, blank, blank, blank, blank, blank, blank, blank, blank,
-         blank, blank, row.category, 0, 0, 0, 0, 0, cents_text(row.cents))
+        (*head, "billed_only", t[row.detail], blank, blank, blank, blank, blank, blank, blank,
+         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, cents_text(row.cents))
         for row in (costs.billed_only_rows if costs else ())
     )  # fmt: skip
+
+
+# What a spreadsheet reads as the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+class _TextCells(dict[str, str]):
+    """Each distinct text value, made safe once: `cells[value]` is the cell to write.
+
+    A day repeats the same few names on every row, so the work is per name, not per cell.
+    """
+
+    def __missing__(self, value: str) -> str:
+        cell = _LINE_BREAKS.sub(" ", value) if "\r" in value or "\n" in value else value
+        if cell.startswith(FORMULA_STARTS):
+            cell = "'" + cell
+        self[value] = cell
+        return cell
 
 
 def _cost_texts(column: Sequence[int] | None, count: int) -> Iterable[str]:

@@ -3,11 +3,14 @@
     {prefix}/account={id}/dt=YYYY-MM-DD/
         raw/{first}_{last}/{fetched}/{request}.json
                                             raw bodies of a fetch whose window ended on this day,
-                                            byte for byte as received; one folder per fetch, never
-                                            overwritten, so every manifest's references stay valid
+                                            byte for byte as received unless scrubbed (below); one
+                                            folder per fetch, never overwritten, so every
+                                            manifest's references stay valid
         csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
         attribution.json                    the day's dollars per group (trends read these back)
-        report/report.html|.txt, slack.json the reports as rendered (teams/<team>/... per team)
+        report/report.html|.txt, slack.json the reports as rendered; each team's in
+                                            teams/<segment>/, its name as name_segment encodes it
+                                            (the name itself for a plain one such as `search`)
         revisions/{written_at}/...          earlier manifest, CSV and attribution of a restated day
         manifest.json                       written last: its presence means the day is complete
 
@@ -15,6 +18,12 @@ A fetch covers a window of days (one request set for up to 31 days), so its raw 
 stored once, under the window's last day, and every day of the window lists them in its
 manifest with size and SHA-256 (and the S3 version id, which keeps the reference exact even
 after a later run rewrites that object in the versioned bucket).
+
+Raw bodies are scrubbed of credentials before they are written (fwcost.scrub: the API key the
+archive is given, `Bearer ...`, key- and token-shaped strings), errors included: a gateway that
+echoes request headers in a refusal must not put the key into the archive. A scrubbed body's
+manifest entry says `"scrubbed": true` and how many were replaced (`"scrubbed_count"`), and its
+SHA-256 is that of the bytes written; a body with nothing to scrub is kept byte for byte.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from typing import Any
 
 from fwcost.archive.stores import ObjectStore, StoredObject
 from fwcost.model import RawResponse
+from fwcost.scrub import Scrubber
 
 MANIFEST_SCHEMA = "fwcost.manifest/1"
 JSON = "application/json"
@@ -39,13 +49,18 @@ class ArchivedRequest:
 
     response: RawResponse
     stored: StoredObject
+    scrubbed_count: int = 0  # credentials replaced before it was written (0: byte for byte)
 
 
 class DayArchive:
     """Reads and writes one account's days in a store, in the layout above."""
 
-    def __init__(self, store: ObjectStore, prefix: str, account_id: str) -> None:
+    def __init__(
+        self, store: ObjectStore, prefix: str, account_id: str, *, secrets: Sequence[str] = ()
+    ) -> None:
+        """`secrets`: values never to archive (the API key), scrubbed besides credential shapes."""
         self.store = store
+        self._scrubber = Scrubber(secrets)
         self._root = "/".join(part for part in (prefix.strip("/"), f"account={account_id}") if part)
         self.account_id = account_id
 
@@ -63,9 +78,12 @@ class DayArchive:
     ) -> list[ArchivedRequest]:
         fetched = _stamp(min(r.fetched_at for r in raw).isoformat()) if raw else "empty"
         folder = f"{self.day_prefix(last)}/raw/{first.isoformat()}_{last.isoformat()}/{fetched}"
-        return [
-            ArchivedRequest(r, self.store.put(f"{folder}/{r.name}.json", r.body, JSON)) for r in raw
-        ]
+        archived = []
+        for response in raw:
+            scrubbed = self._scrubber.scrub(response.body)
+            stored = self.store.put(f"{folder}/{response.name}.json", scrubbed.body, JSON)
+            archived.append(ArchivedRequest(response, stored, scrubbed.count))
+        return archived
 
     def write_day(
         self,
@@ -150,6 +168,8 @@ def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
         "elapsed_seconds": round(r.elapsed_seconds, 3),
         "attempts": r.attempts,
         "object": archived.stored.key,
+        "scrubbed": archived.scrubbed_count > 0,
+        "scrubbed_count": archived.scrubbed_count,
     }
 
 

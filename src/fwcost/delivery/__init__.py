@@ -4,16 +4,26 @@ from fwcost.delivery.deliver import (
     DeliveryOutcome,
     DeliveryResult,
     PlannedSend,
+    SecondsLeft,
     Senders,
     deliver_reports,
 )
 from fwcost.delivery.email import SesEmailSender, build_message
-from fwcost.delivery.errors import DeliveryError, DeliveryFailed, RoutingError
+from fwcost.delivery.errors import DeliveryError, DeliveryFailed, LedgerError, RoutingError
 from fwcost.delivery.files import FileSender
-from fwcost.delivery.ledger import DeliveryLedger, LedgerEntry, LedgerKey, LocalLedger, S3Ledger
+from fwcost.delivery.ledger import (
+    CLAIM_LEASE,
+    DeliveryLedger,
+    DeliveryState,
+    LedgerRecord,
+    LocalLedger,
+    S3Ledger,
+    Stored,
+)
 from fwcost.delivery.model import (
     Destination,
     EmailDestination,
+    LedgerKey,
     OutgoingReport,
     Receipt,
     Sender,
@@ -24,16 +34,19 @@ from fwcost.delivery.routing import RoutingConfig, load_routing
 from fwcost.delivery.slack import SlackRetryPolicy, SlackSender, load_slack_secrets
 
 __all__ = [
+    "CLAIM_LEASE",
     "DeliveryError",
     "DeliveryFailed",
     "DeliveryLedger",
     "DeliveryOutcome",
     "DeliveryResult",
+    "DeliveryState",
     "Destination",
     "EmailDestination",
     "FileSender",
-    "LedgerEntry",
+    "LedgerError",
     "LedgerKey",
+    "LedgerRecord",
     "LocalLedger",
     "OutgoingReport",
     "PlannedSend",
@@ -41,6 +54,7 @@ __all__ = [
     "RoutingConfig",
     "RoutingError",
     "S3Ledger",
+    "SecondsLeft",
     "Sender",
     "Senders",
     "SesEmailSender",
@@ -48,6 +62,7 @@ __all__ = [
     "SlackRetryPolicy",
     "SlackSender",
     "SlackWebhookDestination",
+    "Stored",
     "build_message",
     "deliver_reports",
     "load_routing",

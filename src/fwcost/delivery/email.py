@@ -8,6 +8,8 @@ it. Raw content is the only SES v2 form that carries attachments.
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
@@ -16,13 +18,23 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fwcost.delivery.errors import DeliveryError
-from fwcost.delivery.model import Destination, EmailDestination, OutgoingReport, Receipt
+from fwcost.delivery.model import (
+    Destination,
+    EmailDestination,
+    LedgerKey,
+    OutgoingReport,
+    Receipt,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
 
 _logger = logging.getLogger(__name__)
+
+# The subject carries a team's name, which is data: a line break in it would end the header.
+MAX_SUBJECT_CHARS = 200
+_CONTROLS_AND_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 _ADVICE = {
     "MailFromDomainNotVerifiedException": (
@@ -50,7 +62,7 @@ _ADVICE = {
 def build_message(report: OutgoingReport, destination: EmailDestination) -> EmailMessage:
     """The MIME message of one report for one email route (UTF-8 headers encoded as needed)."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = report.subject
+    message["Subject"] = header_text(report.subject, MAX_SUBJECT_CHARS)
     message["From"] = destination.sender
     message["To"] = ", ".join(destination.to)
     if destination.cc:
@@ -73,6 +85,16 @@ def build_message(report: OutgoingReport, destination: EmailDestination) -> Emai
     return message
 
 
+def header_text(text: str, limit: int) -> str:
+    """Text that is safe as one header value: each run of control characters and line breaks
+    (CR, LF, NUL, U+2028...) becomes one space, and more than `limit` characters end in '…'.
+
+    The policy then encodes what is not ASCII (RFC 2047) and folds the line where it must.
+    """
+    flat = _CONTROLS_AND_LINE_BREAKS.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 class SesEmailSender:
     """Sends reports to email destinations through SES v2 (`boto3.client("sesv2")`)."""
 
@@ -81,7 +103,11 @@ class SesEmailSender:
         self._configuration_set = configuration_set
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
         # `previous` is not used: a sent email cannot be edited, so a forced run sends again.
         if not isinstance(destination, EmailDestination):
@@ -105,6 +131,12 @@ class SesEmailSender:
         except BotoCoreError as error:
             raise DeliveryError(destination_id, f"could not reach SES: {error}") from None
         return Receipt(action="sent", message_id=response["MessageId"])
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        # SES keeps no mailbox to search: an email whose send was never recorded is sent again.
+        return None
 
 
 def explain_ses_error(error: ClientError, destination: EmailDestination) -> str:

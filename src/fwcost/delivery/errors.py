@@ -18,3 +18,7 @@ class DeliveryFailed(Exception):
 
 class RoutingError(ValueError):
     """The routing configuration is invalid; the message names its source and the JSON path."""
+
+
+class LedgerError(Exception):
+    """The delivery ledger could not be read or written; the message names the record."""

@@ -9,12 +9,14 @@ and the ledger too. Files: `<folder>/audience=overall/` or `<folder>/team=<name>
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from fwcost.delivery.email import build_message
 from fwcost.delivery.model import (
     Destination,
     EmailDestination,
+    LedgerKey,
     OutgoingReport,
     Receipt,
     SlackBotDestination,
@@ -29,7 +31,11 @@ class FileSender:
         self._folder = folder
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
         # A forced re-run rewrites the file: the folder's equivalent of chat.update.
         folder = self._folder / audience_segment(report.team)
@@ -43,3 +49,9 @@ class FileSender:
             path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         channel = destination.channel if isinstance(destination, SlackBotDestination) else ""
         return Receipt(action="written", channel=channel, message_id=str(path))
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        # A file is simply written again, like a webhook post.
+        return None

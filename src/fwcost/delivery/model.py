@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import quote
 
@@ -43,12 +44,79 @@ def audience_name(team: str | None) -> str:
 
 
 def audience_segment(team: str | None) -> str:
-    """A path segment for an audience that is safe in an S3 key and a file name.
+    """A path segment for an audience (ledger records, delivered files), Hive-style.
 
-    Hive-style so "." or ".." can never become a path component, and teams have a key of their
-    own: a team annotated "overall" cannot land on the overall report's ledger record or files.
+    Teams have a key of their own: `team=<name_segment>` can never be `audience=overall`, so
+    a team annotated "overall" or "audience=overall" cannot land on the overall report's files.
     """
-    return f"audience={OVERALL}" if team is None else "team=" + quote(team, safe="")
+    return f"audience={OVERALL}" if team is None else "team=" + name_segment(team)
+
+
+# A file name may be 255 bytes; this leaves room for what is built around a segment
+# ("team=", ".csv", an account and a day) and keeps keys far below S3's 1,024 bytes.
+MAX_SEGMENT_BYTES = 100
+_DIGEST_CHARS = 24  # 96 bits of SHA-256: no two names share a cut segment by chance or design
+_HASH_MARK = "~"  # encoded in every other position, so only a cut segment carries it
+
+
+def name_segment(name: str) -> str:
+    """The path segment of a name (a team, an API key, a model): every key, folder and file
+    name built from a name goes through here. For any non-empty name it is
+
+    - safe: letters, digits, `.`, `_` and `-` stay; every other character is percent-encoded
+      as UTF-8 (`/` %2F, `\\` %5C, `%` %25, `~` %7E, a line break %0A, an emoji %F0%9F...), so
+      a segment holds no separator, control character, space or non-ASCII byte;
+    - never a path step: `.` and `..` are encoded whole (%2E, %2E%2E);
+    - distinct: decoding is unique, so two names never share a segment (percent-decode it to
+      read the name back; a plain name such as `search` is its own segment);
+    - bounded: at most MAX_SEGMENT_BYTES. A longer encoding keeps the characters that fit and
+      ends in `~` and 24 hex digits of the name's SHA-256; `~` appears nowhere else, so a cut
+      segment never equals a whole one.
+    """
+    if not name:
+        raise ValueError("a name segment needs a non-empty name")
+    encoded = _percent_encoded(name)
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    if len(encoded) <= MAX_SEGMENT_BYTES:
+        return encoded
+    room, head = MAX_SEGMENT_BYTES - len(_HASH_MARK) - _DIGEST_CHARS, ""
+    for character in name:
+        piece = _percent_encoded(character)
+        if len(head) + len(piece) > room:
+            break
+        head += piece
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{head}{_HASH_MARK}{digest[:_DIGEST_CHARS]}"
+
+
+def _percent_encoded(text: str) -> str:
+    # surrogatepass: a lone surrogate (JSON may escape one) is still encoded, one way only.
+    return quote(text, safe="", errors="surrogatepass").replace(_HASH_MARK, "%7E")
+
+
+@dataclass(frozen=True)
+class LedgerKey:
+    """One delivery: an account's day, one audience's report, one destination.
+
+    It keys the delivery's ledger record, and a Slack bot post carries it as message metadata,
+    so a later run can find a post whose ledger record was never completed.
+    """
+
+    account_id: str
+    day: date
+    team: str | None  # None: the overall report
+    destination_id: str
+
+    @property
+    def audience(self) -> str:
+        return audience_name(self.team)
+
+    def relative_path(self) -> str:
+        return (
+            f"ledger/account={self.account_id}/dt={self.day.isoformat()}/"
+            f"{audience_segment(self.team)}/{self.destination_id}.json"
+        )
 
 
 @dataclass(frozen=True)
@@ -120,13 +188,39 @@ class Receipt:
     ts: str = ""  # Slack message timestamp (bot posts): what chat.update needs later
     message_id: str = ""  # SES message ID, or the file written by the FileSender
 
+    def describe(self) -> str:
+        """E.g. "posted (channel C0123ABCD, ts 1700000000.000100)"."""
+        where = [
+            f"{name} {value}"
+            for name, value in (
+                ("channel", self.channel),
+                ("ts", self.ts),
+                ("message", self.message_id),
+            )
+            if value
+        ]
+        return self.action + (f" ({', '.join(where)})" if where else "")
+
 
 class Sender(Protocol):
     """Sends one report to one destination, or raises DeliveryError (secrets masked)."""
 
     def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+        self,
+        report: OutgoingReport,
+        destination: Destination,
+        previous: Receipt | None,
+        key: LedgerKey,
     ) -> Receipt:
-        """Send; `previous` is the earlier receipt for this report and destination when a
-        forced re-run delivers again (a bot post is then edited rather than duplicated)."""
+        """Send; `previous` is the earlier receipt for this report and destination when it is
+        delivered again (a bot post is then edited rather than duplicated); `key` says which
+        delivery this is (a bot post carries it as metadata)."""
+        ...
+
+    def find_sent(
+        self, destination: Destination, key: LedgerKey, since: datetime
+    ) -> Receipt | None:
+        """What an earlier attempt, which never recorded its outcome, sent for `key` after
+        `since`; None when nothing is found or this kind of destination cannot be searched
+        (only Slack bot posts can: webhooks and email leave nothing to look up)."""
         ...

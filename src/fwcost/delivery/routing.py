@@ -32,13 +32,18 @@ Shape (see src/fwcost/routing.example.json, which the demo uses)::
   String parameter.
 - A bot destination needs the channel ID (C…/G…), not its name: chat.update, which a forced
   re-run uses to edit the day's message, only accepts IDs.
+- A bot needs the chat:write scope, and channels:history (groups:history for a private
+  channel): a run that finds a delivery claimed but never recorded looks for the post there
+  (by its metadata) rather than posting it twice.
 - A team without its own route receives its report through the overall route
   (`"unknown_teams": "overall"`), or not at all (`"skip"`).
-- Keys starting with "_" in a route or destination object are comments and ignored.
+- Keys starting with "_" are comments and ignored; any other unknown key is an error that names
+  it and its likely fix (`unknown field 'atach_csv'; did you mean 'attach_csv'?`).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -200,12 +205,16 @@ def _object(document: object, path: str, required: set[str], optional: set[str])
     if not isinstance(document, dict):
         raise _PathError(path, "must be an object")
     fields = {key: value for key, value in document.items() if not key.startswith("_")}
+    # Unknown first: a misspelt field ("secretKey") is named with its fix, not reported as the
+    # field it was meant to be missing; and it is never ignored, which would change who gets what.
+    unknown = sorted(fields.keys() - required - optional)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(required | optional), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise _PathError(path, f"unknown field '{unknown[0]}'{hint}")
     missing = sorted(required - fields.keys())
     if missing:
         raise _PathError(path, f"missing field '{missing[0]}'")
-    unknown = sorted(fields.keys() - required - optional)
-    if unknown:
-        raise _PathError(path, f"unknown field '{unknown[0]}'")
     return fields
 
 

@@ -1,7 +1,7 @@
 """What can go wrong talking to Fireworks, in words a person can act on.
 
-No message built here may contain the API key: callers pass texts through `redact` first
-(a server could echo the Authorization header back in an error body).
+No message built here may contain the API key or any other credential: callers pass texts
+through `redact` first (a server could echo the Authorization header back in an error body).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+from fwcost.scrub import Scrubber
 
 if TYPE_CHECKING:
     from fwcost.model import RawResponse
@@ -127,7 +129,8 @@ def refusal_for(status: int, sent: str) -> Refusal:
 
 
 def redact(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
+    """`text` without `secret` (the API key) or anything shaped like a credential (fwcost.scrub)."""
+    return Scrubber((secret,)).scrub_text(text)
 
 
 def _excerpt(text: str) -> str:

@@ -18,6 +18,7 @@ Errors name the response, the row and the field, e.g.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -57,7 +58,26 @@ def decode_json(body: bytes) -> dict[str, Any]:
         raise MalformedBodyError(f"body is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise MalformedBodyError(f"body is JSON but not an object (a {type(document).__name__})")
+    if _SURROGATE_ESCAPE.search(body):
+        cleaned: dict[str, Any] = _without_lone_surrogates(document)
+        return cleaned
     return document
+
+
+# JSON may escape half of a surrogate pair alone ("\ud800"); such a string cannot be written
+# as UTF-8 (CSV, email, files), so a name holding one would fail the run. Rare: only then is
+# the document walked.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

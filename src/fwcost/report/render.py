@@ -54,11 +54,9 @@ BREAK_AFTER = re.compile(r"(?<=[-_./:@|+=,;~)\]])")
 
 
 def template_dir() -> Path:
-    """Packaged templates (the Lambda layer copies them into fwcost/) or the repo's folder."""
-    packaged = Path(__file__).resolve().parents[1] / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "templates"
+    """fwcost/templates: in the repository a link to its top-level templates/ folder, in the
+    wheel and the Lambda layer a copy (package data, see pyproject.toml)."""
+    return Path(__file__).resolve().parents[1] / "templates"
 
 
 @cache
@@ -91,7 +89,8 @@ def environment() -> jinja2.Environment:
 
 
 def email_subject(s: DailySummary) -> str:
-    scope = f"{s.team} · " if s.team else ""
+    # A team name is data of any length: clipped, so the day and the amount stay in view.
+    scope = f"{clip(s.team, 60)} · " if s.team else ""
     if s.is_empty:
         return f"{scope}Fireworks AI spend, {_day_short(s.day)}: no usage"
     change = s.change.pct_vs_average

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import string
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from fwcost.simulator import prices
@@ -39,6 +40,18 @@ IMAGE_USAGE = "IMAGE_GENERATION_USAGE"
 
 FIREWORKS_MODELS = "accounts/fireworks/models/"
 ANNOTATIONS = ("team", "project", "environment")
+
+# Names are data: whoever annotates a key or names a model may type any of these.
+LONG_NAME = "team-" + "x" * 1995  # 2,000 characters
+HOSTILE_NAMES = (
+    "..", ".", "/", "a/b", "\\", "..\\..\\windows", "nul\x00byte", "bell\x07esc\x1b[31mred",
+    "line\r\nBcc: victim@example.com", "para\u2028graph\u2029end", "tab\there",
+    "overall", "audience=overall", "team=search", "%2E%2E", "~tilde",
+    LONG_NAME, "🔥💸🚀" * 30, "فريق البحث", "\u202eevil\u202c", "zero\u200bwidth\ufeff",
+    "<!channel>", "<@U123ABC> <!here>", "<http://evil.example|click me>",
+    "*bold* _it_ ~strike~ `code` &amp; &lt;", "<script>alert(1)</script>",
+    '=HYPERLINK("http://evil.example","click")', "+1", "-2+3", "@SUM(A1:A2)", "\tTab", "\rCR",
+)  # fmt: skip
 
 
 class Kind(Enum):
@@ -422,7 +435,51 @@ def build_streams(config: SimulatorConfig) -> tuple[list[ApiKey], list[SimModel]
     # Usage with no API key id (and so no annotations): usageCosts calls it "unattributed".
     keyless = [_text_stream(None, models[i], 40, rng) for i in (0, len(models) - 1)]
     streams = _key_streams(config, keys, models) + keyless + _gpu_streams(config)
-    return keys, models, streams + _unmetered_streams()
+    streams += _unmetered_streams()
+    if config.hostile_names:
+        return _renamed(config.hostile_names, keys, models, streams)
+    return keys, models, streams
+
+
+def _renamed(
+    names: Sequence[str], keys: list[ApiKey], models: list[SimModel], streams: list[Stream]
+) -> tuple[list[ApiKey], list[SimModel], list[Stream]]:
+    """The same account under other names (SimulatorConfig.hostile_names).
+
+    The n-th annotated key gets team names[n], project names[n+1], environment names[n+2] and
+    display name names[n+3] (cycled), so with at least len(names) annotated keys every name is
+    somebody's team. Fine-tuned models and annotated GPU streams take names the same way.
+    """
+
+    def name(position: int) -> str:
+        return names[position % len(names)]
+
+    annotated = (key for key in keys if key.team)
+    new_keys = {
+        key.key_id: replace(key, team=name(n), project=name(n + 1), environment=name(n + 2),
+                            name=name(n + 3))
+        for n, key in enumerate(annotated)
+    }  # fmt: skip
+    fine_tuned = (model for model in models if model.line_key == "model_bucket")
+    new_models = {
+        model.name: replace(model, name=model.name.rsplit("/", 1)[0] + "/" + name(n))
+        for n, model in enumerate(fine_tuned)
+    }
+    renamed: list[Stream] = []
+    for n, stream in enumerate(streams):
+        key = new_keys.get(stream.key.key_id) if stream.key else None
+        model = new_models.get(stream.model.name, stream.model) if stream.model else None
+        if key is not None:
+            stream = replace(stream, key=key, team=key.team, project=key.project,
+                             environment=key.environment)  # fmt: skip
+        elif stream.team and stream.key is None:  # an annotated deployment or training job
+            stream = replace(stream, team=name(n), project=name(n + 1), environment=name(n + 2))
+        renamed.append(replace(stream, model=model))
+    return (
+        [new_keys.get(key.key_id, key) for key in keys],
+        [new_models.get(m.name, m) for m in models],
+        renamed,
+    )
 
 
 def stream_dimensions(stream: Stream, account_id: str) -> dict[str, str]:

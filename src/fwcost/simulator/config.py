@@ -46,6 +46,12 @@ class SimulatorConfig:
     home_timezone is where the synthetic account lives: new_key_day, spike_day and the
     weekday/weekend rhythm are calendar days there. Pass the report's timezone to see a spike
     cover exactly one report day.
+
+    hostile_names, when given, rename the same account (catalog.HOSTILE_NAMES is a ready set):
+    annotated keys take their team, project, environment and display name from it, cycled, as
+    do fine-tuned models and the GPU streams' annotations. Usage and dollars are unchanged.
+    echo_headers_on_error makes every refusal echo the request's headers (Authorization too)
+    in its body, as a careless gateway might.
     """
 
     account_id: str = "acme-ai"
@@ -55,14 +61,23 @@ class SimulatorConfig:
     models: int = 12
     latency_seconds: float = 0.0
     faults: Sequence[Fault] = ()
+    # groupBy dimensions answered with a 400 as unknown, as an older gateway does the training
+    # ones (job_id, job_type, usage_type, base_model)
+    unknown_dimensions: Sequence[str] = ()
     seed: int = 7
     new_key_day: date | None = None
     spike_day: date | None = None
     home_timezone: str = "UTC"
+    hostile_names: Sequence[str] = ()
+    echo_headers_on_error: bool = False
 
     def __post_init__(self) -> None:
-        # Accept any sequence of faults (a list reads naturally at call sites) but keep a tuple.
+        # Accept any sequences (a list reads naturally at call sites) but keep tuples.
         object.__setattr__(self, "faults", tuple(self.faults))
+        object.__setattr__(self, "hostile_names", tuple(self.hostile_names))
+        if "" in self.hostile_names:
+            raise ValueError("hostile_names must not hold an empty name (that means unannotated)")
+        object.__setattr__(self, "unknown_dimensions", tuple(self.unknown_dimensions))
         if self.keys < MIN_KEYS:
             raise ValueError(f"keys must be at least {MIN_KEYS}, got {self.keys}")
         if self.models < 2:

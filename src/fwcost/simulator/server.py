@@ -118,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             status, payload = 200, self._dispatch(path, query, body)
         except ApiError as error:
-            status, payload = error.status, _status_body(error.code, error.message)
+            status, payload = error.status, self._refusal(error.code, error.message)
         encoded = json.dumps(payload, separators=(",", ":"), check_circular=False).encode()
         if fault is not None:  # malformed: a 200 whose JSON stops half way
             status, encoded = 200, encoded[: max(1, len(encoded) // 2)]
@@ -142,8 +142,19 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "429":
             retry_after = 1 if fault.retry_after is None else fault.retry_after
             extra["Retry-After"] = f"{retry_after:g}"
-        body = _status_body(GRPC_CODES[status], FAULT_MESSAGES[fault.kind])
+        body = self._refusal(GRPC_CODES[status], FAULT_MESSAGES[fault.kind])
         self._send(status, json.dumps(body).encode(), extra)
+
+    def _refusal(self, code: int, message: str) -> dict[str, Any]:
+        """A google.rpc.Status body; with echo_headers_on_error, a careless gateway's, which
+        repeats the request headers (the API key included) in its message and a field."""
+        if not self.server.sim.config.echo_headers_on_error:
+            return _status_body(code, message)
+        headers = dict(self.headers.items())
+        echoed = "; ".join(f"{name}: {value}" for name, value in headers.items())
+        return _status_body(code, f"{message} (request headers: {echoed})") | {
+            "requestHeaders": headers
+        }
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -195,7 +206,7 @@ def _single(query: list[tuple[str, str]], name: str) -> str | None:
 def _billing_usage(account: SimulatedAccount, query: list[tuple[str, str]]) -> dict[str, Any]:
     start, end = parse_window(_single(query, "startTime"), _single(query, "endTime"))
     group_by = tuple(value for key, value in query if key == "groupBy" and value)
-    validate_group_by(group_by)
+    validate_group_by(group_by, unknown=account.config.unknown_dimensions)
     # filter[...] parameters are accepted and not applied, as the newer docs say of the gateway.
     usage = UsageQuery(
         start,

@@ -47,9 +47,11 @@ APPLICABLE = {
 }
 
 
-def validate_group_by(group_by: Sequence[str]) -> None:
+def validate_group_by(group_by: Sequence[str], unknown: Sequence[str] = ()) -> None:
+    """A 400 for a dimension no stream has, or one this gateway does not know (`unknown`)."""
     known = set(SERVERLESS_DIMENSIONS + DEDICATED_DIMENSIONS + TRAINING_DIMENSIONS)
     known |= set(ANNOTATION_DIMENSIONS)
+    known -= set(unknown)
     for dimension in group_by:
         if dimension not in known:
             raise invalid(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
 
-from delivery.support import FakeSlack, make_report, sent_raw_messages
+from delivery.support import Breakage, FakeSlack, make_report, sent_raw_messages
 from fwcost.delivery import (
     DeliveryFailed,
     DeliveryOutcome,
@@ -85,7 +87,10 @@ _INVOCATIONS = itertools.count(1)  # each call is a new invocation, as in Lambda
 
 
 def run(
-    routing: RoutingConfig, ledger: S3Ledger, senders: Senders, **flags: bool
+    routing: RoutingConfig,
+    ledger: S3Ledger,
+    senders: Senders,
+    **flags: bool,
 ) -> DeliveryOutcome:
     reports = [make_report("overall"), make_report("search"), make_report("ads")]
     return deliver_reports(
@@ -96,6 +101,7 @@ def run(
         DAY,
         "acme-ai",
         invocation_id=f"req-{next(_INVOCATIONS)}",
+        sleep=lambda seconds: None,  # a ledger write's retry needs no real wait here
         **flags,
     )
 
@@ -142,7 +148,7 @@ def test_force_edits_bot_posts_and_resends_the_rest(
     # Given a day already delivered, the ledger holding each bot post's ts
     run(routing, ledger, senders)
     posted_ts = {
-        ledger.already_delivered(LedgerKey("acme-ai", DAY, team, BOT)).receipt.ts  # type: ignore[union-attr]
+        ledger.read(LedgerKey("acme-ai", DAY, team, BOT)).record.receipt.ts  # type: ignore[union-attr]
         for team in (None, "ads")
     }
 
@@ -236,3 +242,129 @@ def test_dry_run_sends_nothing_and_records_nothing(
     assert "would send search → slack-webhook-search_webhook" in summary
     assert "| Fireworks costs for search" in summary
     assert "attaching fwcost-acme-ai-2026-11-21.csv (26 bytes)" in summary
+
+
+@pytest.fixture
+def atomic_s3_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """S3 applies a conditional PUT atomically; moto checks the condition, then writes, with
+    no lock between. Serialize moto's PUTs so it behaves like S3 under concurrent runs."""
+    from moto.s3.responses import S3Response
+
+    lock, put_object = threading.Lock(), S3Response.put_object
+
+    def atomic_put_object(self: S3Response) -> Any:
+        with lock:
+            return put_object(self)
+
+    monkeypatch.setattr(S3Response, "put_object", atomic_put_object)
+
+
+def test_two_runs_at_once_send_each_destination_exactly_once(
+    routing: RoutingConfig,
+    ledger: S3Ledger,
+    senders: Senders,
+    fake_slack: FakeSlack,
+    atomic_s3_writes: None,
+) -> None:
+    # Given the function and a CLI run delivering the same day at the same moment
+    start = threading.Barrier(2)
+    outcomes: list[DeliveryOutcome] = []
+
+    def one_run() -> None:
+        start.wait()
+        outcomes.append(run(routing, ledger, senders))
+
+    runs = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+
+    # Then every destination got each report once, delivered by one run or the other, and
+    # the other run left it (claimed by the first, or already delivered): neither failed
+    assert landed(fake_slack) == EXPECTED_ONCE
+    first, second = outcomes
+    assert pairs(first.delivered) | pairs(second.delivered) == EVERY_PAIR
+    assert not pairs(first.delivered) & pairs(second.delivered)
+
+    for this, other in ((first, second), (second, first)):
+        left = pairs(this.claimed_elsewhere) | pairs(this.skipped)
+        assert left == pairs(other.delivered)
+        assert this.failed == []
+
+
+def refuse_receipt_writes(s3: Any, times: int) -> list[int]:
+    """S3 answers 500 to the next `times` writes of a receipt (after botocore's own retries)."""
+    refused: list[int] = []
+
+    @dataclass
+    class Answer:
+        status_code: int = 500
+
+    def hook(params: dict[str, Any], **_: Any) -> tuple[Answer, dict[str, Any]] | None:
+        if b'"state": "delivered"' not in params["body"].getvalue() or len(refused) >= times:
+            return None
+        refused.append(1)
+        error = {"Code": "InternalError", "Message": "We encountered an internal error."}
+        return Answer(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+    s3.meta.events.register("before-call.s3.PutObject", hook)
+    return refused
+
+
+def test_a_receipt_s3_refuses_once_is_written_on_a_retry_and_nothing_is_sent_twice(
+    routing: RoutingConfig, ledger: S3Ledger, senders: Senders, fake_slack: FakeSlack, s3: Any
+) -> None:
+    refused = refuse_receipt_writes(s3, times=1)
+
+    first = run(routing, ledger, senders)
+    second = run(routing, ledger, senders)
+
+    assert refused == [1]
+    assert pairs(first.delivered) == pairs(second.skipped) == EVERY_PAIR
+    assert first.failed == second.failed == []
+    assert landed(fake_slack) == EXPECTED_ONCE
+
+
+@pytest.mark.parametrize("breakage", list(Breakage), ids=lambda breakage: breakage.value)
+def test_a_broken_slack_answer_fails_only_there_and_the_retry_finds_the_bot_post(
+    routing: RoutingConfig,
+    ledger: S3Ledger,
+    senders: Senders,
+    fake_slack: FakeSlack,
+    breakage: Breakage,
+) -> None:
+    # Given Slack posts to the bot channel but answers garbage or cuts the connection
+    fake_slack.broken["/api/chat.postMessage"] = breakage
+
+    # When the day is delivered
+    first = run(routing, ledger, senders)
+
+    # Then only the bot posts failed (one masked line each); everything else went out
+    assert pairs(first.failed) == {("overall", BOT), ("ads", BOT)}
+    assert all(": Slack failed: " in result.detail for result in first.failed)
+    assert pairs(first.delivered) == EVERY_PAIR - pairs(first.failed)
+
+    # When the run is retried, with Slack answering properly again and chatter in the channel
+    fake_slack.broken.clear()
+    for text in ("lunch?", "deploy done", "thanks"):
+        fake_slack.post("C0123ABCD", text, None)
+    second = run(routing, ledger, senders)
+
+    # Then each bot post is found by its metadata and recorded: nothing was posted twice
+    assert pairs(second.delivered) == {("overall", BOT), ("ads", BOT)}
+    assert all("found, by its metadata" in result.detail for result in second.delivered)
+    assert landed(fake_slack) == EXPECTED_ONCE
+
+
+def test_a_webhook_whose_answer_was_lost_is_posted_again(
+    routing: RoutingConfig, ledger: S3Ledger, senders: Senders, fake_slack: FakeSlack
+) -> None:
+    # The documented at-least-once edge: a webhook post leaves nothing to look up.
+    fake_slack.broken["/B0SEARCH/"] = Breakage.HANG_UP
+    first = run(routing, ledger, senders)
+    fake_slack.broken.clear()
+    second = run(routing, ledger, senders)
+
+    assert pairs(first.failed) == pairs(second.delivered) == {("search", SEARCH_HOOK)}
+    assert landed(fake_slack)["/services/T0SECRET/B0SEARCH/searchWebhookSecret4567"] == 2

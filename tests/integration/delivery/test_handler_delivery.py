@@ -174,18 +174,59 @@ def test_lambda_retrying_a_forced_run_resends_only_what_failed(
     assert len(fake_slack.delivered("/services/T0/B0/")) == 2
 
 
-def test_a_ledger_that_cannot_be_written_after_a_send_fails_the_run_saying_so(
+def test_receipts_the_ledger_cannot_record_fail_the_run_and_its_retry_does_not_repost_the_bot(
     deployed, fake_slack, lambda_context, monkeypatch
 ):
-    from fwcost.delivery import S3Ledger
+    from fwcost.delivery import DeliveryState, LedgerError, S3Ledger
 
-    def broken_record(self, entry, *, overwrite=False):
-        raise OSError("S3 is unreachable")
+    # Given S3 refusing every write of a receipt (claims still go through)
+    write = S3Ledger.write
 
-    monkeypatch.setattr(S3Ledger, "record", broken_record)
+    def receipts_refused(self, record, *, replacing):
+        if record.state is DeliveryState.DELIVERED:
+            raise LedgerError("could not write the record: S3 is unreachable")
+        return write(self, record, replacing=replacing)
+
+    monkeypatch.setattr(S3Ledger, "write", receipts_refused)
+    monkeypatch.setattr("fwcost.delivery.deliver.LEDGER_RETRY_SECONDS", 0)
+
+    # When the day runs, every destination is still tried, and the run fails saying so
     with pytest.raises(RunFailed, match="SENT but not recorded in the ledger"):
         invoke(lambda_context)
-    assert len(fake_slack.delivered()) == 3  # every destination was still tried
+    assert len(fake_slack.delivered()) == 3
+    assert len(sent_emails()) == 1
+
+    # Then Lambda's retry, with S3 back, finds the bot post by its metadata instead of posting
+    # again; the webhooks and the email cannot be looked up and go again (at-least-once)
+    monkeypatch.setattr(S3Ledger, "write", write)
+    retried = invoke(lambda_context, retry_of=lambda_context.aws_request_id)
+    assert (retried["delivered"], retried["delivery_failures"]) == (4, 0)
+    assert len(fake_slack.delivered("chat.postMessage")) == 1
+    assert len(fake_slack.lookups()) == 1
+    assert len(fake_slack.delivered("/services/")) == 4
+    assert len(sent_emails()) == 2
+
+
+def test_a_run_short_of_time_starts_no_delivery_and_its_retry_sends_them(
+    deployed, fake_slack, lambda_context
+):
+    # Given an invocation with less than the margin left when delivery begins
+    from fwcost.delivery.deliver import DEADLINE_MARGIN_SECONDS
+
+    lambda_context.remaining_millis = (DEADLINE_MARGIN_SECONDS - 1) * 1000
+
+    # When it runs, it archives, starts no delivery and fails loudly, naming each one
+    with pytest.raises(RunFailed, match="not started: the run's time ran out") as raised:
+        invoke(lambda_context)
+    assert str(raised.value).count("not started") == 4
+    assert fake_slack.delivered() == [] and sent_emails() == []
+    assert any(k.endswith(f"dt={DAY}/manifest.json") for k in archive_keys(deployed["s3"]))
+
+    # Then the retry, with its time, delivers each once
+    lambda_context.remaining_millis = 300_000
+    retried = invoke(lambda_context, retry_of=lambda_context.aws_request_id)
+    assert retried["delivered"] == 4
+    assert (len(fake_slack.delivered()), len(sent_emails())) == (3, 1)
 
 
 def test_ses_receives_a_well_formed_multipart_email_with_the_csv(deployed, lambda_context):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+from datetime import date
 from email.message import Message
 from email.policy import default
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from delivery.support import make_report, sent_raw_messages
-from fwcost.delivery import DeliveryError, EmailDestination, SesEmailSender
+from fwcost.delivery import DeliveryError, EmailDestination, LedgerKey, SesEmailSender
 
 FINOPS = EmailDestination(
     to=("finops@acme.ai", "Léa Dupont <lea@acme.ai>"),
@@ -18,6 +19,7 @@ FINOPS = EmailDestination(
     sender="Fireworks costs <costs@acme.ai>",
     attach_csv=True,
 )
+KEY = LedgerKey("acme-ai", date(2026, 11, 21), None, FINOPS.destination_id)
 
 
 def landed_message() -> Message:
@@ -28,7 +30,7 @@ def landed_message() -> Message:
 def test_sends_text_and_html_alternatives_with_the_csv_attached(sesv2: Any) -> None:
     report = make_report("overall")
 
-    receipt = SesEmailSender(sesv2).send(report, FINOPS, None)
+    receipt = SesEmailSender(sesv2).send(report, FINOPS, None, KEY)
 
     assert receipt.action == "sent"
     assert receipt.message_id
@@ -49,7 +51,7 @@ def test_sends_text_and_html_alternatives_with_the_csv_attached(sesv2: Any) -> N
 def test_headers_carry_the_route_and_a_utf8_subject(sesv2: Any) -> None:
     report = make_report("overall")
 
-    SesEmailSender(sesv2).send(report, FINOPS, None)
+    SesEmailSender(sesv2).send(report, FINOPS, None, KEY)
 
     message = landed_message()
     assert message["From"] == "Fireworks costs <costs@acme.ai>"
@@ -64,7 +66,7 @@ def test_no_attachment_when_the_route_does_not_ask(sesv2: Any) -> None:
         to=("search-leads@acme.ai",), cc=(), sender="costs@acme.ai", attach_csv=False
     )
 
-    SesEmailSender(sesv2).send(make_report("search"), destination, None)
+    SesEmailSender(sesv2).send(make_report("search"), destination, None, KEY)
 
     message = landed_message()
     assert [part.get_content_type() for part in message.walk()] == [
@@ -82,7 +84,7 @@ def test_an_unverified_sender_says_which_identity_to_verify(sesv2: Any) -> None:
     )
 
     with pytest.raises(DeliveryError) as raised:
-        SesEmailSender(sesv2).send(make_report("overall"), destination, None)
+        SesEmailSender(sesv2).send(make_report("overall"), destination, None, KEY)
 
     assert str(raised.value).startswith(f"{destination.destination_id}: SES rejected the message")
     assert "verify the identity billing@other.example (or its domain) in SES" in str(raised.value)

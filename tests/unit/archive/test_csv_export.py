@@ -1,11 +1,15 @@
 import csv
 import io
+import re
+from dataclasses import replace
 from decimal import Decimal
 
 from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
+from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from fwcost.report.cents import nanos_of, split_cents
+from fwcost.simulator.catalog import HOSTILE_NAMES
 from samples import sample_day
 
 
@@ -83,3 +87,45 @@ def test_team_slices_are_the_whole_days_lines_of_that_team_without_billed_only_r
         assert day_csv.body(team).decode().splitlines(keepends=True) == expected
     assert day_csv.body("nobody").decode().splitlines(keepends=True) == [whole[0]]
     assert day_csv.body() == usage_csv(usage, "acme-ai", "UTC", costs)
+
+
+def test_text_cells_are_neutralised_against_formulas_and_numbers_are_not() -> None:
+    # Given rows whose every name is hostile, and a negative amount (a credit)
+    day = sample_day()
+    template = day.serverless[0]
+    names = [*HOSTILE_NAMES, "=1+1", "-negative", "+plus", "@at", "\tTab", "\rCR", "plain"]
+    day.serverless = [
+        replace(template, model=name, api_key_id=name, api_key_name=name, team=name,
+                project=name, environment=name, usage_type=name)
+        for name in names
+    ]  # fmt: skip
+    day.dedicated = []
+    costs = AttributedDay(
+        day=day.day, teams={}, billed_only={}, total=Decimal(0), total_cents=0, billed_total=None,
+        estimated_total=Decimal(0), estimated_cents=0, key_source="allocation",
+        serverless_costs=[Decimal("-1.5")] * len(names), serverless_cents=[-150] * len(names),
+        billed_only_rows=[BilledOnlyRow("=cmd|' /C calc'!A0", "-detail", Decimal("-2"), -200)],
+    )  # fmt: skip
+
+    # When the CSV is written (and read back as a spreadsheet or Athena would)
+    day_csv = UsageCsv(day, "acme-ai", "UTC", costs)
+    rows = read_rows(day_csv.body())
+
+    # Then no text cell starts a formula, each holds its name behind one "'", numbers stay numbers
+    for row in rows:
+        for column, cell in row.items():
+            if column in NUMERIC_COLUMNS:
+                assert cell == "" or Decimal(cell) is not None
+            else:
+                assert not cell.startswith(FORMULA_STARTS), (column, cell)
+    # (a line break in a name is a space: each name is one row, one line, on any Python)
+    assert len(day_csv.body().splitlines()) == len(rows) + 1
+    for row, name in zip(rows[:-1], names, strict=True):
+        one_line = re.sub(r"[\r\n]+", " ", name)
+        expected = "'" + one_line if one_line.startswith(FORMULA_STARTS) else one_line
+        assert row["team"] == row["model"] == row["api_key_name"] == expected
+        assert row["attributed_cost_usd"] == "-1.50"
+    assert rows[-1]["category"] == "'=cmd|' /C calc'!A0" and rows[-1]["model"] == "'-detail"
+    assert rows[-1]["attributed_cost_usd"] == "-2.00"
+    # A team's slice is still found by its name as annotated
+    assert read_rows(day_csv.body("=1+1"))[0]["team"] == "'=1+1"

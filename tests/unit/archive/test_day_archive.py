@@ -84,3 +84,28 @@ def test_a_later_fetch_of_the_same_window_never_overwrites_the_earlier_raw_bodie
     [second] = archive.write_raw(DAY, DAY, [later])
     assert first.stored.key != second.stored.key
     assert archive.store.get(first.stored.key) == b"first"
+
+
+def test_raw_bodies_are_scrubbed_of_credentials_and_the_manifest_says_so(tmp_path):
+    # Given a refusal that echoes the request's Authorization header, and a clean body
+    archive = DayArchive(LocalStore(tmp_path), "p", "acme-ai", secrets=("fw_sim_readonly_key",))
+    refusal = b'{"code": 7, "message": "denied (Authorization: Bearer fw_sim_readonly_key)"}'
+    clean = b'{"serverlessCosts": []}'
+    refused = replace(raw_response("billing-summary", refusal), status=403)
+
+    # When both are archived and the day is written
+    requests = archive.write_raw(DAY, DAY, [refused, raw_response("billingUsage", clean)])
+    manifest = archive.write_day(DAY, csv_body=b"", attribution={}, requests=requests, details={})
+
+    # Then the key is nowhere in the folder; the scrubbed body is still JSON, and says where
+    written = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert b"fw_sim_readonly_key" not in written
+    scrubbed_entry, clean_entry = manifest["requests"]
+    assert (scrubbed_entry["scrubbed"], scrubbed_entry["scrubbed_count"]) == (True, 1)
+    stored = (tmp_path / scrubbed_entry["object"]).read_bytes()
+    assert json.loads(stored)["message"] == "denied (Authorization: Bearer ***)"
+    # the SHA-256 listed is that of the bytes written; a clean body is kept byte for byte
+    sha = {entry["key"]: entry["sha256"] for entry in manifest["objects"]}
+    assert sha[scrubbed_entry["object"]] == hashlib.sha256(stored).hexdigest()
+    assert (clean_entry["scrubbed"], clean_entry["scrubbed_count"]) == (False, 0)
+    assert (tmp_path / clean_entry["object"]).read_bytes() == clean

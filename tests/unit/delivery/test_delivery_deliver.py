@@ -5,73 +5,25 @@ from __future__ import annotations
 import email
 import itertools
 import json
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from delivery_helpers import DAY, NOW, ROUTING, RecordingSender, report
 
 from fwcost.delivery import (
-    DeliveryError,
     DeliveryFailed,
+    DeliveryState,
     Destination,
-    LedgerEntry,
     LedgerKey,
+    LedgerRecord,
     LocalLedger,
     OutgoingReport,
     Receipt,
     RoutingConfig,
     Senders,
     deliver_reports,
-    load_routing,
 )
-
-DAY = date(2026, 11, 21)
-ROUTING = load_routing(
-    json.dumps(
-        {
-            "routes": {
-                "overall": {
-                    "slack": [{"kind": "bot", "channel": "C0123ABCD", "secret_key": "bot"}],
-                    "email": [
-                        {"from": "costs@acme.ai", "to": ["finops@acme.ai"], "attach_csv": True}
-                    ],
-                },
-                "teams": {"search": {"slack": [{"kind": "webhook", "secret_key": "search"}]}},
-            },
-        }
-    ),
-    "test",
-)
-
-
-def report(audience: str) -> OutgoingReport:
-    return OutgoingReport(
-        team=None if audience == "overall" else audience,
-        subject=f"Costs {audience}",
-        html="<p>hi</p>",
-        text="line 1\nline 2\nline 3\nline 4",
-        slack={"text": f"costs {audience}", "blocks": []},
-        csv_name="day.csv",
-        csv_bytes=b"a,b\n",
-    )
-
-
-@dataclass
-class RecordingSender:
-    """Records sends; fails for the destination IDs in `failing`."""
-
-    failing: set[str] = field(default_factory=set)
-    sent: list[tuple[str, str, Receipt | None]] = field(default_factory=list)
-
-    def send(
-        self, report: OutgoingReport, destination: Destination, previous: Receipt | None
-    ) -> Receipt:
-        if destination.destination_id in self.failing:
-            raise DeliveryError(destination.destination_id, "it broke")
-        self.sent.append((report.audience, destination.destination_id, previous))
-        return Receipt(action="posted", channel="C0123ABCD", ts=f"{len(self.sent)}.0")
-
 
 _INVOCATIONS = itertools.count(1)  # each call is a new invocation, as in Lambda
 
@@ -87,7 +39,7 @@ def deliver(
         DAY,
         "acme-ai",
         invocation_id=f"run-{next(_INVOCATIONS)}",
-        now=lambda: datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+        now=lambda: NOW,
         **flags,
     )
 
@@ -118,9 +70,9 @@ def test_force_passes_the_earlier_receipt_and_overwrites_the_record(tmp_path: Pa
     assert len(resent) == 3
     assert resent[0][2] == Receipt(action="posted", channel="C0123ABCD", ts="1.0")
     key = LedgerKey("acme-ai", DAY, None, "slack-bot-C0123ABCD")
-    entry = ledger.already_delivered(key)
-    assert entry is not None
-    assert entry.receipt.ts == "4.0"
+    stored = ledger.read(key)
+    assert stored is not None and stored.record.receipt is not None
+    assert stored.record.receipt.ts == "4.0"
 
 
 def test_a_failure_is_collected_and_raised_at_the_end(tmp_path: Path) -> None:
@@ -137,15 +89,34 @@ def test_a_failure_is_collected_and_raised_at_the_end(tmp_path: Path) -> None:
     )
 
 
-def test_a_bug_in_a_sender_is_not_swallowed(tmp_path: Path) -> None:
-    class BrokenSender(RecordingSender):
+def test_any_exception_at_one_destination_is_its_failure_and_the_others_go_on(
+    tmp_path: Path,
+) -> None:
+    # Given a sender with a bug for the bot destination only
+    class BuggySender(RecordingSender):
         def send(
-            self, report: OutgoingReport, destination: Destination, previous: Receipt | None
+            self,
+            report: OutgoingReport,
+            destination: Destination,
+            previous: Receipt | None,
+            key: LedgerKey,
         ) -> Receipt:
-            raise TypeError("bug")
+            if destination.destination_id == "slack-bot-C0123ABCD":
+                raise TypeError("bug\nsecond line")
+            return super().send(report, destination, previous, key)
 
-    with pytest.raises(TypeError, match="bug"):
-        deliver(LocalLedger(tmp_path), BrokenSender())
+    # When the day is delivered
+    sender = BuggySender()
+    outcome = deliver(LocalLedger(tmp_path), sender)
+
+    # Then the bug is that destination's one-line failure, the rest went out, the run fails
+    assert len(sender.sent) == len(outcome.delivered) == 2
+    [failed] = outcome.failed
+    assert failed.detail == (
+        "slack-bot-C0123ABCD: unexpected TypeError: bug (a bug? the traceback is in the log)"
+    )
+    with pytest.raises(DeliveryFailed, match="unexpected TypeError"):
+        outcome.raise_if_failed()
 
 
 def test_dry_run_lists_what_would_go_where_and_sends_nothing(tmp_path: Path) -> None:
@@ -188,17 +159,22 @@ def test_the_file_sender_writes_slack_json_and_eml_through_the_same_path(tmp_pat
     assert (tmp_path / "out" / "team=search" / "slack-webhook-search.json").exists()
 
 
-def test_local_ledger_first_record_wins_unless_overwritten(tmp_path: Path) -> None:
+def test_local_ledger_writes_are_conditional_on_what_was_read(tmp_path: Path) -> None:
     ledger = LocalLedger(tmp_path)
     key = LedgerKey("acme-ai", DAY, "../etc", "slack-bot-C1")
-    first = LedgerEntry(key, "s", datetime(2026, 11, 22, tzinfo=UTC), "run-1", Receipt("posted"))
-    second = LedgerEntry(key, "s", datetime(2026, 11, 23, tzinfo=UTC), "run-2", Receipt("posted"))
+    first = LedgerRecord.claim(key, "s", "run-1", NOW, None)
+    second = LedgerRecord.claim(key, "s", "run-2", NOW, None)
 
-    assert ledger.record(first) is True
-    assert ledger.record(second) is False
-    assert ledger.already_delivered(key) == first
-    assert ledger.record(second, overwrite=True) is True
-    assert ledger.already_delivered(key) == second
+    created = ledger.write(first, replacing=None)
+    assert created is not None
+    assert ledger.write(second, replacing=None) is None  # "x": the first claim wins
+    assert ledger.write(second, replacing="not-the-version-read") is None
+    delivered = first.delivered(Receipt("posted"), NOW)
+    assert ledger.write(delivered, replacing=created) is not None
+    assert ledger.write(second, replacing=created) is None  # a stale version is refused
+    stored = ledger.read(key)
+    assert stored is not None and stored.record == delivered
+    assert stored.record.state is DeliveryState.DELIVERED
     assert ledger.path(key).is_relative_to(tmp_path)
     assert "team=..%2Fetc" in str(ledger.path(key))
 
@@ -222,7 +198,7 @@ def test_a_team_annotated_overall_is_its_own_audience(tmp_path: Path) -> None:
         DAY,
         "acme-ai",
         invocation_id="run-overall-team",
-        now=lambda: datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+        now=lambda: NOW,
     )
 
     # Then each went out once, under ledger records of its own

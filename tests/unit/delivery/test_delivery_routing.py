@@ -68,6 +68,27 @@ def test_unknown_teams_can_be_skipped() -> None:
         ),
         ({"routes": {}}, "routes: missing field 'overall'"),
         ({"routes": {"overall": {"sms": []}}}, "routes.overall: unknown field 'sms'"),
+        # A misspelt key is an error that names it and its likely fix, never ignored
+        (
+            {"routes": {"overall": {"emails": []}}},
+            "routes.overall: unknown field 'emails'; did you mean 'email'?",
+        ),
+        (
+            {"unknown_team": "skip", "routes": {"overall": {}}},
+            "$: unknown field 'unknown_team'; did you mean 'unknown_teams'?",
+        ),
+        (
+            {
+                "routes": {
+                    "overall": {"email": [{"from": "a@b.co", "to": ["c@d.co"], "atach_csv": 1}]}
+                }
+            },
+            "routes.overall.email[0]: unknown field 'atach_csv'; did you mean 'attach_csv'?",
+        ),
+        (
+            {"routes": {"overall": {"slack": [{"kind": "webhook", "secretKey": "x"}]}}},
+            "routes.overall.slack[0]: unknown field 'secretKey'; did you mean 'secret_key'?",
+        ),
         (
             {
                 "routes": {

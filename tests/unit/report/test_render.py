@@ -1,5 +1,6 @@
 import json
 import os
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from fwcost.report.render import (
     sparkline,
 )
 from fwcost.report.summary import DailySummary, summarize, team_summaries
+from fwcost.simulator.catalog import HOSTILE_NAMES
 from report_fixtures import demo_context, demo_history, demo_usage
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -259,3 +261,47 @@ def test_html_is_email_safe(demo):
         assert forbidden not in lowered, forbidden
     assert '<meta name="color-scheme" content="light dark">' in html
     assert "max-width:640px" in html
+
+
+def hostile_summary() -> DailySummary:
+    """A day on which every hostile name is a team, an API key name and a model."""
+    extra = [(f"key_Host1le{n:04d}abcdefgh", name, name) for n, name in enumerate(HOSTILE_NAMES)]
+    usage = demo_usage(DEMO_DAY, extra_keys=extra)
+    names = iter(HOSTILE_NAMES)
+    usage.serverless = [
+        replace(row, model=next(names)) if row.api_key_id.startswith("key_Host1le") else row
+        for row in usage.serverless
+    ]
+    return summarize(attribute_day(usage, load_price_book()), {}, demo_context(DEMO_DAY))
+
+
+def test_hostile_names_stay_plain_text_in_slack_html_and_text():
+    summary = hostile_summary()
+    pieces = [summary, *team_summaries(summary).values()]
+    assert len(pieces) > len(HOSTILE_NAMES)
+
+    for piece in pieces:
+        # Slack: valid, and no name can open a control sequence (mention, link, channel ping)
+        payload = render_slack(piece)
+        assert_valid_slack(payload)
+        texts = [payload["text"], *_all_texts(payload["blocks"])]
+        assert not any("<" in text or ">" in text for text in texts), piece.team
+        # HTML: every name is text (nothing it holds becomes markup)
+        html = render_email_html(piece)
+        assert "<script" not in html and "<!channel>" not in html and "<@U123ABC>" not in html
+        # Text: rendered, whatever the names hold
+        assert render_email_text(piece)
+    slack = json.dumps(render_slack(team_summaries(summary)["<!channel>"]), ensure_ascii=False)
+    assert "&lt;!channel&gt;" in slack
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in render_email_html(
+        team_summaries(summary)["<script>alert(1)</script>"]
+    )
+
+
+def _all_texts(blocks: list[dict]) -> list[str]:
+    found = []
+    for block in blocks:
+        for part in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:
+            if isinstance(part, dict) and "text" in part:
+                found.append(part["text"])
+    return found

@@ -11,7 +11,7 @@ import pytest
 
 from fwcost.dates import day_bounds
 from fwcost.simulator import Fault, SimulatedAccount, SimulatorConfig
-from fwcost.simulator.catalog import SPIKE_TEAM, TEAMS, Activity, Kind
+from fwcost.simulator.catalog import HOSTILE_NAMES, SPIKE_TEAM, TEAMS, Activity, Kind
 
 LA = ZoneInfo("America/Los_Angeles")
 DAY = date(2026, 11, 18)  # a Wednesday
@@ -179,6 +179,7 @@ def test_for_rows_keeps_overrides() -> None:
         ({"latency_seconds": -1}, "latency"),
         ({"readonly_api_key": "fw_sim_admin_key"}, "differ"),
         ({"home_timezone": "Moon/Base"}, "IANA"),
+        ({"hostile_names": ["ok", ""]}, "empty name"),
     ],
 )
 def test_bad_configs_are_refused_with_the_setting_named(
@@ -197,3 +198,19 @@ def test_the_ground_truth_needs_no_clock() -> None:
     # Any instant range works, including one long before the growth epoch.
     start = datetime(2025, 1, 1, tzinfo=UTC)
     assert any(ACCOUNT.quantities(start, start + timedelta(hours=1)))
+
+
+def test_hostile_names_rename_the_same_account_without_changing_its_dollars() -> None:
+    # Given the plain account and the same one under hostile names (no spike: it is by team)
+    plain_config = replace(CONFIG, spike_day=None, keys=len(HOSTILE_NAMES) + 8)
+    hostile = SimulatedAccount(replace(plain_config, hostile_names=HOSTILE_NAMES))
+    plain = SimulatedAccount(plain_config)
+
+    # Then every name is some key's team, fine-tuned models carry names too, and nothing else moved
+    assert {key.team for key in hostile.keys} == {*HOSTILE_NAMES, ""}
+    fine_tuned = [m.name for m in hostile.models if m.line_key == "model_bucket"]
+    assert [name.rsplit("/", 1)[0] for name in fine_tuned] == ["accounts/acme-ai/models"] * 2
+    assert {name.removeprefix("accounts/acme-ai/models/") for name in fine_tuned} < {*HOSTILE_NAMES}
+    assert [k.key_id for k in hostile.keys] == [k.key_id for k in plain.keys]
+    assert hostile.billed_total(DAY, LA) == plain.billed_total(DAY, LA)
+    assert hostile.day_quantities(DAY, LA) == plain.day_quantities(DAY, LA)

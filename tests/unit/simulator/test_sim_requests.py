@@ -82,3 +82,13 @@ def test_no_group_by_gives_one_row_for_the_range() -> None:
     body = {k: v for k, v in BODY.items() if k != "groupBy"}
     response = usage_costs(ACCOUNT, parse_cost_query(body), ACCOUNT.admin_key.key_id)
     assert response["rows"] == [{"subtotal": response["subtotal"]}]
+
+
+def test_an_older_gateway_refuses_the_dimensions_it_does_not_know() -> None:
+    from fwcost.simulator.usage import validate_group_by
+
+    validate_group_by(["model_name", "job_id"])  # a current gateway knows both
+
+    with pytest.raises(ApiError, match="groupBy 'job_id' is not a known dimension") as refusal:
+        validate_group_by(["model_name", "job_id"], unknown=["job_id", "job_type"])
+    assert refusal.value.status == 400
