@@ -466,11 +466,18 @@ class _Attribution:
             TRAINING: len(usage.training),
         }
         costs = {name: [row_costs[name, i] for i in range(size)] for name, size in sizes.items()}
-        # Every attributed unit, in the CSV's order (rows stream by stream, then billed-only
-        # items), becomes cents here, once; everything below sums these cents.
+        # Every attributed unit (rows stream by stream, then billed-only items, the CSV's order)
+        # becomes cents here, once; everything below sums these cents. The running total that
+        # rounds them goes through them by team, project, environment, key and model, so each of
+        # those groups shows its exact dollars to within a cent (cents.split_cents).
         units = [*costs[SERVERLESS], *costs[DEDICATED], *costs[TRAINING]]
         units += [item.total_cost for item in billed_only_items]
-        unit_cents = split_cents([nanos_of(cost) for cost in units])
+        refs = [(name, i) for name, size in sizes.items() for i in range(size)]
+        order = sorted(range(len(units)), key=lambda n: self._rounding_order(refs, n))
+        ordered_cents = split_cents([nanos_of(units[n]) for n in order])
+        unit_cents = [0] * len(units)
+        for n, unit in zip(order, ordered_cents, strict=True):
+            unit_cents[n] = unit
         cents: dict[str, list[int]] = {}
         start = 0
         for name, size in sizes.items():
@@ -518,6 +525,21 @@ class _Attribution:
             training_cents=cents[TRAINING],
             billed_only_rows=billed_only,
         )
+
+    def _rounding_order(self, refs: list[RowRef], unit: int) -> tuple[str, ...]:
+        """Where a unit goes in the rounding's running total: usage rows grouped as the report
+        groups them, billed-only items (no team) last, in their own order."""
+        if unit >= len(refs):
+            return ("\uffff", f"{unit:012d}")
+        stream, index = refs[unit]
+        if stream == SERVERLESS:
+            row = self.usage.serverless[index]
+            return (row.team, row.project, row.environment, row.api_key_id, row.model)
+        if stream == DEDICATED:
+            gpu = self.usage.dedicated[index]
+            return (gpu.team, gpu.project, gpu.environment, "", gpu.deployment)
+        job = self.usage.training[index]
+        return (job.team, job.project, job.environment, "", job.job_id)
 
     def _add_to_teams(self, teams: dict[str, TeamGroups], row_ref: RowRef, amount: Amount) -> None:
         stream, index = row_ref

@@ -17,17 +17,27 @@ from fwcost.report.cents import (
 CENT_NANOS = 10_000_000
 
 
-def test_largest_remainders_get_the_missing_cents():
-    # 0.335 + 0.335 + 0.33 = 1.00: floors give 0.99, the cent goes to the first largest remainder
+def test_each_part_gets_the_cents_its_running_total_adds():
+    # Running sums 0.335, 0.67, 1.00 round to 34, 67, 100 cents
     nanos = [nanos_of(Decimal(v)) for v in ("0.335", "0.335", "0.33")]
     assert split_cents(nanos) == [34, 33, 33]
 
 
-def test_equal_remainders_go_to_the_earlier_amount():
-    # Three thirds of 1 cent: 0 + 0 + 0 floors, 1 cent missing, all remainders equal
+def test_a_run_of_parts_stays_within_a_cent_of_its_exact_sum():
+    # 33 sub-cent rows of one key between two others: the key's cents are its exact sum's
+    key = [1_090_909] * 33  # $0.0109... each, $0.36 together
+    nanos = [123_456_789, *key, 987_654_321]
+    cents = split_cents(nanos)
+    assert abs(sum(cents[1:34]) * CENT_NANOS - sum(key)) < CENT_NANOS
+    assert all(abs(c * CENT_NANOS - n) < CENT_NANOS for c, n in zip(cents, nanos, strict=True))
+
+
+def test_a_given_total_is_reached_with_every_part_within_a_cent():
+    # Three thirds of a cent whose group was given 1 cent a level up
     third = CENT_NANOS // 3
-    assert split_cents([third, third, third + 1]) == [0, 0, 1]  # the largest remainder first
-    assert split_cents([third, third, third], 1) == [1, 0, 0]  # then the earliest
+    cents = split_cents([third, third, third], 1)
+    assert sum(cents) == 1
+    assert all(c in (0, 1) for c in cents)
 
 
 def test_sub_cent_amounts_still_add_up_to_the_rounded_total():
@@ -51,7 +61,7 @@ def test_negative_amounts_round_down_and_up_like_positive_ones():
 
 
 def test_a_total_out_of_reach_is_refused():
-    with pytest.raises(ValueError, match="each part may only gain one cent"):
+    with pytest.raises(ValueError, match="each part may only move by a cent"):
         split_cents([CENT_NANOS, CENT_NANOS], 5)
 
 
