@@ -12,17 +12,9 @@ from fwcost.delivery import OutgoingReport
 from fwcost.delivery.model import name_segment
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
-from fwcost.report.render import (
-    email_subject,
-    render_email_html,
-    render_email_text,
-    render_slack,
-)
-from fwcost.report.summary import (
-    DailySummary,
-    omitted_teams_note,
-    team_summaries,
-)
+from fwcost.report.render import email_subject, render_email_html, render_email_text
+from fwcost.report.slack_message import render_slack
+from fwcost.report.summary import DailySummary, omitted_teams, team_summaries
 
 
 def outgoing_reports(
@@ -39,9 +31,7 @@ def outgoing_reports(
     Only the `max_team_reports` largest teams get a report; the overall one notes the rest.
     """
     csv = UsageCsv(usage, account_id, timezone, attribution)
-    overall = summary
-    if note := omitted_teams_note(summary, max_team_reports):
-        overall = replace(summary, notes=(*summary.notes, note))
+    overall = replace(summary, omitted_teams=omitted_teams(summary, max_team_reports))
     reports = [_report(None, overall, usage.day, csv, account_id)]
     for team, team_summary in sorted(team_summaries(summary, max_team_reports).items()):
         reports.append(_report(team, team_summary, usage.day, csv, account_id))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import partial
 from statistics import median
 
@@ -24,36 +25,57 @@ from fwcost.config import (
     DEFAULT_TOP_N,
 )
 from fwcost.dates import DayBounds
-from fwcost.report.attribution import AttributedDay
-from fwcost.report.cents import cents_of, money
+from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay
+from fwcost.report.cents import cents_of
 from fwcost.report.groups import Amount, TeamGroups
 
 TREND_DAYS = 14
 AVERAGE_DAYS = 7
+# Unusual and gone-quiet spend compare a day with its usual days among the four weeks before it
+# (within the 30 days of history a report reads, pipeline.HISTORY_DAYS).
+BASELINE_DAYS = 28
 MAD_TO_SIGMA = Decimal("1.4826")  # makes the MAD comparable to a standard deviation
 SECONDS_PER_HOUR = Decimal(3600)
-
-# Row kinds: how a renderer should present a row.
-ITEM, UNATTRIBUTED, BILLED_ONLY, NOT_PER_KEY, OTHER = (
-    "item",
-    "unattributed",
-    "billed_only",
-    "not_per_key",
-    "other",
-)
 UNATTRIBUTED_TEAM_LABEL = "Unattributed"
 BILLED_ONLY_LABEL = "Billed, not in usage data"
 
 
+class RowKind(Enum):
+    """How a renderer presents a row of a view."""
+
+    ITEM = "item"  # a team, key, model...: ranked, and folded into OTHER beyond the top N
+    UNATTRIBUTED = "unattributed"  # usage without the annotation the view is by
+    BILLED_ONLY = "billed_only"  # a line item no usage row carries (e.g. embeddings)
+    NOT_PER_KEY = "not_per_key"  # GPU time in the keys view, serverless in the deployments view
+    OTHER = "other"  # the ITEM rows beyond the top N, folded into one
+
+
+class Dimension(Enum):
+    """What a what-changed fact is about."""
+
+    ACCOUNT = "account"
+    TEAM = "team"
+    KEY = "key"
+    MODEL = "model"
+    DEPLOYMENT = "deployment"
+
+
+class BudgetState(Enum):
+    OK = "ok"
+    NEAR = "near"  # budget_warn_share of it spent, on pace to stay within it
+    PROJECTED_OVER = "projected_over"  # the month-end pace is over it
+    OVER = "over"  # spent
+
+
 @dataclass(frozen=True, slots=True)
 class AnomalySettings:
-    """Unusual: above median + k·MAD of the trailing days, by a ratio and a dollar floor."""
+    """Unusual: above median + k·MAD of the usual days, by a ratio and a dollar floor."""
 
     mad_multiplier: Decimal = DEFAULT_ANOMALY_MAD_MULTIPLIER
     min_ratio: Decimal = DEFAULT_ANOMALY_MIN_RATIO
     dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR  # USD
-    min_history_days: int = 7
-    quiet_floor: Decimal = Decimal(1)  # average USD a day below which going quiet is not news
+    min_baseline_days: int = 3  # usual days needed to call anything unusual or gone quiet
+    quiet_floor: Decimal = Decimal(1)  # average USD a usual day below which going quiet is not news
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +125,7 @@ class ReportContext:
 class Row:
     label: str
     cents: int
-    kind: str = ITEM
+    kind: RowKind = RowKind.ITEM
     detail: str = ""  # e.g. shortened key id, "serverless · 96.2M tokens", "H100 · 23.0 h"
     team: str = ""
     change_pct: Decimal | None = None  # vs the trailing 7-day average
@@ -122,7 +144,7 @@ class View:
 
     @property
     def hidden(self) -> int:
-        return sum(row.count for row in self.rows if row.kind == OTHER)
+        return sum(row.count for row in self.rows if row.kind is RowKind.OTHER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,15 +198,44 @@ class MonthToDate:
     days_in_month: int
 
 
+Subject = tuple[Dimension, str]  # a team, key id or name, model or deployment; "" the account
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The earlier days a day's spend is compared with: its usual days.
+
+    The same weekday's days when there are enough of them, else the same kind of day's (weekdays
+    or weekend days), so a quiet Saturday is compared with Saturdays, not with busy Fridays.
+    """
+
+    days: tuple[date, ...]
+    weekday: int | None  # 0 = Monday: the same weekday; None: every day of the same kind
+    weekend: bool
+
+    @property
+    def usual_day(self) -> str:
+        """What the day was compared with, for "2.2× its usual Sunday"."""
+        if self.weekday is not None:
+            return calendar.day_name[self.weekday]
+        return "weekend day" if self.weekend else "weekday"
+
+
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    dimension: str  # "account", "team", "key", "model", "deployment"
+    """One unusual event, on one line: a lower-level rise it explains is folded into it."""
+
+    dimension: Dimension
     name: str
     cents: int
-    median: Decimal  # cents
+    median: Decimal  # cents, of its usual days
+    baseline: Baseline
     team: str = ""
-    driver_model: str = ""  # for a team: the model and key whose spend grew most
+    # What drove it: for a team, the model and key whose spend grew most; for the account, the team
+    driver_model: str = ""
     driver_key: str = ""
+    driver_team: str = ""
+    also: tuple[Subject, ...] = ()  # the jumps within the same team that this line stands for
 
     @property
     def ratio(self) -> Decimal | None:
@@ -195,11 +246,12 @@ class Anomaly:
 class Arrival:
     """A key, model or team that spent for the first time, or stopped spending."""
 
-    dimension: str
+    dimension: Dimension
     name: str
     new: bool  # False: gone quiet
-    cents: int | Decimal  # today's cents (new) or its recent daily average (gone quiet)
+    cents: int | Decimal  # today's cents (new) or its usual day's average (gone quiet)
     team: str = ""
+    baseline: Baseline | None = None  # gone quiet: the usual days it spent on
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +261,7 @@ class BudgetStatus:
     spent: int  # cents: the sum of the month's days
     projected: Decimal  # cents
     days_left: int
-    state: str  # "ok", "warn" or "over"
+    state: BudgetState
 
     @property
     def share(self) -> Decimal:
@@ -218,6 +270,14 @@ class BudgetStatus:
     @property
     def projected_share(self) -> Decimal:
         return self.projected / self.budget if self.budget else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OmittedTeams:
+    """The teams beyond FWCOST_MAX_TEAM_REPORTS, which get no report of their own."""
+
+    count: int
+    largest_cents: int  # the most any of them spent on the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +303,7 @@ class DailySummary:
     unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate in cents) usage with no item
     today: AttributedDay = field(repr=False, compare=False)
     history: Mapping[date, AttributedDay] = field(repr=False, compare=False)
+    omitted_teams: OmittedTeams | None = None  # the overall report's: see omitted_teams
 
     @property
     def team(self) -> str | None:
@@ -273,7 +334,7 @@ def summarize(
             *((d, earlier[d].total_cents if d in earlier else None) for d in trailing[1:]),
             (today.day, today.total_cents),
         ),
-        anomalies=tuple(_anomalies(today, earlier, trailing, context.anomaly)),
+        anomalies=tuple(_anomalies(today, earlier, context.anomaly)),
         arrivals=tuple(_arrivals(today, earlier, trailing, context.anomaly)),
         budgets=tuple(_budgets(today, earlier, context, month)),
         restatements=tuple(sorted(context.restatements, key=lambda r: r.day)),
@@ -283,7 +344,8 @@ def summarize(
         ),
         has_bill=today.has_bill,
         key_source=today.key_source,
-        notes=tuple(today.notes),
+        # No bill is a typed fact (has_bill), worded with what the report lacks, not a note.
+        notes=tuple(note for note in today.notes if note != NO_BILL_NOTE),
         price_checks=tuple(
             (c.label, c.billed_cents, c.price_book * 100)
             for c in today.price_checks
@@ -302,7 +364,7 @@ def summarize(
 def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str, DailySummary]:
     """Each named team's slice alone: its own totals, views, trend and budget, nobody else's.
 
-    With `limit`, only that many teams, the largest by the day's cost (see omitted_teams_note).
+    With `limit`, only that many teams, the largest by the day's cost (see omitted_teams).
     """
     context = summary.context
     teams = sorted(_teams_by_cost(summary)[:limit])
@@ -324,17 +386,12 @@ def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str,
     }
 
 
-def omitted_teams_note(summary: DailySummary, limit: int) -> str | None:
-    """The overall report's line for the teams beyond `limit`, which get no report of their own."""
+def omitted_teams(summary: DailySummary, limit: int) -> OmittedTeams | None:
+    """The teams beyond `limit`, which get no report of their own (team_summaries' `limit`)."""
     omitted = _teams_by_cost(summary)[limit:]
     if not omitted:
         return None
-    largest = money(max(_team_cents(summary.today, team) for team in omitted))
-    if len(omitted) == 1:
-        who = f"1 more team ({largest} today) has"
-    else:
-        who = f"{len(omitted)} more teams (at most {largest} each) have"
-    return f"{who} no report of their own; raise FWCOST_MAX_TEAM_REPORTS to send them one."
+    return OmittedTeams(len(omitted), max(_team_cents(summary.today, team) for team in omitted))
 
 
 def _teams_by_cost(summary: DailySummary) -> list[str]:
@@ -458,7 +515,7 @@ class _ViewBuilder:
 
     def _billed_only_rows(self) -> list[Row]:
         return [
-            Row(f"{BILLED_ONLY_LABEL} ({category})", amount.cents, BILLED_ONLY)
+            Row(f"{BILLED_ONLY_LABEL} ({category})", amount.cents, RowKind.BILLED_ONLY)
             for category, amount in sorted(self.today.billed_only.items())
         ]
 
@@ -470,7 +527,7 @@ class _ViewBuilder:
                 Row(
                     name or UNATTRIBUTED_TEAM_LABEL,
                     groups.amount.cents,
-                    ITEM if name else UNATTRIBUTED,
+                    RowKind.ITEM if name else RowKind.UNATTRIBUTED,
                     detail="" if name else "no team annotation",
                     team=name,
                     change_pct=_pct(groups.amount.cents, _average(trend[:-1])),
@@ -482,7 +539,7 @@ class _ViewBuilder:
 
     def by_annotation(self, attribute: str, title: str, empty_label: str) -> View:
         rows = [
-            Row(name or empty_label, amount.cents, ITEM if name else UNATTRIBUTED)
+            Row(name or empty_label, amount.cents, RowKind.ITEM if name else RowKind.UNATTRIBUTED)
             for name, amount in _merge(self.today.teams.values(), attribute).items()
         ]
         return self._fold(attribute, title, rows + self._billed_only_rows())
@@ -499,7 +556,9 @@ class _ViewBuilder:
         rows = []
         for key_id, amount in merged.items():
             if not key_id:
-                rows.append(Row("Not per key", amount.cents, NOT_PER_KEY, detail="GPU time"))
+                rows.append(
+                    Row("Not per key", amount.cents, RowKind.NOT_PER_KEY, detail="GPU time")
+                )
                 continue
             teams = team_cents[key_id]
             main_team = max(teams, key=lambda t: (teams[t], t))
@@ -507,7 +566,7 @@ class _ViewBuilder:
                 Row(
                     names[key_id] or short_key_id(key_id),
                     amount.cents,
-                    UNATTRIBUTED if key_id == "unattributed" else ITEM,
+                    RowKind.UNATTRIBUTED if key_id == "unattributed" else RowKind.ITEM,
                     detail=short_key_id(key_id),
                     team=main_team or UNATTRIBUTED_TEAM_LABEL,
                     estimated=bool(amount.estimated),
@@ -533,7 +592,7 @@ class _ViewBuilder:
         rows = self._deployment_rows()
         rest = self.today.total_cents - sum(row.cents for row in rows)
         if rest:
-            rows.append(Row("Serverless and other", rest, NOT_PER_KEY))
+            rows.append(Row("Serverless and other", rest, RowKind.NOT_PER_KEY))
         return self._fold("deployments", "GPU deployments", rows)
 
     def _deployment_rows(self) -> list[Row]:
@@ -556,14 +615,16 @@ class _ViewBuilder:
     def _fold(self, name: str, title: str, rows: list[Row]) -> View:
         """Keep the top N ordinary rows; fold the rest into "Other", computed as the remainder."""
         ordinary = sorted(
-            (row for row in rows if row.kind == ITEM), key=lambda r: (-r.cents, r.label)
+            (row for row in rows if row.kind is RowKind.ITEM), key=lambda r: (-r.cents, r.label)
         )
-        special = sorted((row for row in rows if row.kind != ITEM), key=lambda r: -r.cents)
+        special = sorted(
+            (row for row in rows if row.kind is not RowKind.ITEM), key=lambda r: -r.cents
+        )
         shown = ordinary[: self.top_n] + special
         hidden = len(ordinary) - self.top_n
         if hidden > 0:
             rest = self.today.total_cents - sum(row.cents for row in shown)
-            shown.insert(self.top_n, Row(f"{hidden} others", rest, OTHER, count=hidden))
+            shown.insert(self.top_n, Row(f"{hidden} others", rest, RowKind.OTHER, count=hidden))
         return View(name, title, tuple(shown), self.today.total_cents, len(rows))
 
 
@@ -623,28 +684,67 @@ def _median(values: Iterable[int | Decimal]) -> Decimal:
 # ---- anomalies, arrivals, budgets ----------------------------------------------------------
 
 
-def _subjects(day: AttributedDay) -> dict[tuple[str, str], tuple[int, str]]:
-    """(dimension, name) -> (cents, owning team) for everything a change can be noticed on.
+def baseline(day: date, earlier: Mapping[date, AttributedDay], min_days: int) -> Baseline | None:
+    """`day`'s usual days among the BASELINE_DAYS before it, the latest first.
+
+    The same weekday's days when at least `min_days` of them are archived, else the same kind of
+    day's (weekdays, or weekend days); None when neither has `min_days`.
+    """
+    weekend = _is_weekend(day)
+    window = [day - timedelta(days=n) for n in range(1, BASELINE_DAYS + 1)]
+    present = [d for d in window if d in earlier]
+    same_weekday = tuple(d for d in present if d.weekday() == day.weekday())
+    if len(same_weekday) >= min_days:
+        return Baseline(same_weekday, day.weekday(), weekend)
+    same_kind = tuple(d for d in present if _is_weekend(d) == weekend)
+    if len(same_kind) >= min_days:
+        return Baseline(same_kind, None, weekend)
+    return None
+
+
+def _is_weekend(day: date) -> bool:
+    return day.weekday() >= 5
+
+
+def _subjects(day: AttributedDay) -> dict[Subject, tuple[int, str]]:
+    """Subject -> (cents, owning team) for everything a change can be noticed on.
 
     Keys and deployments belong to the first team seen with them; models to no team.
     """
-    found: dict[tuple[str, str], tuple[int, str]] = {}
+    found: dict[Subject, tuple[int, str]] = {}
 
-    def add(subject: tuple[str, str], cents: int, team: str) -> None:
+    def add(subject: Subject, cents: int, team: str) -> None:
         before, owner = found.get(subject, (0, team))
         found[subject] = (before + cents, owner)
 
     for team, groups in day.teams.items():
         if team:
-            add(("team", team), groups.amount.cents, team)
+            add((Dimension.TEAM, team), groups.amount.cents, team)
         for key_id, key in groups.keys.items():
             if key_id and key_id != "unattributed":
-                add(("key", key_id), key.amount.cents, team)
+                add((Dimension.KEY, key_id), key.amount.cents, team)
         for model, amount in groups.models.items():
-            add(("model", model), amount.cents, "")
+            add((Dimension.MODEL, model), amount.cents, "")
         for name, deployment in groups.deployments.items():
-            add(("deployment", name), deployment.amount.cents, team)
+            add((Dimension.DEPLOYMENT, name), deployment.amount.cents, team)
     return found
+
+
+def _cents_in(groups: TeamGroups | None, subject: Subject) -> int:
+    """A subject's cents within one team's groups; a team's (or the account's) is the team's own."""
+    if groups is None:
+        return 0
+    dimension, name = subject
+    if dimension is Dimension.KEY:
+        key = groups.keys.get(name)
+        return key.amount.cents if key else 0
+    if dimension is Dimension.MODEL:
+        amount = groups.models.get(name)
+        return amount.cents if amount else 0
+    if dimension is Dimension.DEPLOYMENT:
+        deployment = groups.deployments.get(name)
+        return deployment.amount.cents if deployment else 0
+    return groups.amount.cents
 
 
 def _key_names(day: AttributedDay) -> dict[str, str]:
@@ -657,24 +757,21 @@ def _key_names(day: AttributedDay) -> dict[str, str]:
 
 
 def _anomalies(
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
-    trailing: Sequence[date],
-    settings: AnomalySettings,
+    today: AttributedDay, earlier: Mapping[date, AttributedDay], settings: AnomalySettings
 ) -> list[Anomaly]:
-    present = [earlier[d] for d in trailing if d in earlier]
-    if len(present) < settings.min_history_days:
+    usual = baseline(today.day, earlier, settings.min_baseline_days)
+    if usual is None:
         return []
-    past = [_subjects(day) for day in present]
-    names = _key_names(today)
-    subjects = {("account", ""): (today.total_cents, "")} | _subjects(today)
+    days = [earlier[d] for d in usual.days]
+    past = [_subjects(day) for day in days]
+    subjects = {(Dimension.ACCOUNT, ""): (today.total_cents, "")} | _subjects(today)
     floor_cents = settings.dollar_floor * 100
-    found = []
-    for (dimension, name), (cents, team) in subjects.items():
-        if dimension == "account":
-            values = [day.total_cents for day in present]
+    found: dict[Subject, tuple[int, Decimal, str]] = {}
+    for subject, (cents, team) in subjects.items():
+        if subject[0] is Dimension.ACCOUNT:
+            values = [day.total_cents for day in days]
         else:
-            values = [p.get((dimension, name), (0, ""))[0] for p in past]
+            values = [p.get(subject, (0, ""))[0] for p in past]
         middle = _median(values)
         spread = _median(abs(v - middle) for v in values) * MAD_TO_SIGMA
         if (
@@ -682,40 +779,102 @@ def _anomalies(
             and cents >= middle * settings.min_ratio
             and cents - middle >= floor_cents
         ):
-            label = names.get(name, name) if dimension == "key" else name
-            found.append(Anomaly(dimension, label, cents, middle, team))
-    return _explained(found, today, present, names)
+            found[subject] = (cents, middle, team)
+    return _one_line_per_event(found, today, days, usual)
 
 
-def _explained(
-    found: list[Anomaly],
+def _one_line_per_event(
+    found: Mapping[Subject, tuple[int, Decimal, str]],
     today: AttributedDay,
-    present: Sequence[AttributedDay],
-    names: Mapping[str, str],
+    days: Sequence[AttributedDay],
+    usual: Baseline,
 ) -> list[Anomaly]:
-    """Say which model and key drove each team's jump, and drop the lines that repeat it."""
-    teams = {a.name: a for a in found if a.dimension == "team"}
-    for team, anomaly in teams.items():
-        groups = today.teams[team]
-        past = [day.teams.get(team) or TeamGroups() for day in present]
-        model = _biggest_rise(
-            {m: a.cents for m, a in groups.models.items()},
-            [{m: a.cents for m, a in p.models.items()} for p in past],
-        )
-        key = _biggest_rise(
-            {k: g.amount.cents for k, g in groups.keys.items() if k},
-            [{k: g.amount.cents for k, g in p.keys.items()} for p in past],
-        )
-        teams[team] = replace(anomaly, driver_model=model, driver_key=names.get(key, key))
-    explained_models = {a.driver_model for a in teams.values()}
-    kept = [
-        teams.get(a.name, a) if a.dimension == "team" else a
-        for a in found
-        if not (a.dimension == "account" and teams)
-        and not (a.dimension == "key" and a.team in teams)
-        and not (a.dimension == "model" and a.name in explained_models)
-    ]
-    return sorted(kept, key=lambda a: (a.dimension != "account", -(a.cents - a.median)))
+    """One line per event, naming what drove it.
+
+    A team's jump is one line, naming the model and key within it that grew most; a key's,
+    model's or deployment's jump (or the account's) that lies mostly (half its rise or more)
+    within the teams that jumped is part of theirs. The other jumps that lie mostly within one
+    team are one line for that team: its key (else deployment, else model) that rose most, with
+    the others named after it. The account's jump is a line of its own only when no other line
+    holds most of it.
+    """
+    teams = [name for dimension, name in found if dimension is Dimension.TEAM]
+    names = _key_names(today)
+    lines = []
+    by_team: dict[str, list[Anomaly]] = defaultdict(list)
+    account: Anomaly | None = None
+    account_home = None
+    for subject, (cents, middle, team) in found.items():
+        dimension, name = subject
+        anomaly = Anomaly(dimension, name, cents, middle, usual, team)
+        if dimension is Dimension.TEAM:
+            lines.append(_team_drivers(anomaly, today, days, names))
+            continue
+        if sum(_rise(subject, t, today, days) for t in teams) * 2 >= cents - middle:
+            continue  # part of the jumping teams' lines
+        home = _home_team(subject, cents - middle, today, days)
+        if dimension is Dimension.KEY:
+            anomaly = replace(anomaly, name=names.get(name, name))
+        if dimension is Dimension.ACCOUNT:
+            account, account_home = anomaly, home
+            if home is not None:
+                account = replace(anomaly, driver_team=home or UNATTRIBUTED_TEAM_LABEL)
+        elif home is None:
+            lines.append(anomaly)
+        else:
+            by_team[home].append(anomaly)
+    lines += [_one_line(group) for group in by_team.values()]
+    if account is not None and account_home not in by_team:
+        lines.append(account)
+    return sorted(
+        lines, key=lambda a: (a.dimension is not Dimension.ACCOUNT, -(a.cents - a.median))
+    )
+
+
+def _home_team(
+    subject: Subject, rise: Decimal, today: AttributedDay, days: Sequence[AttributedDay]
+) -> str | None:
+    """The team holding half or more of a subject's rise, if one does."""
+    rises = {team: _rise(subject, team, today, days) for team in today.teams}
+    home = max(rises, key=lambda team: (rises[team], team), default=None)
+    return home if home is not None and rises[home] * 2 >= rise else None
+
+
+LEADS = (Dimension.KEY, Dimension.DEPLOYMENT, Dimension.MODEL)  # which jump a team's line names
+
+
+def _one_line(group: Sequence[Anomaly]) -> Anomaly:
+    """A team's jumps as one: its key (else deployment, else model) that rose most, then the rest."""
+    ranked = sorted(group, key=lambda a: (LEADS.index(a.dimension), -(a.cents - a.median)))
+    lead, rest = ranked[0], sorted(ranked[1:], key=lambda a: -(a.cents - a.median))
+    return replace(lead, also=tuple((a.dimension, a.name) for a in rest))
+
+
+def _rise(
+    subject: Subject, team: str, today: AttributedDay, days: Sequence[AttributedDay]
+) -> Decimal:
+    """How far a subject's cents within `team` are above their median on the usual days."""
+    now = _cents_in(today.teams.get(team), subject)
+    return now - _median(_cents_in(day.teams.get(team), subject) for day in days)
+
+
+def _team_drivers(
+    anomaly: Anomaly,
+    today: AttributedDay,
+    days: Sequence[AttributedDay],
+    names: Mapping[str, str],
+) -> Anomaly:
+    groups = today.teams[anomaly.name]
+    past = [day.teams.get(anomaly.name) or TeamGroups() for day in days]
+    model = _biggest_rise(
+        {m: a.cents for m, a in groups.models.items()},
+        [{m: a.cents for m, a in p.models.items()} for p in past],
+    )
+    key = _biggest_rise(
+        {k: g.amount.cents for k, g in groups.keys.items() if k},
+        [{k: g.amount.cents for k, g in p.keys.items()} for p in past],
+    )
+    return replace(anomaly, driver_model=model, driver_key=names.get(key, key))
 
 
 def _biggest_rise(today: Mapping[str, int], past: Sequence[Mapping[str, int]]) -> str:
@@ -730,33 +889,87 @@ def _arrivals(
     trailing: Sequence[date],
     settings: AnomalySettings,
 ) -> list[Arrival]:
-    present = [earlier[d] for d in trailing if d in earlier]
+    names = _key_names(today)
+    for day in sorted(earlier):
+        names = _key_names(earlier[day]) | names
+    found = _new(today, [earlier[d] for d in trailing if d in earlier], names)
+    found += _gone_quiet(today, earlier, settings, names)
+    order = {Dimension.TEAM: 0, Dimension.KEY: 1, Dimension.MODEL: 2}
+    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
+
+
+def _new(
+    today: AttributedDay, present: Sequence[AttributedDay], names: Mapping[str, str]
+) -> list[Arrival]:
+    """What spent today and on none of the trailing days (at least 3 of them archived)."""
     if len(present) < 3:  # too little history to call anything new
         return []
-    now = {k: v for k, v in _subjects(today).items() if v[0] > 0 and k[0] != "deployment"}
     seen = [_subjects(day) for day in present]
-    names = _key_names(today)
-    for day in present:
-        names = _key_names(day) | names
     found = []
-    for (dimension, name), (cents, team) in now.items():
-        if not any(past.get((dimension, name), (0, ""))[0] > 0 for past in seen):
-            label = names.get(name, name) if dimension == "key" else name
+    for subject, (cents, team) in _subjects(today).items():
+        dimension, name = subject
+        if cents <= 0 or dimension is Dimension.DEPLOYMENT:
+            continue
+        if not any(past.get(subject, (0, ""))[0] > 0 for past in seen):
+            label = names.get(name, name) if dimension is Dimension.KEY else name
             found.append(Arrival(dimension, label, True, cents, team))
-    last_week = seen[-AVERAGE_DAYS:]
-    regulars: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for past in last_week:
-        for subject, value in past.items():
-            if value[0] > 0 and subject[0] != "deployment":
-                regulars[subject].append(value)
-    quiet_floor_cents = settings.quiet_floor * 100
-    for (dimension, name), values in regulars.items():
-        usual = Decimal(sum(v for v, _ in values)) / len(last_week)
-        if (dimension, name) not in now and len(values) >= 3 and usual >= quiet_floor_cents:
-            label = names.get(name, name) if dimension == "key" else name
-            found.append(Arrival(dimension, label, False, usual, values[-1][1]))
-    order = {"team": 0, "key": 1, "model": 2}
-    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
+    return found
+
+
+def _gone_quiet(
+    today: AttributedDay,
+    earlier: Mapping[date, AttributedDay],
+    settings: AnomalySettings,
+    names: Mapping[str, str],
+) -> list[Arrival]:
+    """What usually spends on a day like today, spent nothing today, and spent on the last day it
+    usually does: said on the first day it is missed, not every day after.
+
+    "Usually" is on more than half of a day's usual days (`baseline`: the same weekday's, else the
+    same kind of day's), averaging `quiet_floor` or more, so a key that only runs on weekdays is
+    not missed on a Saturday.
+    """
+    usual = baseline(today.day, earlier, settings.min_baseline_days)
+    if usual is None:
+        return []
+    window = [today.day - timedelta(days=n) for n in range(1, BASELINE_DAYS + 1)]
+    spend = {d: _subjects(earlier[d]) for d in window if d in earlier}
+    now = _subjects(today)
+
+    def like(day: date) -> list[date]:
+        """The archived days of the window that count as usual for `day`."""
+        if usual.weekday is not None:
+            return [d for d in spend if d.weekday() == day.weekday()]
+        return [d for d in spend if _is_weekend(d) == _is_weekend(day)]
+
+    def cents(subject: Subject, day: date) -> int:
+        return spend[day].get(subject, (0, ""))[0]
+
+    def usually_spends(subject: Subject, days: Sequence[date]) -> bool:
+        return sum(cents(subject, d) > 0 for d in days) * 2 > len(days)
+
+    candidates = {
+        subject
+        for day in usual.days
+        for subject, (value, _) in spend[day].items()
+        if value > 0 and subject[0] is not Dimension.DEPLOYMENT
+    }
+    found = []
+    floor_cents = settings.quiet_floor * 100
+    # the latest of each weekday, with the days usual for it
+    last_week = {d: like(d) for d in window[:7] if d in spend}
+    for subject in sorted(candidates, key=lambda s: (s[0].value, s[1])):
+        if now.get(subject, (0, ""))[0] > 0 or not usually_spends(subject, usual.days):
+            continue
+        average = Decimal(sum(cents(subject, d) for d in usual.days)) / len(usual.days)
+        last = next((d for d, days in last_week.items() if usually_spends(subject, days)), None)
+        if average < floor_cents or last is None or cents(subject, last) <= 0:
+            continue
+        dimension, name = subject
+        label = names.get(name, name) if dimension is Dimension.KEY else name
+        team = "" if dimension is Dimension.MODEL else spend[last][subject][1]
+        found.append(Arrival(dimension, label, False, average, team, usual))
+    return found
 
 
 def _budgets(
@@ -778,10 +991,12 @@ def _budgets(
         spent = cents_of_day(today) + sum(cents_of_day(earlier[d]) for d in days if d in earlier)
         projected = _project(spent, today, earlier, days_left, cents_of_day)
         if spent >= budget:
-            state = "over"
-        elif projected > budget or spent >= budget * context.budget_warn_share:
-            state = "warn"
+            state = BudgetState.OVER
+        elif projected > budget:
+            state = BudgetState.PROJECTED_OVER
+        elif spent >= budget * context.budget_warn_share:
+            state = BudgetState.NEAR
         else:
-            state = "ok"
+            state = BudgetState.OK
         found.append(BudgetStatus(scope, budget, spent, projected, days_left, state))
     return found

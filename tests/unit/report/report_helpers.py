@@ -92,6 +92,11 @@ def simple_day(
         (team, key_id, name, "gpt-oss-120b", cost)
         for key_id, (name, team, cost) in (keys or {}).items()
     ]
+    return rows_day(day, rows)
+
+
+def rows_day(day: date, rows: list[tuple[str, str, str, str, str | Decimal]]) -> AttributedDay:
+    """An attributed day of usage rows (team, key id, key name, model, cost), built directly."""
     costs = [Decimal(cost) for *_, cost in rows]
     cents = split_cents([nanos_of(cost) for cost in costs])
     groups: dict[str, TeamGroups] = {}

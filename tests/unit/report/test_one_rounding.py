@@ -30,13 +30,14 @@ from fwcost.model import DayUsage, DedicatedUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.cents import cents_of, money
 from fwcost.report.pricebook import load_price_book
-from fwcost.report.render import render_email_text, render_slack
-from fwcost.report.summary import ITEM, OTHER, DailySummary, summarize, team_summaries
+from fwcost.report.render import render_email_text
+from fwcost.report.slack_message import render_slack
+from fwcost.report.summary import DailySummary, Dimension, RowKind, summarize, team_summaries
 from report_fixtures import demo_context, demo_history
 
 PRICES = load_price_book()
-TODAY = date(2026, 11, 21)
-HISTORY_DAYS = 8  # enough for anomalies (7) and arrivals (3), inside the month
+TODAY = date(2026, 11, 20)  # a Friday: the 8 days before hold 6 weekdays, its usual days
+HISTORY_DAYS = 8  # enough for anomalies and gone quiet (3 usual days) and new (3), in the month
 # Names are drawn from separate pools, so a label means one thing wherever it appears.
 TEAMS = ["alpha", "beta", "gamma", ""]
 PROJECTS = ["p-one", "p-two", ""]
@@ -46,7 +47,8 @@ MODELS = ["kimi-k2p6", "gpt-oss-120b", "llama-v3p3-70b-instruct", "mystery-7b"]
 ACCELERATORS = ["NVIDIA_H100_80GB", "NVIDIA_B200_180GB"]
 TITLES = ["BY TEAM", "TOP API KEYS", "MODELS AND DEPLOYMENTS", "PROJECTS", "ENVIRONMENTS"]
 AMOUNT = r"(−?\$[\d,]+\.\d\d)"
-OTHERS = re.compile(r"^\d+ others$")
+OTHERS = re.compile(r"^\d+ (others|more)$")
+SLACK_LISTS = {"*Top keys*": "keys", "*Top models and deployments*": "models"}
 
 # ---- random days ---------------------------------------------------------------------------
 
@@ -166,34 +168,42 @@ def what_changed(text: str) -> list[tuple[str, str, int]]:
     bullets = re.sub(r"\n    ", " ", lines).splitlines()
     found = []
     for bullet in bullets:
+        # "search spent $1.00, ...", "Key k (team) spent ...", "New model m spent ..."
         spent = re.match(
-            rf"^  - (?:New )?(team|key|model|deployment) (\S+)(?: \([^)]*\))? spent {AMOUNT}",
+            r"^  [-!] (?:(?:New )?(team|key|model|deployment) )?(\S+)(?: \([^)]*\))? spent "
+            + AMOUNT,
             bullet,
             re.IGNORECASE,
         )
-        if spent:
-            found.append((spent.group(1).lower(), spent.group(2), cents(spent.group(3))))
-        account = re.match(rf"^  - The account spent {AMOUNT}", bullet)
+        if spent and spent.group(2) != "The":
+            dimension = (spent.group(1) or "team").lower()
+            found.append((dimension, spent.group(2), cents(spent.group(3))))
+        account = re.match(rf"^  [-!] The account spent {AMOUNT}", bullet)
         if account:
             found.append(("account", "", cents(account.group(1))))
     return found
 
 
 def slack_sections(payload: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
-    """(label, cents) of the Slack team table and the keys and models lists."""
+    """(label, cents) of the Slack team table and of the top keys' and models' lines."""
     sections: dict[str, list[tuple[str, int]]] = {}
     for block in payload["blocks"]:
         body = block.get("text", {}).get("text", "") if block["type"] == "section" else ""
         title, _, rest = body.partition("\n")
         if title == "*By team*":
-            rows = [re.match(rf"^(.+?) +{AMOUNT}", line) for line in rest.strip("`").split("\n")]
-            sections[title] = [(unescape(m.group(1)), cents(m.group(2))) for m in rows if m]
-        elif title in ("*Top API keys*", "*Models and deployments*"):
-            rows = [
-                re.match(rf"^_?(.+?)(?: _\(est\.\)_)?: \*?{AMOUNT}", line)
-                for line in rest.split("\n")
-            ]
-            sections[title] = [(unescape(m.group(1)), cents(m.group(2))) for m in rows if m]
+            rows, label = [], ""
+            for line in unescape(rest.strip("`")).split("\n"):
+                found = re.match(rf"^(.*?) +{AMOUNT}", line)
+                if found is None:  # a long name, its figures on the next line
+                    label = line
+                    continue
+                rows.append((found.group(1) or label, cents(found.group(2))))
+            sections[title] = rows
+        lead, _, items = body.partition("  ")
+        if lead in SLACK_LISTS:
+            rows = [re.match(rf"^(.+) {AMOUNT}$", item) for item in items.split(" · ")]
+            assert all(rows), body
+            sections[lead] = [(unescape(m.group(1)), cents(m.group(2))) for m in rows if m]
     return sections
 
 
@@ -277,8 +287,8 @@ def test_the_demo_day_shows_each_thing_at_the_same_cents_everywhere():
     # Given the demo day: a team's spike and a new key in what changed, budgets, a month of days
     today, history = demo_history(date(2026, 11, 1))
     summary = summarize(today, history, demo_context(today.day))
-    assert {a.dimension for a in summary.anomalies} == {"team"}
-    assert any(a.new and a.dimension == "key" for a in summary.arrivals)
+    assert {a.dimension for a in summary.anomalies} == {Dimension.TEAM}
+    assert any(a.new and a.dimension is Dimension.KEY for a in summary.arrivals)
     # Then every figure of the overall report and each team's is a sum of the same cents
     check_summary(summary, today, history, cents_of(today.total))
     check_rendered(summary, cents_of(today.total))
@@ -299,13 +309,13 @@ def check_summary(
     sightings: dict[str, set[int]] = defaultdict(set)
     for view in summary.views.values():
         for row in view.rows:
-            if row.kind != OTHER:
+            if row.kind is not RowKind.OTHER:
                 sightings[row.label].add(row.cents)
     same_everywhere(sightings)
     shown = {label: next(iter(values)) for label, values in sightings.items()}
     # what changed: an anomaly's or a new thing's cents are the cents its row shows
     for anomaly in summary.anomalies:
-        expected = total if anomaly.dimension == "account" else shown.get(anomaly.name)
+        expected = total if anomaly.dimension is Dimension.ACCOUNT else shown.get(anomaly.name)
         assert expected in (None, anomaly.cents), anomaly
     for arrival in summary.arrivals:
         if arrival.new:
@@ -334,13 +344,19 @@ def check_team_slice(summary: DailySummary, piece: DailySummary, team: str) -> N
     assert piece.totals.cents == (groups.amount.cents if groups else 0)
     for view in piece.views.values():
         assert sum(row.cents for row in view.rows) == view.total == piece.totals.cents
-    shown = [row for row in summary.views["teams"].rows if row.team == team and row.kind != OTHER]
+    shown = [
+        row
+        for row in summary.views["teams"].rows
+        if row.team == team and row.kind is not RowKind.OTHER
+    ]
     for row in shown:  # unless the team is folded into "N others"
         assert row.cents == piece.totals.cents
         # its 14 days are the overall report's 14 days of that team
         assert tuple(cents for _, cents in piece.trend) == row.trend
     # a key only this team uses shows the same cents in both reports
-    overall_keys = {r.label: r.cents for r in summary.views["keys"].rows if r.kind != OTHER}
+    overall_keys = {
+        r.label: r.cents for r in summary.views["keys"].rows if r.kind is not RowKind.OTHER
+    }
     other_teams_keys = {
         key.name
         for name, groups in summary.today.teams.items()
@@ -348,7 +364,11 @@ def check_team_slice(summary: DailySummary, piece: DailySummary, team: str) -> N
         for key in groups.keys.values()
     }
     for row in piece.views["keys"].rows:
-        if row.kind == ITEM and row.label in overall_keys and row.label not in other_teams_keys:
+        if (
+            row.kind is RowKind.ITEM
+            and row.label in overall_keys
+            and row.label not in other_teams_keys
+        ):
             assert row.cents == overall_keys[row.label], row.label
 
 
@@ -364,9 +384,18 @@ def check_rendered(summary: DailySummary, total: int) -> None:
     for title, (rows, table_total) in tables.items():
         assert sum(c for _, c in rows) == table_total == total, title
     slack = slack_sections(payload)
-    for title, rows in slack.items():
-        if title != "*By team*":  # the team table prints its own Total line
-            assert sum(c for _, c in rows) == total, title
+    assert ("*By team*" in slack) == (summary.team is None), payload
+    if "*By team*" in slack:  # every team row, the rest folded, Unattributed and Not in usage
+        assert sum(c for _, c in slack["*By team*"]) == total
+    for title, view in SLACK_LISTS.items():  # the ranked rows: no GPU time, nothing billed-only
+        kinds = (RowKind.ITEM, RowKind.OTHER, RowKind.UNATTRIBUTED)
+        ranked = [row for row in summary.views[view].rows if row.kind in kinds]
+        if summary.team is None and view == "models":
+            assert title not in slack  # the team table says where the money went
+        elif ranked:
+            assert sum(c for _, c in slack[title]) == sum(row.cents for row in ranked), title
+        else:
+            assert title not in slack, title
     fallback = re.search(rf"Fireworks AI spend, [^:]+: {AMOUNT}", payload["text"])
     assert fallback and cents(fallback.group(1)) == total
     # (b) the same label shows the same cents in every table, every channel and what changed
@@ -375,11 +404,12 @@ def check_rendered(summary: DailySummary, total: int) -> None:
         for label, amount in rows:
             if not OTHERS.match(label):
                 sightings[label].add(amount)
-    for title, rows in slack.items():
+    billed_only = [row for row in summary.views["keys"].rows if row.kind is RowKind.BILLED_ONLY]
+    for rows in slack.values():
         for label, amount in rows:
-            if title == "*By team*" and label in ("Total", "Not in usage"):
-                continue  # the label is clipped to 16 characters, and billed-only rows share one
-            if not OTHERS.match(label):
+            if label == "Not in usage":  # billed-only rows, one line in the team table
+                assert amount == sum(row.cents for row in billed_only)
+            elif not OTHERS.match(label):
                 sightings[label].add(amount)
     for dimension, name, amount in what_changed(text):
         sightings["Total" if dimension == "account" else name].add(amount)

@@ -5,15 +5,14 @@ from decimal import Decimal
 import pytest
 from report_helpers import simple_day
 
-from fwcost.report.render import (
-    render_email_html,
-    render_email_text,
-    render_slack,
-    restatement_text,
-)
+from fwcost.report.notices import restatement_text
+from fwcost.report.render import render_email_html, render_email_text
+from fwcost.report.slack_message import render_slack
 from fwcost.report.summary import (
-    OTHER,
+    BudgetState,
+    Dimension,
     Restatement,
+    RowKind,
     short_key_id,
     summarize,
     team_summaries,
@@ -42,7 +41,7 @@ def test_other_row_is_the_remainder_so_the_view_sums_to_the_total():
     rows = summary.views["teams"].rows
     assert [row.label for row in rows] == ["team-8", "team-7", "team-6", "5 others"]
     other = rows[-1]
-    assert other.kind == OTHER
+    assert other.kind is RowKind.OTHER
     assert other.count == 5
     assert other.cents == today.total_cents - (81 + 71 + 61) * 100
     assert sum(row.cents for row in rows) == today.total_cents
@@ -93,13 +92,15 @@ def test_month_to_date_names_missing_days_and_the_last_day_projects_itself():
 
 
 def test_anomaly_is_found_despite_an_earlier_spike():
-    # Given 14 ordinary days around $100, one of them a $1,000 spike
-    costs = {back: {"a": str(100 + back % 3)} for back in range(1, 15)}
-    costs[5] = {"a": "1000"}
+    # Given four weeks of ordinary days around $100, one of its Saturdays a $1,000 spike
+    costs = {back: {"a": str(100 + back % 3)} for back in range(1, 29)}
+    costs[7] = {"a": "1000"}
     summary = summarize(simple_day(TODAY, {"a": "400"}), history_of(costs), demo_context(TODAY))
-    teams = [a for a in summary.anomalies if a.dimension == "team"]
+    teams = [a for a in summary.anomalies if a.dimension is Dimension.TEAM]
     assert [a.name for a in teams] == ["a"]
-    assert teams[0].median == 10100
+    # the median of the Saturdays (101, 102, 100 and the spike) shrugs the spike off
+    assert teams[0].median == 10150
+    assert teams[0].baseline.usual_day == "Saturday"
 
 
 def test_no_anomaly_below_the_ratio_or_the_dollar_floor():
@@ -116,10 +117,10 @@ def test_no_anomalies_without_enough_history():
 
 
 def test_new_and_gone_quiet_keys_models_and_teams():
-    history = steady({"old": "10", "fading": "5"}, days=7)
+    history = steady({"old": "10", "fading": "5"})
     today = simple_day(TODAY, {"old": "10", "fresh": "3"}, models={"fresh": "brand-new-model"})
     summary = summarize(today, history, demo_context(TODAY))
-    found = {(a.dimension, a.name, a.new) for a in summary.arrivals}
+    found = {(a.dimension.value, a.name, a.new) for a in summary.arrivals}
     assert ("team", "fresh", True) in found
     assert ("key", "fresh-key", True) in found
     assert ("model", "brand-new-model", True) in found
@@ -129,7 +130,12 @@ def test_new_and_gone_quiet_keys_models_and_teams():
 
 
 @pytest.mark.parametrize(
-    ("budget", "state"), [("100000", "ok"), ("2900", "warn"), ("2000", "over")]
+    ("budget", "state"),
+    [
+        ("100000", BudgetState.OK),
+        ("2900", BudgetState.PROJECTED_OVER),
+        ("2000", BudgetState.OVER),
+    ],
 )
 def test_budget_states(budget, state):
     history = history_of({back: {"a": "100"} for back in range(1, 21)})
@@ -139,7 +145,20 @@ def test_budget_states(budget, state):
     assert status.spent == 210000
     assert status.projected == 300000
     assert status.days_left == 9
-    assert status.state == state
+    assert status.state is state
+
+
+def test_a_budget_nearly_spent_but_on_pace_to_hold_is_near():
+    # Given $100 a day for 29 days of a 30-day month against $3,050: 95 % spent, $3,000 projected
+    day = date(2026, 11, 29)
+    history = {
+        day - timedelta(days=back): simple_day(day - timedelta(days=back), {"a": "100"})
+        for back in range(1, 29)
+    }
+    context = demo_context(day, team_budgets={"a": Decimal(3050)}, account_budget=None)
+    (status,) = summarize(simple_day(day, {"a": "100"}), history, context).budgets
+    assert (status.spent, status.projected) == (290000, 300000)
+    assert status.state is BudgetState.NEAR
 
 
 def test_restatement_wording():
