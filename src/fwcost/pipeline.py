@@ -18,8 +18,9 @@ already delivered).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
-from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N
+from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N, ConfigError
 from fwcost.dates import (
     DEFAULT_SETTLE_HOURS,
     MAX_WINDOW_DAYS,
@@ -58,7 +59,8 @@ from fwcost.report.summary import (
     summarize,
 )
 
-# Earlier days a report compares against: the trailing 14-day trend and the month to date.
+# Earlier days a report compares against: the 14-day trend, the month to date, the usual days
+# of the 28 before (summary.BASELINE_DAYS) and the teams a budget may name (check_budget_teams).
 HISTORY_DAYS = 30
 
 
@@ -115,6 +117,10 @@ class RefreshResult:
 
 class RunFailed(RuntimeError):
     """The run finished what it could, but some of it failed; the message lists what."""
+
+
+class UnknownBudgetTeams(ConfigError):
+    """FWCOST_BUDGETS names a team no usage is annotated with: a typo, most likely (exit 2)."""
 
 
 @dataclass(slots=True)
@@ -200,11 +206,9 @@ def report_refreshed_day(
 ) -> RunResult:
     """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry)."""
     today = refreshed.days[day]
-    summary = summarize(
-        today.attribution,
-        load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days),
-        _context(day, today, refreshed, deps),
-    )
+    history = load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days)
+    check_budget_teams(deps.report.team_budgets, today.attribution, history)
+    summary = summarize(today.attribution, history, _context(day, today, refreshed, deps))
     reports = outgoing_reports(
         summary,
         today.usage,
@@ -437,6 +441,31 @@ def load_history(
         elif day in archived and (document := archive.read_attribution(day)) is not None:
             history[day] = AttributedDay.from_json(document)
     return history
+
+
+def check_budget_teams(
+    budgets: Collection[str], today: AttributedDay, history: Mapping[date, AttributedDay]
+) -> None:
+    """Refuse a team budget for a team no usage was annotated with on the report day or in the
+    HISTORY_DAYS before it (the history a report reads): its budget could never be tracked.
+
+    A new team's budget is refused too until its first usage: a team not seen yet cannot be told
+    from a misspelt one. The error names each such team and the known teams its name is close to.
+    """
+    known = {team for day in (today, *history.values()) for team in day.teams if team}
+    unknown = sorted(set(budgets) - known)
+    if not unknown:
+        return
+    named = []
+    for team in unknown:
+        close = difflib.get_close_matches(team, sorted(known), n=3)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        named.append(f"{team!r}{hint}")
+    raise UnknownBudgetTeams(
+        f"FWCOST_BUDGETS: no usage annotated team=<name> on {today.day} or in the "
+        f"{HISTORY_DAYS} days before it, for the budget of {', '.join(named)}. Fix the team's "
+        "name; a new team's budget can be set once its usage appears"
+    )
 
 
 def _context(

@@ -76,6 +76,32 @@ def test_bad_settings_exit_2_naming_the_setting(tmp_path, capsys):
     assert "FWCOST_ACCOUNT_ID: required" in err
 
 
+def test_a_budget_for_a_team_no_usage_names_exits_2_after_archiving_the_day(
+    tmp_path, simulator, capsys
+):
+    # Given a budget for a team of the simulated account and one for a misspelt team
+    budgets = '{"teams": {"search": 8000, "serach": 100}}'
+    run = ["run", "--date", "2026-11-21", "--out", str(tmp_path)]
+
+    # When the day is run
+    code = main(run, env_for(simulator, FWCOST_BUDGETS=budgets))
+
+    # Then the run fails as bad settings, naming the team and the one it is close to
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "FWCOST_BUDGETS: no usage annotated team=<name> on 2026-11-21 or in the 30 days" in err
+    assert "'serach' (did you mean 'search'" in err
+    # after archiving what it fetched, and before any report was written
+    folder = day_dir(tmp_path, DAY)
+    assert (folder / "manifest.json").is_file()
+    assert not (folder / "report").exists()
+    # And with the name fixed the day reports, search's budget in it
+    budgets = '{"teams": {"search": 8000}}'
+    assert main(run, env_for(simulator, FWCOST_BUDGETS=budgets)) == 0
+    text = " ".join((folder / "report" / "report.txt").read_text().split())
+    assert "! search is over its $8,000 November budget" in text
+
+
 def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tmp_path, capsys):
     from fwcost.simulator import SimulatedAccount, SimulatorConfig
 
