@@ -416,7 +416,7 @@ SETTINGS: tuple[Setting, ...] = (
         "FWCOST_ANOMALY_MAD_MULTIPLIER",
         "anomaly_mad_multiplier",
         _positive_decimal,
-        "anomaly: a day over median + k × MAD of the trailing 14 days",
+        "anomaly: a day over median + k × MAD of its usual days (same weekday)",
         str(DEFAULT_ANOMALY_MAD_MULTIPLIER),
     ),
     Setting(
