@@ -21,6 +21,7 @@ from fwcost.config import (
     DEFAULT_TOP_N,
 )
 from fwcost.dates import DayBounds
+from fwcost.links import ReportLinks
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.groups import ZERO, Amount, TeamGroups
 
@@ -80,6 +81,7 @@ class ReportContext:
     restatements: Sequence[Restatement] = ()
     gaps: Sequence[str] = ()
     team: str | None = None  # set on a team's own slice
+    links: ReportLinks | None = None  # to this report's archived copy and CSV (publishing)
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -304,6 +306,7 @@ def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str,
                 else {},
                 account_budget=None,
                 restatements=(),
+                links=None,  # the overall report's links are not the team's
             ),
         )
         for team in teams

@@ -1,7 +1,7 @@
 import json
 import os
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +9,7 @@ import pytest
 from report_helpers import simple_day
 from slack_sdk.models.blocks import Block
 
+from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import load_price_book
@@ -312,3 +313,54 @@ def _all_texts(blocks: list[dict]) -> list[str]:
             if isinstance(part, dict) and "text" in part:
                 found.append(part["text"])
     return found
+
+
+# ---- links to the archived report and CSV ---------------------------------------------------
+
+
+def with_links(summary: DailySummary, links: ReportLinks) -> DailySummary:
+    return replace(summary, context=replace(summary.context, links=links))
+
+
+def test_presigned_links_are_printed_with_the_moment_they_stop_working(demo):
+    # Given links that expire at 15:00 UTC on Mon 7 Dec (07:00 in the report's Los Angeles)
+    expires = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    links = ReportLinks(
+        Link("https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1", "Full report", expires),
+        Link("https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800", "CSV", expires),
+    )
+    summary = with_links(demo, links)
+
+    text, html = render_email_text(summary), render_email_html(summary)
+
+    # Then both parts link the report and the CSV and say until when, in the report's zone
+    assert "Full report: https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1" in text
+    assert "CSV: https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800" in text
+    assert "Links work until Mon 7 Dec, 07:00 PST." in text
+    assert 'href="https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&amp;a=1"' in html
+    assert 'href="https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800"' in html
+    assert "Links work until Mon 7 Dec, 07:00 PST." in html
+    # and the note under a table's "others" row links the CSV too
+    assert 'the <a class="link" href="https://b.s3.amazonaws.com/d.csv' in html
+
+
+def test_console_links_say_they_need_a_sign_in_and_no_links_leave_the_archive_named(demo):
+    console = ReportLinks(
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=r.html", "Full report", None, True),
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=d.csv", "CSV", None, True),
+    )
+    text = render_email_text(with_links(demo, console))
+    assert "Full report: https://console.aws.amazon.com/s3/object/b?prefix=r.html" in text
+    assert "Links open the AWS console: sign in to the account that holds the archive." in text
+
+    plain = render_email_text(demo)
+    assert "Full report:" not in plain and "Links " not in plain
+    assert "Archived at s3://acme-fwcost-archive/" in plain
+
+
+def test_the_footer_says_in_plain_words_what_is_exact_and_what_is_estimated(demo):
+    text = " ".join(render_email_text(demo).split())
+    assert "what Fireworks billed for the day, before credits, discounts and taxes" in text
+    assert "The totals are exact; the split is an estimate." in text
+    for jargon in ("IPF", "proportional fitting", "usage-cost query", "price book vs bill"):
+        assert jargon.lower() not in text.lower()
