@@ -187,6 +187,20 @@ def test_a_routing_sender_outside_the_ses_identity_is_refused_before_anything_ru
     assert simulator.requests == []  # refused before any Fireworks request
 
 
+def test_a_sender_differing_only_in_letter_case_is_refused_as_iam_would(
+    tmp_path, simulator, capsys
+):
+    # IAM's ses:FromAddress condition (StringLike) compares letter case too
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps({
+        "version": 1,
+        "routes": {"overall": {"email": [{"from": "reports@ACME.ai", "to": ["a@acme.ai"]}]}},
+    }))  # fmt: skip
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing), FWCOST_EMAIL_FROM="reports@acme.ai")
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a")], env) == 2
+    assert "sends as ['reports@ACME.ai']" in capsys.readouterr().err
+
+
 # ---- only complete days ---------------------------------------------------------------------
 # These read the real clock, as the CLI does: today is never complete, whatever the date.
 
