@@ -53,7 +53,9 @@ def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(
     assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(
         Decimal("0.01")
     ) == billed.quantize(Decimal("0.01"))
-    assert "Report day 2026-11-21" in capsys.readouterr().out
+    # and the summary line shows the report's own total, the CSV's cents added up
+    cents = sum(Decimal(r["attributed_cost_usd"]) for r in rows)
+    assert f"Report day 2026-11-21: ${cents:,.2f}" in capsys.readouterr().out
 
 
 def test_backfill_archives_one_day_per_date_in_windows_of_31_days(tmp_path, simulator):
