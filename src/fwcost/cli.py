@@ -34,6 +34,7 @@ from fwcost.fireworks.errors import redact
 from fwcost.pipeline import RunFailed, RunResult
 from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
+from fwcost.report.cents import money
 from fwcost.run_request import (
     RunRequest,
     backfill_request,
@@ -226,7 +227,7 @@ def _progress_bar(request: RunRequest, tz: ZoneInfo, max_days: int) -> tqdm[NoRe
 
 def _print_result(result: RunResult, report_dir: Path | None) -> None:
     if result.kind == "report":
-        print(f"Report day {result.start}: ${result.total:,.2f}{_bill_note(result)}")
+        print(f"Report day {result.start}: {money(result.total_cents)}{_bill_note(result)}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
     if result.dry_run:
@@ -257,8 +258,9 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
 def _bill_note(result: RunResult) -> str:
     if result.billed is None:
         return " (no bill from Fireworks: price-book estimate)"
-    if result.billed != result.total:
-        return f" (billed ${result.billed:,.2f} + ${result.total - result.billed:,.2f} estimated)"
+    if result.estimated_cents:
+        billed = money(result.total_cents - result.estimated_cents)
+        return f" (billed {billed} + {money(result.estimated_cents)} estimated)"
     return ""
 
 

@@ -212,7 +212,7 @@ def _existing_file(text: str) -> Path:
 def _email_address(text: str) -> str:
     if text.count("@") != 1 or "." not in text.split("@")[1] or any(c.isspace() for c in text):
         raise ValueError(f"{text!r} is not an email address such as reports@example.com")
-    return text.lower()
+    return text  # as given: the role's ses:FromAddress condition compares it letter for letter
 
 
 def _positive_decimal(text: str) -> Decimal:
@@ -282,24 +282,22 @@ def _link_expiry(text: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _non_negative_int(text: str) -> int:
+def _whole_number(text: str, minimum: int) -> int:
     try:
         number = int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 0:
-        raise ValueError(f"must be 0 or more, got {number}")
+    if number < minimum:
+        raise ValueError(f"must be at least {minimum}, got {number}")
     return number
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise ValueError(f"must be at least 1, got {number}")
-    return number
+    return _whole_number(text, 1)
 
 
 # The one list of settings: load_settings, the README's table (tests/unit/test_readme.py),

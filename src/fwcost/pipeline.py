@@ -138,6 +138,9 @@ class RunResult:
     archive_url: str
     total: Decimal = Decimal(0)  # the report day's total: the bill plus any price-book estimate
     billed: Decimal | None = None  # Fireworks' rated total; None when the summary did not answer
+    # The same in the report's cents (cents.split_cents), which is what a person is shown
+    total_cents: int = 0
+    estimated_cents: int = 0  # the part of total_cents from the price book, not the bill
     reports: list[OutgoingReport] = field(default_factory=list)
     delivery: DeliveryOutcome | None = None
     archive_errors: list[str] = field(default_factory=list)
@@ -165,6 +168,7 @@ class RunResult:
             "delivered": len(delivery.delivered) if delivery else 0,
             "already_delivered": len(delivery.skipped) if delivery else 0,
             "delivery_failures": len(delivery.failed) if delivery else 0,
+            "left_to_another_run": len(delivery.claimed_elsewhere) if delivery else 0,
             "archive_errors": self.archive_errors,
         }
 
@@ -245,6 +249,8 @@ def report_refreshed_day(
         archive_url=deps.archive.day_url(day),
         total=today.attribution.total,
         billed=today.attribution.billed_total,
+        total_cents=today.attribution.total_cents,
+        estimated_cents=today.attribution.estimated_cents,
         reports=reports,
         delivery=outcome,
         archive_errors=refreshed.archive_errors,

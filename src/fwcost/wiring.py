@@ -176,18 +176,20 @@ def load_routing_config(settings: Settings) -> RoutingConfig | None:
 
 def check_email_senders(routing: RoutingConfig, identity: str | None) -> None:
     """The role may send only as the deployment's SES identity or from its domain (template.yaml):
-    say so at the start, not as AccessDenied on the first email."""
+    say so at the start, not as AccessDenied on the first email. IAM's StringLike compares
+    letter case too, so this does."""
     if identity is None:
         return
     domain = identity.rpartition("@")[2]
     strangers = sorted(
         sender for sender in routing.email_senders()
-        if sender.lower() != identity and sender.lower().rpartition("@")[2] != domain
+        if sender != identity and sender.rpartition("@")[2] != domain
     )  # fmt: skip
     if strangers:
         raise ConfigError(
             f"FWCOST_EMAIL_FROM: the routing ({routing.source}) sends as {strangers}, but this "
-            f"deployment may send only as {identity} or from @{domain} (EmailFromAddress)"
+            f"deployment may send only as {identity} or from @{domain} (EmailFromAddress; "
+            "letter case counts)"
         )
 
 

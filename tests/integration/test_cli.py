@@ -53,7 +53,9 @@ def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(
     assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(
         Decimal("0.01")
     ) == billed.quantize(Decimal("0.01"))
-    assert "Report day 2026-11-21" in capsys.readouterr().out
+    # and the summary line shows the report's own total, the CSV's cents added up
+    cents = sum(Decimal(r["attributed_cost_usd"]) for r in rows)
+    assert f"Report day 2026-11-21: ${cents:,.2f}" in capsys.readouterr().out
 
 
 def test_backfill_archives_one_day_per_date_in_windows_of_31_days(tmp_path, simulator):
@@ -198,6 +200,20 @@ def test_a_routing_sender_outside_the_ses_identity_is_refused_before_anything_ru
         in capsys.readouterr().err
     )
     assert simulator.requests == []  # refused before any Fireworks request
+
+
+def test_a_sender_differing_only_in_letter_case_is_refused_as_iam_would(
+    tmp_path, simulator, capsys
+):
+    # IAM's ses:FromAddress condition (StringLike) compares letter case too
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps({
+        "version": 1,
+        "routes": {"overall": {"email": [{"from": "reports@ACME.ai", "to": ["a@acme.ai"]}]}},
+    }))  # fmt: skip
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing), FWCOST_EMAIL_FROM="reports@acme.ai")
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a")], env) == 2
+    assert "sends as ['reports@ACME.ai']" in capsys.readouterr().err
 
 
 # ---- only complete days ---------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_settle_hours_and_team_report_cap_default_and_read():
         ("FWCOST_SETTLE_HOURS", "25", "must be a number of hours from 0 to 24, got 25"),
         ("FWCOST_SETTLE_HOURS", "NaN", "must be a number of hours from 0 to 24, got NaN"),
         ("FWCOST_SETTLE_HOURS", "an hour", "'an hour' is not a number of hours"),
-        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be 0 or more, got -3"),
+        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be at least 0, got -3"),
         ("FWCOST_MAX_TEAM_REPORTS", "fifty", "'fifty' is not a whole number"),
     ],
 )

@@ -1,7 +1,9 @@
 """Turn a DailySummary into the HTML email, its plain-text part and a Slack Block Kit message.
 
-Money is rounded here, once: each table's cents are split by largest remainder so the rows add
-up to the printed total. Text lives in Jinja2 templates; this module prepares display values
+Money arrives in cents (summary.py): every printed amount is a sum of the attributed rows' cents,
+rounded once in cents.py, so tables add up and the same thing shows the same cents everywhere.
+Only figures worked out from cents (averages, projections) are rounded here, by `money`, for
+display. Text lives in Jinja2 templates; this module prepares display values
 (unescaped) and each template escapes for its target (HTML autoescape, Slack mrkdwn filter).
 """
 
@@ -12,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from fwcost.links import Link, ReportLinks
+from fwcost.report.cents import money, money_whole, signed_money
 from fwcost.report.summary import (
     TREND_DAYS,
     Anomaly,
@@ -33,7 +36,6 @@ from fwcost.report.summary import (
     compact_number,
 )
 
-CENT = Decimal("0.01")
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 SLACK_MAX_BLOCKS = 50
 SLACK_MAX_SECTION = 3000
@@ -96,7 +98,7 @@ def email_subject(s: DailySummary) -> str:
     change = s.change.pct_vs_average
     tail = f" ({signed_pct(change, 1)} vs 7-day avg)" if change is not None else ""
     flag = "" if s.has_bill else " (estimated, no bill)"
-    return f"{scope}Fireworks AI spend, {_day_short(s.day)}: {money(s.totals.cost)}{flag}{tail}"
+    return f"{scope}Fireworks AI spend, {_day_short(s.day)}: {money(s.totals.cents)}{flag}{tail}"
 
 
 def render_email_html(s: DailySummary) -> str:
@@ -157,22 +159,6 @@ def _over_slack_limits(payload: dict[str, Any], *, with_note: bool) -> bool:
 # ---- formatting helpers (also Jinja filters) -----------------------------------------------
 
 
-def money(value: Decimal) -> str:
-    cents = value.quantize(CENT, ROUND_HALF_UP)
-    sign = "−" if cents < 0 else ""
-    return f"{sign}${abs(cents):,.2f}"
-
-
-def money_whole(value: Decimal) -> str:
-    whole = value.quantize(Decimal(1), ROUND_HALF_UP)
-    sign = "−" if whole < 0 else ""
-    return f"{sign}${abs(whole):,.0f}"
-
-
-def signed_money(value: Decimal) -> str:
-    return ("+" if value.quantize(CENT, ROUND_HALF_UP) >= 0 else "") + money(value)
-
-
 def signed_pct(value: Decimal | None, places: int = 0) -> str:
     if value is None:
         return "n/a"
@@ -214,10 +200,10 @@ def _break_word(word: str) -> Markup:
     return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
 
 
-def sparkline(values: Sequence[Decimal | None]) -> str:
+def sparkline(values: Sequence[int | None]) -> str:
     """▁▂▃▄▅▆▇█ scaled to the largest value; a missing day is a middle dot."""
     present = [v for v in values if v is not None]
-    top = max(present, default=Decimal(0))
+    top = Decimal(max(present, default=0))
     chars = []
     for value in values:
         if value is None:
@@ -227,19 +213,6 @@ def sparkline(values: Sequence[Decimal | None]) -> str:
         else:
             chars.append(SPARK_CHARS[min(int(value / top * 7 + Decimal("0.5")), 7)])
     return "".join(chars)
-
-
-def split_cents(values: Sequence[Decimal], total: Decimal) -> list[Decimal]:
-    """Round each value to cents so they add up to the total rounded to cents."""
-    target = total.quantize(CENT, ROUND_HALF_UP)
-    if any(value < 0 for value in values):
-        return [value.quantize(CENT, ROUND_HALF_UP) for value in values]
-    floors = [value.quantize(CENT, ROUND_FLOOR) for value in values]
-    leftover = int((target - sum(floors, Decimal(0))) / CENT)
-    order = sorted(range(len(values)), key=lambda i: values[i] - floors[i], reverse=True)
-    for position in range(max(leftover, 0)):
-        floors[order[position % len(values)]] += CENT
-    return floors
 
 
 # ---- display model -------------------------------------------------------------------------
@@ -332,14 +305,14 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "day_span": _day_span(s),
         "empty": s.is_empty,
         "suspect_empty": _suspect_empty(s),
-        "total": money(s.totals.cost),
+        "total": money(s.totals.cents),
         "vs_avg": _change_text(change.vs_average, change.pct_vs_average),
         "vs_avg_tone": _tone(change.vs_average),
         "avg": money(change.average) if change.average is not None else "",
         "avg_days": change.average_days,
         "vs_prev": _change_text(change.vs_previous, change.pct_vs_previous),
         "prev": money(change.previous) if change.previous is not None else "",
-        "month_total": money(s.month.cost),
+        "month_total": money(s.month.cents),
         "month_name": f"{s.day:%B}",
         "projection": money_whole(s.month.projection),
         "month_missing": len(s.month.days_missing),
@@ -369,13 +342,12 @@ def _display(s: DailySummary) -> dict[str, Any]:
 
 def _display_view(view: View, day: date) -> DisplayView:
     trend_days = [day - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
-    cents = split_cents([row.cost for row in view.rows], view.total)
     rows = []
-    for row, amount in zip(view.rows, cents, strict=True):
+    for row in view.rows:
         rows.append(
             DisplayRow(
                 label=row.label,
-                amount=money(amount),
+                amount=money(row.cents),
                 kind=row.kind,
                 detail=row.detail,
                 team=row.team,
@@ -391,13 +363,13 @@ def _display_view(view: View, day: date) -> DisplayView:
     return DisplayView(view.name, view.title, rows, money(view.total), view.hidden)
 
 
-def _tone(delta: Decimal | None, threshold: Decimal = Decimal(0)) -> str:
-    if delta is None or abs(delta) <= threshold:
+def _tone(delta: int | Decimal | None, threshold: Decimal = Decimal(0)) -> str:
+    if delta is None or abs(Decimal(delta)) <= threshold:
         return ""
     return "up" if delta > 0 else "down"
 
 
-def _change_text(delta: Decimal | None, pct: Decimal | None) -> str:
+def _change_text(delta: int | Decimal | None, pct: Decimal | None) -> str:
     if delta is None:
         return ""
     arrow = "▲" if delta > 0 else ("▼" if delta < 0 else "")
@@ -462,20 +434,20 @@ def _trend_range(s: DailySummary) -> str:
         return ""
     return (
         f"low {money_whole(min(values))} · high {money_whole(max(values))}"
-        f" · average {money_whole(sum(values, Decimal(0)) / len(values))}"
+        f" · average {money_whole(Decimal(sum(values)) / len(values))}"
     )
 
 
 def _bars(
-    series: Sequence[tuple[date, Decimal | None]], today: date, height_px: int
+    series: Sequence[tuple[date, int | None]], today: date, height_px: int
 ) -> tuple[Bar, ...]:
     """A bar chart's bars, scaled to the series' highest day."""
-    top = max((value for _, value in series if value is not None), default=Decimal(0))
+    top = max((value for _, value in series if value is not None), default=0)
     bars = []
     for day, value in series:
         height = 0
         if value is not None and top > 0:
-            height = max(int(value / top * height_px), 2 if value > 0 else 0)
+            height = max(int(value / Decimal(top) * height_px), 2 if value > 0 else 0)
         bars.append(
             Bar(
                 label=str(day.day),
@@ -499,7 +471,7 @@ def _notices(s: DailySummary) -> list[Notice]:
 
 def _anomaly_notice(a: Anomaly) -> Notice:
     ratio = f"{a.ratio:.1f}× its 14-day median" if a.ratio else "from nothing on a usual day"
-    spent = f" spent {money(a.cost)}, {ratio} ({money(a.median)})"
+    spent = f" spent {money(a.cents)}, {ratio} ({money(a.median)})"
     if a.dimension == "account":
         return Notice("alert", [Segment("The account", True), Segment(spent)])
     subject = [Segment(f"{_dimension_word(a.dimension)} "), Segment(a.name, True)]
@@ -527,9 +499,9 @@ def _arrival_notice(a: Arrival) -> Notice:
     if a.team and a.dimension != "team":
         body.append(Segment(f" ({a.team})"))
     if a.new:
-        body.append(Segment(f" spent {money(a.cost)} on its first day"))
+        body.append(Segment(f" spent {money(a.cents)} on its first day"))
         return Notice("new", body)
-    body.append(Segment(f" went quiet (usually {money(a.cost)} a day)"))
+    body.append(Segment(f" went quiet (usually {money(a.cents)} a day)"))
     return Notice("quiet", body)
 
 
@@ -544,13 +516,13 @@ def _budget_notice(b: BudgetStatus) -> Notice:
 
 
 def _restatement_notice(r: Restatement) -> Notice:
-    text = f"{restatement_text(r)} (now {money(r.new_total)}, late data since it was reported)"
+    text = f"{restatement_text(r)} (now {money(r.new_cents)}, late data since it was reported)"
     return Notice("revised", [Segment(text)])
 
 
 def restatement_text(r: Restatement) -> str:
     """e.g. "21 Nov revised +$12.40"."""
-    return f"{r.day.day} {r.day:%b} revised {signed_money(r.delta)}"
+    return f"{r.day.day} {r.day:%b} revised {signed_money(r.delta_cents)}"
 
 
 def _dimension_word(dimension: str) -> str:
@@ -595,24 +567,24 @@ def _method_lines(s: DailySummary) -> list[str]:
     if s.has_bill:
         # What is exact and what is estimated, in words a finance reader can use.
         lines.append(
-            f"Every table adds up to {money(s.totals.cost)}: {_adds_up_to(s)}, before credits, "
+            f"Every table adds up to {money(s.totals.cents)}: {_adds_up_to(s)}, before credits, "
             "discounts and taxes. Fireworks bills per model and per GPU deployment, not per "
             "team or key, so each bill line is split among those who used it: by their tokens, "
             "weighted by list price, or by their GPU hours. The totals are exact; the split is "
             "an estimate."
         )
     lines += [note for note in s.notes if not note.startswith("NO BILL")]
-    if s.totals.estimated and s.has_bill:
+    if s.totals.estimated_cents and s.has_bill:
         lines.append(
-            f"{money(s.totals.estimated)} of the total is usage not on the bill, counted at "
-            "list price."
+            f"{money(s.totals.estimated_cents)} of the total is usage not on the bill, counted "
+            "at list price."
         )
     return lines
 
 
 def _adds_up_to(s: DailySummary) -> str:
     whose = "this team's share of " if s.team else ""
-    extra = " plus usage not on the bill, at list price" if s.totals.estimated else ""
+    extra = " plus usage not on the bill, at list price" if s.totals.estimated_cents else ""
     return f"{whose}what Fireworks billed for the day{extra}"
 
 

@@ -1,6 +1,9 @@
 """What the report says: views that add up, change, trends, anomalies, budgets, restatements.
 
-Everything here is exact Decimal; the renderers round once, to cents, when they print.
+Every amount here is in cents. A figure that is a sum (a row, a total, month to date, the day
+before) is an int: a sum of the attributed rows' cents (cents.py), so it shows the same cents
+wherever it appears. A figure worked out from sums (an average, a median, a projection, a budget)
+is a Decimal number of cents, rounded only when it is printed. Percentages come from cents.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from fwcost.config import (
 from fwcost.dates import DayBounds
 from fwcost.links import ReportLinks
 from fwcost.report.attribution import AttributedDay
-from fwcost.report.groups import ZERO, Amount, TeamGroups
+from fwcost.report.cents import cents_of, money
+from fwcost.report.groups import Amount, TeamGroups
 
 TREND_DAYS = 14
 AVERAGE_DAYS = 7
@@ -48,22 +52,27 @@ class AnomalySettings:
 
     mad_multiplier: Decimal = DEFAULT_ANOMALY_MAD_MULTIPLIER
     min_ratio: Decimal = DEFAULT_ANOMALY_MIN_RATIO
-    dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR
+    dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR  # USD
     min_history_days: int = 7
-    quiet_floor: Decimal = Decimal(1)  # average $/day below which going quiet is not news
+    quiet_floor: Decimal = Decimal(1)  # average USD a day below which going quiet is not news
 
 
 @dataclass(frozen=True, slots=True)
 class Restatement:
-    """A re-pulled earlier day whose total differs from its archived copy."""
+    """A re-pulled earlier day whose exact total (USD) differs from its archived copy."""
 
     day: date
     old_total: Decimal
     new_total: Decimal
 
     @property
-    def delta(self) -> Decimal:
-        return self.new_total - self.old_total
+    def new_cents(self) -> int:
+        """The day's total as its reports print it (a day's total cents are its total rounded)."""
+        return cents_of(self.new_total)
+
+    @property
+    def delta_cents(self) -> int:
+        return self.new_cents - cents_of(self.old_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +84,8 @@ class ReportContext:
     code_version: str
     top_n: int = DEFAULT_TOP_N
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
-    team_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # monthly, per team
-    account_budget: Decimal | None = None  # monthly
+    team_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # monthly USD, per team
+    account_budget: Decimal | None = None  # monthly USD
     budget_warn_share: Decimal = Decimal("0.8")
     restatements: Sequence[Restatement] = ()
     gaps: Sequence[str] = ()
@@ -95,12 +104,12 @@ class ReportContext:
 @dataclass(frozen=True, slots=True)
 class Row:
     label: str
-    cost: Decimal
+    cents: int
     kind: str = ITEM
     detail: str = ""  # e.g. shortened key id, "serverless · 96.2M tokens", "H100 · 23.0 h"
     team: str = ""
     change_pct: Decimal | None = None  # vs the trailing 7-day average
-    trend: tuple[Decimal | None, ...] = ()  # 14 days, oldest first, today last
+    trend: tuple[int | None, ...] = ()  # cents, 14 days, oldest first, today last
     count: int = 1  # rows folded into an "Other" row
     estimated: bool = False
 
@@ -110,7 +119,7 @@ class View:
     name: str
     title: str
     rows: tuple[Row, ...]
-    total: Decimal
+    total: int  # cents: the rows add up to it
     size: int  # how many rows the view had before the top N were kept
 
     @property
@@ -120,8 +129,8 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    cost: Decimal
-    estimated: Decimal
+    cents: int
+    estimated_cents: int
     prompt_tokens: int
     cached_prompt_tokens: int
     completion_tokens: int
@@ -136,13 +145,15 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    previous: Decimal | None  # the day before, None when missing
+    """The day's cents against the day before and the trailing average (cents)."""
+
+    previous: int | None  # the day before, None when missing
     average: Decimal | None  # trailing 7-day average of the days present
     average_days: int
-    today: Decimal
+    today: int
 
     @property
-    def vs_previous(self) -> Decimal | None:
+    def vs_previous(self) -> int | None:
         return None if self.previous is None else self.today - self.previous
 
     @property
@@ -161,9 +172,9 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class MonthToDate:
     month_start: date
-    cost: Decimal
+    cents: int  # the sum of the days' total cents
     days_missing: tuple[date, ...]
-    projection: Decimal
+    projection: Decimal  # cents
     days_in_month: int
 
 
@@ -171,15 +182,15 @@ class MonthToDate:
 class Anomaly:
     dimension: str  # "account", "team", "key", "model", "deployment"
     name: str
-    cost: Decimal
-    median: Decimal
+    cents: int
+    median: Decimal  # cents
     team: str = ""
     driver_model: str = ""  # for a team: the model and key whose spend grew most
     driver_key: str = ""
 
     @property
     def ratio(self) -> Decimal | None:
-        return None if self.median == 0 else self.cost / self.median
+        return None if self.median == 0 else self.cents / self.median
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +200,16 @@ class Arrival:
     dimension: str
     name: str
     new: bool  # False: gone quiet
-    cost: Decimal  # today's cost (new) or its recent daily average (gone quiet)
+    cents: int | Decimal  # today's cents (new) or its recent daily average (gone quiet)
     team: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class BudgetStatus:
     scope: str  # team name, or "" for the whole account
-    budget: Decimal
-    spent: Decimal
-    projected: Decimal
+    budget: Decimal  # cents, monthly
+    spent: int  # cents: the sum of the month's days
+    projected: Decimal  # cents
     days_left: int
     state: str  # "ok", "warn" or "over"
 
@@ -219,7 +230,7 @@ class DailySummary:
     views: dict[str, View]
     change: Change
     month: MonthToDate
-    trend: tuple[tuple[date, Decimal | None], ...]
+    trend: tuple[tuple[date, int | None], ...]  # cents
     anomalies: tuple[Anomaly, ...]
     arrivals: tuple[Arrival, ...]
     budgets: tuple[BudgetStatus, ...]
@@ -229,8 +240,9 @@ class DailySummary:
     has_bill: bool
     key_source: str
     notes: tuple[str, ...]
-    price_checks: tuple[tuple[str, Decimal, Decimal], ...]  # (label, billed, price book)
-    unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate) usage with no line item
+    # (label, billed cents, price book in cents): billed is the sum of the covered rows' cents
+    price_checks: tuple[tuple[str, int, Decimal], ...]
+    unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate in cents) usage with no item
     today: AttributedDay = field(repr=False, compare=False)
     history: Mapping[date, AttributedDay] = field(repr=False, compare=False)
 
@@ -255,11 +267,13 @@ def summarize(
         context=context,
         totals=_totals(today),
         views=_views(today, earlier, context),
-        change=_change(today.total, [earlier[d].total if d in earlier else None for d in trailing]),
+        change=_change(
+            today.total_cents, [earlier[d].total_cents if d in earlier else None for d in trailing]
+        ),
         month=month,
         trend=(
-            *((d, earlier[d].total if d in earlier else None) for d in trailing[1:]),
-            (today.day, today.total),
+            *((d, earlier[d].total_cents if d in earlier else None) for d in trailing[1:]),
+            (today.day, today.total_cents),
         ),
         anomalies=tuple(_anomalies(today, earlier, trailing, context.anomaly)),
         arrivals=tuple(_arrivals(today, earlier, trailing, context.anomaly)),
@@ -273,12 +287,12 @@ def summarize(
         key_source=today.key_source,
         notes=tuple(today.notes),
         price_checks=tuple(
-            (c.label, c.billed, c.price_book)
+            (c.label, c.billed_cents, c.price_book * 100)
             for c in today.price_checks
-            if c.billed is not None and c.price_book is not None
+            if c.billed_cents is not None and c.price_book is not None
         ),
         unbilled=tuple(
-            (c.label, c.price_book)
+            (c.label, c.price_book * 100)
             for c in today.price_checks
             if c.billed is None and c.price_book is not None
         ),
@@ -318,18 +332,18 @@ def omitted_teams_note(summary: DailySummary, limit: int) -> str | None:
     omitted = _teams_by_cost(summary)[limit:]
     if not omitted:
         return None
-    largest = max(_team_cost(summary.today, team) for team in omitted)
+    largest = money(max(_team_cents(summary.today, team) for team in omitted))
     if len(omitted) == 1:
-        who = f"1 more team (${largest:,.2f} today) has"
+        who = f"1 more team ({largest} today) has"
     else:
-        who = f"{len(omitted)} more teams (at most ${largest:,.2f} each) have"
+        who = f"{len(omitted)} more teams (at most {largest} each) have"
     return f"{who} no report of their own; raise FWCOST_MAX_TEAM_REPORTS to send them one."
 
 
 def _teams_by_cost(summary: DailySummary) -> list[str]:
     """Named teams with spend or a budget, the day's largest first (then by name)."""
     teams = {name for name in summary.today.teams if name} | set(summary.context.team_budgets)
-    return sorted(teams, key=lambda team: (-_team_cost(summary.today, team), team))
+    return sorted(teams, key=lambda team: (-_team_cents(summary.today, team), team))
 
 
 def short_key_id(key_id: str) -> str:
@@ -348,8 +362,8 @@ def _totals(today: AttributedDay) -> Totals:
     amount = _sum_amounts(groups.amount for groups in today.teams.values())
     deployments = {name for groups in today.teams.values() for name in groups.deployments}
     return Totals(
-        cost=today.total,
-        estimated=today.estimated_total,
+        cents=today.total_cents,
+        estimated_cents=today.estimated_cents,
         prompt_tokens=amount.prompt_tokens,
         cached_prompt_tokens=amount.cached_prompt_tokens,
         completion_tokens=amount.completion_tokens,
@@ -359,21 +373,21 @@ def _totals(today: AttributedDay) -> Totals:
     )
 
 
-def _change(today: Decimal, trailing: Sequence[Decimal | None]) -> Change:
+def _change(today: int, trailing: Sequence[int | None]) -> Change:
     """Trailing is oldest first and ends the day before today."""
     last_week = [value for value in trailing[-AVERAGE_DAYS:] if value is not None]
     return Change(
         previous=trailing[-1] if trailing else None,
-        average=sum(last_week, ZERO) / len(last_week) if last_week else None,
+        average=_average(trailing),
         average_days=len(last_week),
         today=today,
     )
 
 
-def _pct(now: Decimal, before: Decimal | None) -> Decimal | None:
+def _pct(now: int, before: int | Decimal | None) -> Decimal | None:
     if before is None or before == 0:
         return None
-    return (now - before) / before * 100
+    return (now - before) / Decimal(before) * 100
 
 
 def _month_to_date(
@@ -382,11 +396,11 @@ def _month_to_date(
     start = today.day.replace(day=1)
     days = [start + timedelta(days=n) for n in range(today.day.day - 1)]
     missing = tuple(day for day in days if day not in earlier)
-    spent = today.total + sum((earlier[d].total for d in days if d in earlier), ZERO)
+    spent = today.total_cents + sum(earlier[d].total_cents for d in days if d in earlier)
     days_in_month = calendar.monthrange(today.day.year, today.day.month)[1]
     return MonthToDate(
         month_start=start,
-        cost=spent,
+        cents=spent,
         days_missing=missing,
         projection=_project(spent, today, earlier, days_in_month - today.day.day),
         days_in_month=days_in_month,
@@ -394,19 +408,19 @@ def _month_to_date(
 
 
 def _project(
-    spent: Decimal,
+    spent: int,
     today: AttributedDay,
     earlier: Mapping[date, AttributedDay],
     days_left: int,
-    cost_of: Callable[[AttributedDay], Decimal] = lambda day: day.total,
+    cents_of_day: Callable[[AttributedDay], int] = lambda day: day.total_cents,
 ) -> Decimal:
-    """Month-end pace: spent so far plus the last 7 days' average per day left.
+    """Month-end pace in cents: spent so far plus the last 7 days' average per day left.
 
     The 7 days may cross into last month, so the first of the month still projects sensibly.
     """
     week = [today.day - timedelta(days=n) for n in range(AVERAGE_DAYS)]
-    values = [cost_of(today)] + [cost_of(earlier[d]) for d in week[1:] if d in earlier]
-    return spent + sum(values, ZERO) / len(values) * days_left
+    values = [cents_of_day(today)] + [cents_of_day(earlier[d]) for d in week[1:] if d in earlier]
+    return spent + Decimal(sum(values)) / len(values) * days_left
 
 
 # ---- views ---------------------------------------------------------------------------------
@@ -417,10 +431,10 @@ def _views(
 ) -> dict[str, View]:
     trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS - 1, 0, -1)]
 
-    def history_of(cost_of: Callable[[AttributedDay], Decimal]) -> tuple[Decimal | None, ...]:
+    def history_of(cents_of_day: Callable[[AttributedDay], int]) -> tuple[int | None, ...]:
         return (
-            *(cost_of(earlier[d]) if d in earlier else None for d in trailing),
-            cost_of(today),
+            *(cents_of_day(earlier[d]) if d in earlier else None for d in trailing),
+            cents_of_day(today),
         )
 
     builder = _ViewBuilder(today, context.top_n, history_of)
@@ -439,7 +453,7 @@ class _ViewBuilder:
         self,
         today: AttributedDay,
         top_n: int,
-        history_of: Callable[[Callable[[AttributedDay], Decimal]], tuple[Decimal | None, ...]],
+        history_of: Callable[[Callable[[AttributedDay], int]], tuple[int | None, ...]],
     ) -> None:
         self.today = today
         self.top_n = top_n
@@ -447,22 +461,22 @@ class _ViewBuilder:
 
     def _billed_only_rows(self) -> list[Row]:
         return [
-            Row(f"{BILLED_ONLY_LABEL} ({category})", cost, BILLED_ONLY)
-            for category, cost in sorted(self.today.billed_only.items())
+            Row(f"{BILLED_ONLY_LABEL} ({category})", amount.cents, BILLED_ONLY)
+            for category, amount in sorted(self.today.billed_only.items())
         ]
 
     def teams(self) -> View:
         rows = []
         for name, groups in self.today.teams.items():
-            trend = self.history_of(partial(_team_cost, team=name))
+            trend = self.history_of(partial(_team_cents, team=name))
             rows.append(
                 Row(
                     name or UNATTRIBUTED_TEAM_LABEL,
-                    groups.amount.cost,
+                    groups.amount.cents,
                     ITEM if name else UNATTRIBUTED,
                     detail="" if name else "no team annotation",
                     team=name,
-                    change_pct=_pct(groups.amount.cost, _average(trend[:-1])),
+                    change_pct=_pct(groups.amount.cents, _average(trend[:-1])),
                     trend=trend,
                     estimated=bool(groups.amount.estimated),
                 )
@@ -471,7 +485,7 @@ class _ViewBuilder:
 
     def by_annotation(self, attribute: str, title: str, empty_label: str) -> View:
         rows = [
-            Row(name or empty_label, amount.cost, ITEM if name else UNATTRIBUTED)
+            Row(name or empty_label, amount.cents, ITEM if name else UNATTRIBUTED)
             for name, amount in _merge(self.today.teams.values(), attribute).items()
         ]
         return self._fold(attribute, title, rows + self._billed_only_rows())
@@ -479,23 +493,23 @@ class _ViewBuilder:
     def keys(self) -> View:
         merged: dict[str, Amount] = defaultdict(Amount)
         names: dict[str, str] = {}
-        team_costs: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        team_cents: dict[str, dict[str, int]] = defaultdict(dict)
         for team, groups in self.today.teams.items():
             for key_id, key in groups.keys.items():
                 merged[key_id].add(key.amount)
                 names[key_id] = names.get(key_id) or key.name
-                team_costs[key_id][team] = key.amount.cost
+                team_cents[key_id][team] = key.amount.cents
         rows = []
         for key_id, amount in merged.items():
             if not key_id:
-                rows.append(Row("Not per key", amount.cost, NOT_PER_KEY, detail="GPU time"))
+                rows.append(Row("Not per key", amount.cents, NOT_PER_KEY, detail="GPU time"))
                 continue
-            teams = team_costs[key_id]
+            teams = team_cents[key_id]
             main_team = max(teams, key=lambda t: (teams[t], t))
             rows.append(
                 Row(
                     names[key_id] or short_key_id(key_id),
-                    amount.cost,
+                    amount.cents,
                     UNATTRIBUTED if key_id == "unattributed" else ITEM,
                     detail=short_key_id(key_id),
                     team=main_team or UNATTRIBUTED_TEAM_LABEL,
@@ -510,7 +524,7 @@ class _ViewBuilder:
             rows.append(
                 Row(
                     name,
-                    amount.cost,
+                    amount.cents,
                     detail=_usage_detail(amount),
                     estimated=bool(amount.estimated),
                 )
@@ -520,7 +534,7 @@ class _ViewBuilder:
 
     def deployments(self) -> View:
         rows = self._deployment_rows()
-        rest = self.today.total - sum((row.cost for row in rows), ZERO)
+        rest = self.today.total_cents - sum(row.cents for row in rows)
         if rest:
             rows.append(Row("Serverless and other", rest, NOT_PER_KEY))
         return self._fold("deployments", "GPU deployments", rows)
@@ -534,7 +548,7 @@ class _ViewBuilder:
         return [
             Row(
                 name,
-                amount.cost,
+                amount.cents,
                 detail=f"{'training · ' if kind == 'training' else ''}{_accelerator_label(acc)}"
                 f" · {Decimal(amount.gpu_seconds) / SECONDS_PER_HOUR:.1f} h",
                 estimated=bool(amount.estimated),
@@ -545,15 +559,15 @@ class _ViewBuilder:
     def _fold(self, name: str, title: str, rows: list[Row]) -> View:
         """Keep the top N ordinary rows; fold the rest into "Other", computed as the remainder."""
         ordinary = sorted(
-            (row for row in rows if row.kind == ITEM), key=lambda r: (-r.cost, r.label)
+            (row for row in rows if row.kind == ITEM), key=lambda r: (-r.cents, r.label)
         )
-        special = sorted((row for row in rows if row.kind != ITEM), key=lambda r: -r.cost)
+        special = sorted((row for row in rows if row.kind != ITEM), key=lambda r: -r.cents)
         shown = ordinary[: self.top_n] + special
         hidden = len(ordinary) - self.top_n
         if hidden > 0:
-            rest = self.today.total - sum((row.cost for row in shown), ZERO)
+            rest = self.today.total_cents - sum(row.cents for row in shown)
             shown.insert(self.top_n, Row(f"{hidden} others", rest, OTHER, count=hidden))
-        return View(name, title, tuple(shown), self.today.total, len(rows))
+        return View(name, title, tuple(shown), self.today.total_cents, len(rows))
 
 
 def _merge(teams: Iterable[TeamGroups], attribute: str) -> dict[str, Amount]:
@@ -594,40 +608,45 @@ def compact_number(value: int | Decimal | float) -> str:
     return f"{number:.0f}"
 
 
-def _team_cost(day: AttributedDay, team: str) -> Decimal:
+def _team_cents(day: AttributedDay, team: str) -> int:
     groups = day.teams.get(team)
-    return groups.amount.cost if groups else ZERO
+    return groups.amount.cents if groups else 0
 
 
-def _average(values: Sequence[Decimal | None]) -> Decimal | None:
+def _average(values: Sequence[int | None]) -> Decimal | None:
+    """The trailing 7 days' average of the days present, in cents."""
     present = [value for value in values[-AVERAGE_DAYS:] if value is not None]
-    return sum(present, ZERO) / len(present) if present else None
+    return Decimal(sum(present)) / len(present) if present else None
+
+
+def _median(values: Iterable[int | Decimal]) -> Decimal:
+    return Decimal(median(Decimal(value) for value in values))
 
 
 # ---- anomalies, arrivals, budgets ----------------------------------------------------------
 
 
-def _subjects(day: AttributedDay) -> dict[tuple[str, str], tuple[Decimal, str]]:
-    """(dimension, name) -> (cost, owning team) for everything a change can be noticed on.
+def _subjects(day: AttributedDay) -> dict[tuple[str, str], tuple[int, str]]:
+    """(dimension, name) -> (cents, owning team) for everything a change can be noticed on.
 
     Keys and deployments belong to the first team seen with them; models to no team.
     """
-    found: dict[tuple[str, str], tuple[Decimal, str]] = {}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
 
-    def add(subject: tuple[str, str], cost: Decimal, team: str) -> None:
-        before, owner = found.get(subject, (ZERO, team))
-        found[subject] = (before + cost, owner)
+    def add(subject: tuple[str, str], cents: int, team: str) -> None:
+        before, owner = found.get(subject, (0, team))
+        found[subject] = (before + cents, owner)
 
     for team, groups in day.teams.items():
         if team:
-            add(("team", team), groups.amount.cost, team)
+            add(("team", team), groups.amount.cents, team)
         for key_id, key in groups.keys.items():
             if key_id and key_id != "unattributed":
-                add(("key", key_id), key.amount.cost, team)
+                add(("key", key_id), key.amount.cents, team)
         for model, amount in groups.models.items():
-            add(("model", model), amount.cost, "")
+            add(("model", model), amount.cents, "")
         for name, deployment in groups.deployments.items():
-            add(("deployment", name), deployment.amount.cost, team)
+            add(("deployment", name), deployment.amount.cents, team)
     return found
 
 
@@ -651,22 +670,23 @@ def _anomalies(
         return []
     past = [_subjects(day) for day in present]
     names = _key_names(today)
-    subjects = {("account", ""): (today.total, "")} | _subjects(today)
+    subjects = {("account", ""): (today.total_cents, "")} | _subjects(today)
+    floor_cents = settings.dollar_floor * 100
     found = []
-    for (dimension, name), (cost, team) in subjects.items():
+    for (dimension, name), (cents, team) in subjects.items():
         if dimension == "account":
-            values = [day.total for day in present]
+            values = [day.total_cents for day in present]
         else:
-            values = [p.get((dimension, name), (ZERO, ""))[0] for p in past]
-        middle = Decimal(median(values))
-        spread = Decimal(median(abs(v - middle) for v in values)) * MAD_TO_SIGMA
+            values = [p.get((dimension, name), (0, ""))[0] for p in past]
+        middle = _median(values)
+        spread = _median(abs(v - middle) for v in values) * MAD_TO_SIGMA
         if (
-            cost > middle + settings.mad_multiplier * spread
-            and cost >= middle * settings.min_ratio
-            and cost - middle >= settings.dollar_floor
+            cents > middle + settings.mad_multiplier * spread
+            and cents >= middle * settings.min_ratio
+            and cents - middle >= floor_cents
         ):
             label = names.get(name, name) if dimension == "key" else name
-            found.append(Anomaly(dimension, label, cost, middle, team))
+            found.append(Anomaly(dimension, label, cents, middle, team))
     return _explained(found, today, present, names)
 
 
@@ -682,12 +702,12 @@ def _explained(
         groups = today.teams[team]
         past = [day.teams.get(team) or TeamGroups() for day in present]
         model = _biggest_rise(
-            {m: a.cost for m, a in groups.models.items()},
-            [{m: a.cost for m, a in p.models.items()} for p in past],
+            {m: a.cents for m, a in groups.models.items()},
+            [{m: a.cents for m, a in p.models.items()} for p in past],
         )
         key = _biggest_rise(
-            {k: g.amount.cost for k, g in groups.keys.items() if k},
-            [{k: g.amount.cost for k, g in p.keys.items()} for p in past],
+            {k: g.amount.cents for k, g in groups.keys.items() if k},
+            [{k: g.amount.cents for k, g in p.keys.items()} for p in past],
         )
         teams[team] = replace(anomaly, driver_model=model, driver_key=names.get(key, key))
     explained_models = {a.driver_model for a in teams.values()}
@@ -698,14 +718,11 @@ def _explained(
         and not (a.dimension == "key" and a.team in teams)
         and not (a.dimension == "model" and a.name in explained_models)
     ]
-    return sorted(kept, key=lambda a: (a.dimension != "account", -(a.cost - a.median)))
+    return sorted(kept, key=lambda a: (a.dimension != "account", -(a.cents - a.median)))
 
 
-def _biggest_rise(today: Mapping[str, Decimal], past: Sequence[Mapping[str, Decimal]]) -> str:
-    rises = {
-        name: cost - Decimal(median([p.get(name, ZERO) for p in past]))
-        for name, cost in today.items()
-    }
+def _biggest_rise(today: Mapping[str, int], past: Sequence[Mapping[str, int]]) -> str:
+    rises = {name: cents - _median(p.get(name, 0) for p in past) for name, cents in today.items()}
     best = max(rises, key=lambda name: (rises[name], name), default="")
     return best if best and rises[best] > 0 else ""
 
@@ -725,23 +742,24 @@ def _arrivals(
     for day in present:
         names = _key_names(day) | names
     found = []
-    for (dimension, name), (cost, team) in now.items():
-        if not any(past.get((dimension, name), (ZERO, ""))[0] > 0 for past in seen):
+    for (dimension, name), (cents, team) in now.items():
+        if not any(past.get((dimension, name), (0, ""))[0] > 0 for past in seen):
             label = names.get(name, name) if dimension == "key" else name
-            found.append(Arrival(dimension, label, True, cost, team))
+            found.append(Arrival(dimension, label, True, cents, team))
     last_week = seen[-AVERAGE_DAYS:]
-    regulars: dict[tuple[str, str], list[tuple[Decimal, str]]] = defaultdict(list)
+    regulars: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for past in last_week:
         for subject, value in past.items():
             if value[0] > 0 and subject[0] != "deployment":
                 regulars[subject].append(value)
+    quiet_floor_cents = settings.quiet_floor * 100
     for (dimension, name), values in regulars.items():
-        usual = sum((v for v, _ in values), ZERO) / len(last_week)
-        if (dimension, name) not in now and len(values) >= 3 and usual >= settings.quiet_floor:
+        usual = Decimal(sum(v for v, _ in values)) / len(last_week)
+        if (dimension, name) not in now and len(values) >= 3 and usual >= quiet_floor_cents:
             label = names.get(name, name) if dimension == "key" else name
             found.append(Arrival(dimension, label, False, usual, values[-1][1]))
     order = {"team": 0, "key": 1, "model": 2}
-    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cost, a.name))
+    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
 
 
 def _budgets(
@@ -752,15 +770,16 @@ def _budgets(
 ) -> list[BudgetStatus]:
     days = [month.month_start + timedelta(days=n) for n in range(today.day.day - 1)]
     days_left = month.days_in_month - today.day.day
-    wanted: list[tuple[str, Decimal, Callable[[AttributedDay], Decimal]]] = []
+    wanted: list[tuple[str, Decimal, Callable[[AttributedDay], int]]] = []
     if context.account_budget is not None:
-        wanted.append(("", context.account_budget, lambda day: day.total))
+        wanted.append(("", context.account_budget, lambda day: day.total_cents))
     for team, budget in sorted(context.team_budgets.items()):
-        wanted.append((team, budget, partial(_team_cost, team=team)))
+        wanted.append((team, budget, partial(_team_cents, team=team)))
     found = []
-    for scope, budget, cost_of in wanted:
-        spent = cost_of(today) + sum((cost_of(earlier[d]) for d in days if d in earlier), ZERO)
-        projected = _project(spent, today, earlier, days_left, cost_of)
+    for scope, budget_usd, cents_of_day in wanted:
+        budget = budget_usd * 100
+        spent = cents_of_day(today) + sum(cents_of_day(earlier[d]) for d in days if d in earlier)
+        projected = _project(spent, today, earlier, days_left, cents_of_day)
         if spent >= budget:
             state = "over"
         elif projected > budget or spent >= budget * context.budget_warn_share:

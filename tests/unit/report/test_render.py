@@ -2,7 +2,6 @@ import json
 import os
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from fwcost.report.render import (
     render_slack,
     slack_text_length,
     sparkline,
-    split_cents,
 )
 from fwcost.report.summary import DailySummary, summarize, team_summaries
 from fwcost.simulator.catalog import HOSTILE_NAMES
@@ -166,13 +164,8 @@ def test_archived_days_render_like_fresh_ones(demo):
     assert render_email_text(summary) == render_email_text(demo)
 
 
-def test_split_cents_keeps_the_printed_total():
-    values = [Decimal("0.335"), Decimal("0.335"), Decimal("0.33")]
-    assert split_cents(values, sum(values)) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
-
-
 def test_sparkline_marks_missing_days():
-    assert sparkline([Decimal(0), None, Decimal(4), Decimal(8)]) == "▁·▅█"
+    assert sparkline([0, None, 400, 800]) == "▁·▅█"
 
 
 def test_reports_name_their_day_as_a_date_not_yesterday(demo):
