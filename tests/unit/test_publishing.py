@@ -1,9 +1,11 @@
 """Where the rendered reports are written beside the archive: the overall one, then each team's."""
 
+from dataclasses import replace
 from datetime import date
 
 from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
 from fwcost.delivery.model import OutgoingReport
+from fwcost.links import Link
 from fwcost.model import DayUsage, ServerlessUsage
 from fwcost.publishing import outgoing_reports, report_files
 from fwcost.report.attribution import AttributedDay, attribute_day
@@ -100,3 +102,43 @@ def test_the_cap_is_a_setting_and_a_day_within_it_has_no_note():
         summary, usage, attribution, account_id="a", timezone="UTC", max_team_reports=0
     )
     assert [r.team for r in none] == [None]
+
+
+# ---- each report links its own archived copy and CSV -------------------------------------------
+
+
+def test_each_audience_links_its_own_report_and_csv_which_report_files_holds():
+    # Given two teams, one with a name that is not a plain path segment
+    usage = DayUsage(DAY, serverless=[spend(0), replace(spend(1), team="a/b")])
+    attribution = attribute_day(usage, load_price_book(None))
+    context = demo_context(DAY, team_budgets={}, account_budget=None, restatements=())
+    asked: list[tuple[str, str]] = []
+
+    def link_to(name: str, label: str) -> Link:
+        asked.append((name, label))
+        return Link(f"https://example.test/{name}", label)
+
+    # When the reports are rendered with links
+    reports = outgoing_reports(
+        summarize(attribution, {}, context), usage, attribution,
+        account_id="acme-ai", timezone="UTC", link_to=link_to,
+    )  # fmt: skip
+
+    # Then each links the files report_files writes for it: its own report and CSV
+    files = report_files(reports)
+    assert sorted(asked) == [
+        ("report.csv", "CSV"),
+        ("report.html", "Full report"),
+        ("teams/a%2Fb/report.csv", "CSV"),
+        ("teams/a%2Fb/report.html", "Full report"),
+        ("teams/team-0000/report.csv", "CSV"),
+        ("teams/team-0000/report.html", "Full report"),
+    ]
+    assert {name for name, _ in asked} <= set(files)
+    by_team = {report.team: report for report in reports}
+    assert "https://example.test/teams/a%2Fb/report.html" in by_team["a/b"].text
+    assert "https://example.test/teams/team-0000/" not in by_team["a/b"].text
+    assert "https://example.test/report.html" in by_team[None].text
+    # and a team's CSV holds its own rows only
+    team_csv = files["teams/a%2Fb/report.csv"].decode()
+    assert "a/b" in team_csv and "team-0000" not in team_csv

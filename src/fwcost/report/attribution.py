@@ -42,17 +42,17 @@ UNATTRIBUTED_KEY = "unattributed"
 SERVERLESS, DEDICATED, TRAINING = "serverless", "dedicated", "training"
 RowRef = tuple[str, int]
 
-ESTIMATED_NOTE = "Estimated from the price book (no line item on the bill): "
+ESTIMATED_NOTE = "Not on Fireworks' bill for the day, so counted at list price: "
 NO_BILL_NOTE = (
     "NO BILL: Fireworks' billing summary did not answer, so every dollar here is a "
     "price-book estimate, not a billed amount. Estimates can be far from the bill."
 )
 NO_KEY_COSTS_NOTE = (
-    "Per-key dollars were not available (usageCosts:query refused or failed): "
-    "API key dollars are estimated from token shares."
+    "Fireworks gave no per-key costs (usageCosts:query refused or failed), so each API key's "
+    "dollars are its share of the tokens at list price."
 )
 UNPRICED_NOTE = "No price for accelerator "
-KEY_COSTS_NOTE = "API key dollars follow Fireworks' per-key figures: "
+KEY_COSTS_NOTE = "Dollars per API key follow Fireworks' own per-key costs"
 _ACCOUNT_NOTES_SAFE_FOR_TEAMS = (NO_BILL_NOTE, NO_KEY_COSTS_NOTE, UNPRICED_NOTE)
 
 
@@ -118,7 +118,7 @@ class AttributedDay:
         if guessed and self.has_bill:
             notes.insert(0, ESTIMATED_NOTE + ", ".join(guessed))
         if self.key_source == "usage_costs":
-            notes.append(KEY_COSTS_NOTE.rstrip(": ") + ", scaled to the bill.")
+            notes.append(KEY_COSTS_NOTE + ", adjusted to add up to the bill.")
         return AttributedDay(
             day=self.day,
             teams={team: groups} if team in self.teams else {},
@@ -624,7 +624,10 @@ class _Attribution:
             notes.append(ESTIMATED_NOTE + ", ".join(models))
         if billed_only:
             categories = sorted({row.category for row in billed_only})
-            notes.append("Billed, not in usage data: " + ", ".join(categories))
+            notes.append(
+                "Billed without usage detail (no team, key or model), so shown as rows of "
+                "their own: " + ", ".join(categories) + "."
+            )
         if self.usage.key_costs is None:
             notes.append(NO_KEY_COSTS_NOTE)
         return notes
@@ -645,8 +648,8 @@ class _Attribution:
             return []
         gap = (per_key - billed) / billed * 100
         return [
-            f"{KEY_COSTS_NOTE}usage-cost query total {money(per_key)} vs billed serverless "
-            f"{money(billed)} ({gap:+.1f}%); keys are scaled to the bill."
+            f"{KEY_COSTS_NOTE} ({money(per_key)} in all, {gap:+.1f}% from the {money(billed)} "
+            "billed for serverless models), adjusted to add up to the bill."
         ]
 
     def _gpu_seconds(self, row: RowRef) -> int:

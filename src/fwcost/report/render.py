@@ -17,10 +17,12 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup, escape
 
+from fwcost.links import Link, ReportLinks
 from fwcost.report.cents import money, money_whole, signed_money
 from fwcost.report.notices import (
     NoticeKind,
@@ -197,6 +199,27 @@ class DisplayView:
     hidden: int
 
 
+@dataclass(frozen=True, slots=True)
+class DisplayLinks:
+    """The report's links (its archived copy and CSV) and what the reader should know of them."""
+
+    report: Link
+    csv: Link
+    note: str  # e.g. "Links work until Mon 7 Dec, 07:02 PST."; "" for local files
+
+
+def display_links(links: ReportLinks | None, timezone: str) -> DisplayLinks | None:
+    if links is None:
+        return None
+    note = ""
+    if links.expires is not None:
+        until = links.expires.astimezone(ZoneInfo(timezone))
+        note = f"Links work until {until:%a} {until.day} {until:%b}, {until:%H:%M %Z}."
+    elif links.needs_sign_in:
+        note = "Links open the AWS console: sign in to the account that holds the archive."
+    return DisplayLinks(links.report, links.csv, note)
+
+
 def _display(s: DailySummary) -> dict[str, Any]:
     views = {name: _display_view(view, s.day) for name, view in s.views.items()}
     change = s.change
@@ -243,6 +266,7 @@ def _display(s: DailySummary) -> dict[str, Any]:
         "adds_up": adds_up_to(s),
         "checks": _price_check_lines(s),
         "archive": s.context.archive_location,
+        "links": display_links(s.context.links, s.context.timezone),
         "version": s.context.code_version,
         "timezone": s.context.timezone,
     }
@@ -372,28 +396,37 @@ def _bars(
 def _method_lines(s: DailySummary) -> list[str]:
     lines = []
     if s.has_bill:
+        # What is exact and what is estimated, in words a finance reader can use.
         lines.append(
-            f"Every table adds up to {money(s.totals.cents)}, {adds_up_to(s)} (before credits, "
-            "discounts and taxes). Each line item's billed cost is shared out by "
-            "price-weighted tokens; GPU time by accelerator-seconds."
+            f"Every table adds up to {money(s.totals.cents)}: {adds_up_to(s)}, before credits, "
+            "discounts and taxes. Fireworks bills per model and per GPU deployment, not per "
+            "team or key, so each bill line is split among those who used it: by their tokens, "
+            "weighted by list price, or by their GPU hours. The totals are exact; the split is "
+            "an estimate."
         )
     lines += s.notes
     if s.totals.estimated_cents and s.has_bill:
-        lines.append(f"{money(s.totals.estimated_cents)} of the total is a price-book estimate.")
+        lines.append(
+            f"{money(s.totals.estimated_cents)} of the total is usage not on the bill, counted "
+            "at list price."
+        )
     return lines
 
 
 def adds_up_to(s: DailySummary) -> str:
     whose = "this team's share of " if s.team else ""
-    extra = " plus price-book estimates" if s.totals.estimated_cents else ""
-    return f"{whose}the rated total in Fireworks' billing summary for the day{extra}"
+    extra = " plus usage not on the bill, at list price" if s.totals.estimated_cents else ""
+    return f"{whose}what Fireworks billed for the day{extra}"
 
 
 def _price_check_lines(s: DailySummary) -> list[str]:
-    """The largest gaps between the price book and the bill, so estimates can be judged."""
-    checks = sorted(s.price_checks, key=lambda c: -abs(c[1] - c[2]))[:3]
+    """Where list prices (the price book) and the bill differ most, so the split can be
+    judged; lines that agree to the percent are left out."""
     lines = []
-    for label, billed, book in checks:
-        gap = signed_pct((book - billed) / billed * 100) if billed else "n/a"
-        lines.append(f"{label}: billed {money(billed)}, price book {money(book)} ({gap})")
-    return lines
+    for label, billed, book in sorted(s.price_checks, key=lambda c: -abs(c[1] - c[2])):
+        gap = (book - billed) / billed * 100 if billed else None
+        if gap is not None and round(gap) == 0:
+            continue
+        shown = signed_pct(gap) if gap is not None else "n/a"
+        lines.append(f"{label} billed {money(billed)}, {money(book)} at list price ({shown})")
+    return lines[:3]

@@ -2,7 +2,7 @@
 
 The day and month to date, what changed (one line per event, budgets first), the top teams as a
 small table (a team's own message: its top keys and models), the top keys on one line, and a
-context line saying where the full report and CSV are. The email has everything else.
+context line linking the day's full report and CSV. The email has everything else.
 
 Names come from the data: each is escaped for mrkdwn (& < >), so `<!channel>` in a team name stays
 text, put on one line, and clipped only so that the message always fits Slack's limits (at
@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from fwcost.links import Link
 from fwcost.report.cents import money, money_whole
 from fwcost.report.notices import (
     Notice,
@@ -39,10 +40,12 @@ from fwcost.report.notices import (
 from fwcost.report.render import (
     MAX_NOTICES,
     NAME_MAX,
+    adds_up_to,
     change_text,
     day_hours,
     day_label,
     day_short,
+    display_links,
     signed_pct,
     sparkline,
 )
@@ -273,14 +276,12 @@ def _top_line(title: str, view: View) -> list[Part]:
 
 def _context(s: DailySummary) -> Part:
     if s.has_bill:
-        whose = "this team's share of " if s.team else ""
-        extra = " plus price-book estimates" if s.totals.estimated_cents else ""
-        adds_up = f"Adds up to {whose}Fireworks' rated total{extra}"
+        adds_up = f"Adds up to {adds_up_to(s)}"
     else:
         adds_up = "*Estimated from the price book: no bill for this day*"
     hours = f" ({day_hours(s)})" if day_hours(s) else ""
     parts = [
-        _full_report(s),
+        *_full_report(s),
         adds_up,
         f"{escape_mrkdwn(s.context.timezone)} day{hours}",
         f"fwcost {escape_mrkdwn(s.context.code_version)}",
@@ -288,9 +289,20 @@ def _context(s: DailySummary) -> Part:
     return Part(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))]))
 
 
-def _full_report(s: DailySummary) -> str:
-    """Where the day's full report and CSV are: the archive folder the run wrote them to."""
-    return f"Full report and CSV: {escape_mrkdwn(slack_name(s.context.archive_location, 400))}"
+def _full_report(s: DailySummary) -> list[str]:
+    """Links to the day's full report and CSV as archived, and what to know of them; without
+    links (FWCOST_LINKS=none, a dry run), the archive folder."""
+    links = display_links(s.context.links, s.context.timezone)
+    if links is None:
+        return [f"Archived at {escape_mrkdwn(slack_name(s.context.archive_location, 400))}"]
+    shown = [_link(links.report), _link(links.csv)]
+    return [*shown, escape_mrkdwn(links.note.rstrip("."))] if links.note else shown
+
+
+def _link(link: Link) -> str:
+    """A mrkdwn link; the URL escaped as Slack asks, and never able to end the link early."""
+    url = escape_mrkdwn(link.url).replace("|", "%7C")
+    return f"<{url}|{escape_mrkdwn(link.label)}>"
 
 
 def _section(text: str, *, optional: bool = False) -> Part:

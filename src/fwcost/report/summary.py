@@ -25,6 +25,7 @@ from fwcost.config import (
     DEFAULT_TOP_N,
 )
 from fwcost.dates import DayBounds
+from fwcost.links import ReportLinks
 from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay
 from fwcost.report.cents import cents_of
 from fwcost.report.groups import Amount, TeamGroups
@@ -111,6 +112,7 @@ class ReportContext:
     restatements: Sequence[Restatement] = ()
     gaps: Sequence[str] = ()
     team: str | None = None  # set on a team's own slice
+    links: ReportLinks | None = None  # to this report's archived copy and CSV (publishing)
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -380,6 +382,7 @@ def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str,
                 else {},
                 account_budget=None,
                 restatements=(),
+                links=None,  # the overall report's links are not the team's
             ),
         )
         for team in teams
@@ -922,31 +925,22 @@ def _gone_quiet(
     settings: AnomalySettings,
     names: Mapping[str, str],
 ) -> list[Arrival]:
-    """What usually spends on a day like today, spent nothing today, and spent on the last day it
-    usually does: said on the first day it is missed, not every day after.
+    """What usually spends on a day like today, spent nothing today, and spent in the week
+    before: said while its silence is under a week old.
 
-    "Usually" is on more than half of a day's usual days (`baseline`: the same weekday's, else the
-    same kind of day's), averaging `quiet_floor` or more, so a key that only runs on weekdays is
-    not missed on a Saturday.
+    "Usually" is on more than half of today's usual days (`baseline`: the same weekday's, else
+    the same kind of day's), averaging `quiet_floor` or more on them, so a key that only runs on
+    weekdays is not missed on a Saturday.
     """
     usual = baseline(today.day, earlier, settings.min_baseline_days)
     if usual is None:
         return []
-    window = [today.day - timedelta(days=n) for n in range(1, BASELINE_DAYS + 1)]
-    spend = {d: _subjects(earlier[d]) for d in window if d in earlier}
+    last_week = [today.day - timedelta(days=n) for n in range(1, 8)]
+    spend = {d: _subjects(earlier[d]) for d in {*usual.days, *last_week} if d in earlier}
     now = _subjects(today)
 
-    def like(day: date) -> list[date]:
-        """The archived days of the window that count as usual for `day`."""
-        if usual.weekday is not None:
-            return [d for d in spend if d.weekday() == day.weekday()]
-        return [d for d in spend if _is_weekend(d) == _is_weekend(day)]
-
     def cents(subject: Subject, day: date) -> int:
-        return spend[day].get(subject, (0, ""))[0]
-
-    def usually_spends(subject: Subject, days: Sequence[date]) -> bool:
-        return sum(cents(subject, d) > 0 for d in days) * 2 > len(days)
+        return spend[day].get(subject, (0, ""))[0] if day in spend else 0
 
     candidates = {
         subject
@@ -954,20 +948,22 @@ def _gone_quiet(
         for subject, (value, _) in spend[day].items()
         if value > 0 and subject[0] is not Dimension.DEPLOYMENT
     }
-    found = []
     floor_cents = settings.quiet_floor * 100
-    # the latest of each weekday, with the days usual for it
-    last_week = {d: like(d) for d in window[:7] if d in spend}
+    found = []
     for subject in sorted(candidates, key=lambda s: (s[0].value, s[1])):
-        if now.get(subject, (0, ""))[0] > 0 or not usually_spends(subject, usual.days):
-            continue
-        average = Decimal(sum(cents(subject, d) for d in usual.days)) / len(usual.days)
-        last = next((d for d, days in last_week.items() if usually_spends(subject, days)), None)
-        if average < floor_cents or last is None or cents(subject, last) <= 0:
+        spent_on = [d for d in usual.days if cents(subject, d) > 0]
+        average = Decimal(sum(cents(subject, d) for d in spent_on)) / len(usual.days)
+        latest = next((d for d in last_week if cents(subject, d) > 0), None)
+        if (
+            now.get(subject, (0, ""))[0] > 0
+            or len(spent_on) * 2 <= len(usual.days)
+            or average < floor_cents
+            or latest is None
+        ):
             continue
         dimension, name = subject
         label = names.get(name, name) if dimension is Dimension.KEY else name
-        team = "" if dimension is Dimension.MODEL else spend[last][subject][1]
+        team = "" if dimension is Dimension.MODEL else spend[latest][subject][1]
         found.append(Arrival(dimension, label, False, average, team, usual))
     return found
 

@@ -2,7 +2,7 @@ import json
 import os
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.groups import Amount
@@ -133,7 +134,7 @@ def test_slack_is_the_day_at_a_glance(demo):
         "*Top keys*  prod-eng-12 $265.21 · growth-api $30.24 · ci-runner-7 $17.17 · 6 more $32.86"
     )
     assert lines[-1].startswith(
-        "Full report and CSV: s3://acme-fwcost-archive/fireworks/account=acme-ai/dt=2026-11-01/"
+        "Archived at s3://acme-fwcost-archive/fireworks/account=acme-ai/dt=2026-11-01/ · "
     )
 
 
@@ -203,7 +204,7 @@ def test_stress_200_keys_with_long_names_fits_slack():
         assert_valid_slack(payload)
     text = str(render_slack(summary))
     assert "others" in text
-    assert "Full report and CSV" in text
+    assert "Archived at s3://" in text
 
 
 def test_user_strings_are_escaped_for_slack_and_html():
@@ -394,3 +395,66 @@ def _all_texts(blocks: list[dict]) -> list[str]:
             if isinstance(part, dict) and "text" in part:
                 found.append(part["text"])
     return found
+
+
+# ---- links to the archived report and CSV ---------------------------------------------------
+
+
+def with_links(summary: DailySummary, links: ReportLinks) -> DailySummary:
+    return replace(summary, context=replace(summary.context, links=links))
+
+
+def test_presigned_links_are_printed_with_the_moment_they_stop_working(demo):
+    # Given links that expire at 15:00 UTC on Mon 7 Dec (07:00 in the report's Los Angeles)
+    expires = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    links = ReportLinks(
+        Link("https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1", "Full report", expires),
+        Link("https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800", "CSV", expires),
+    )
+    summary = with_links(demo, links)
+
+    text, html = render_email_text(summary), render_email_html(summary)
+
+    # Then both parts link the report and the CSV and say until when, in the report's zone
+    assert "Full report: https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1" in text
+    assert "CSV: https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800" in text
+    assert "Links work until Mon 7 Dec, 07:00 PST." in text
+    assert 'href="https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&amp;a=1"' in html
+    assert 'href="https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800"' in html
+    assert "Links work until Mon 7 Dec, 07:00 PST." in html
+    # and the note under a table's "others" row links the CSV too
+    assert 'the <a class="link" href="https://b.s3.amazonaws.com/d.csv' in html
+    # Slack links both, its URLs escaped as Slack asks, and says until when
+    (context,) = render_slack(summary)["blocks"][-1]["elements"]
+    assert context["text"].startswith(
+        "<https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&amp;a=1|Full report> · "
+        "<https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800|CSV> · "
+        "Links work until Mon 7 Dec, 07:00 PST · Adds up to"
+    )
+
+
+def test_console_links_say_they_need_a_sign_in_and_no_links_leave_the_archive_named(demo):
+    console = ReportLinks(
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=r.html", "Full report", None, True),
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=d.csv", "CSV", None, True),
+    )
+    text = render_email_text(with_links(demo, console))
+    assert "Full report: https://console.aws.amazon.com/s3/object/b?prefix=r.html" in text
+    assert "Links open the AWS console: sign in to the account that holds the archive." in text
+
+    slack = render_slack(with_links(demo, console))["blocks"][-1]["elements"][0]["text"]
+    assert "|Full report> · " in slack
+    assert "Links open the AWS console: sign in to the account that holds the archive" in slack
+
+    plain = render_email_text(demo)
+    assert "Full report:" not in plain and "Links " not in plain
+    assert "Archived at s3://acme-fwcost-archive/" in plain
+    assert "|Full report>" not in str(render_slack(demo))
+
+
+def test_the_footer_says_in_plain_words_what_is_exact_and_what_is_estimated(demo):
+    text = " ".join(render_email_text(demo).split())
+    assert "what Fireworks billed for the day, before credits, discounts and taxes" in text
+    assert "The totals are exact; the split is an estimate." in text
+    for jargon in ("IPF", "proportional fitting", "usage-cost query", "price book vs bill"):
+        assert jargon.lower() not in text.lower()

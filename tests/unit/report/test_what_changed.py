@@ -83,12 +83,12 @@ def test_a_weekday_spike_is_still_caught():
     assert anomaly.baseline.usual_day == "Friday"
 
 
-def test_going_quiet_on_a_weekday_is_news_on_the_first_day_only():
+def test_going_quiet_on_a_weekday_is_news_for_a_week():
     # Given office weeks, and a Wednesday without the batch key
     history = weeks_of(WEDNESDAY, office_week)
-    wednesday = rows_day(WEDNESDAY, [("a", "key_app", "app", "gpt-oss-120b", "70")])
+    app_only = [("a", "key_app", "app", "gpt-oss-120b", "70")]
 
-    summary = report(wednesday, history)
+    summary = report(rows_day(WEDNESDAY, app_only), history)
 
     (quiet,) = summary.arrivals
     assert (quiet.dimension, quiet.name, quiet.new, quiet.cents) == (
@@ -98,13 +98,11 @@ def test_going_quiet_on_a_weekday_is_news_on_the_first_day_only():
         3000,
     )
     assert "Key batch (a) went quiet (usually $30.00 a Wednesday)" in render_email_text(summary)
-    # And on the Thursday after, still without it, it is not said again
-    thursday = WEDNESDAY + timedelta(days=1)
-    again = report(
-        rows_day(thursday, [("a", "key_app", "app", "gpt-oss-120b", "70")]),
-        {**history, WEDNESDAY: wednesday},
-    )
-    assert again.arrivals == ()
+    # And while it stays quiet, it is said on its usual days for a week, then no more
+    for day in (WEDNESDAY + timedelta(days=n) for n in range(1, 8)):
+        history[day - timedelta(days=1)] = rows_day(day - timedelta(days=1), app_only)
+        said = report(rows_day(day, app_only), history).arrivals != ()
+        assert said == (day.weekday() < 5 and day < WEDNESDAY + timedelta(days=7)), day
 
 
 def test_without_three_same_weekdays_the_day_is_compared_with_its_kind_of_day():
