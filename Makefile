@@ -11,13 +11,14 @@ DEV_STAMP := $(VENV)/.installed-dev
 # sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it on our machines.
 SAM_ENV := PYENV_VERSION=3.13.0
 
-.PHONY: help venv lock demo test lint typecheck cfn-lint unit integration build browser validator bench clean
+.PHONY: help venv lock demo test lint typecheck cfn-lint unit integration build browser validator bench bench-record clean
 
 help:
 	@echo "make demo    run the daily job against the in-repo simulator, report into ./demo-output"
 	@echo "make test    every check: ruff, mypy, cfn-lint, unit + integration tests, sam build + smoke test"
 	@echo "make build   sam build (arm64, python3.13)"
-	@echo "make bench   benchmarks (not part of make test)"
+	@echo "make bench   benchmarks (not part of make test), results in bench/out/"
+	@echo "make bench-record   the same, into the tracked bench/results/ the README quotes"
 	@echo "make lock    after editing dependencies: refresh uv.lock and the layer's requirements.txt"
 
 # uv itself, installed with pip at the version uv.lock pins (the dev set lists it, so it stays).
@@ -89,6 +90,10 @@ build: $(DEV_STAMP)
 
 bench: build
 	$(BIN)/python -m bench
+
+# On purpose only: the figures the README states (then copy its targets table into README.md).
+bench-record: build
+	$(BIN)/python -m bench --out bench/results
 
 clean:
 	rm -rf .aws-sam demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,9 @@ from bench.stages import STAGES, DayState, floor, keep, seed_history, stage_func
 from bench.traffic import measure_traffic
 
 REPORT_DAY = date(2026, 3, 10)  # a Tuesday: a full weekday of traffic
-RESULTS = REPO_ROOT / "bench" / "results"
+# A run writes here (untracked); `make bench-record` writes the tracked bench/results/ instead,
+# whose figures the README states (tests/unit/bench/test_readme_figures.py).
+RESULTS = REPO_ROOT / "bench" / "out"
 
 
 def repeats(rows: int, quick: bool) -> int:

@@ -201,11 +201,10 @@ def demo_history(
     history = {}
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
-        weekend = day.weekday() >= 5
-        scale = (0.55 if weekend else 1.0) * (3.0 if day == spike_day else 1.0)
+        scale = _weekly(day) * (3.0 if day == spike_day else 1.0)
         attributed = attribute_day(demo_usage(day, scale=scale, prices=book), book)
         history[day] = AttributedDay.from_json(attributed.to_json())
-    usage = demo_usage(today, scale=1.0, prices=book)
+    usage = demo_usage(today, scale=_weekly(today), prices=book)
     # Today: search's prod key runs hot, and a brand-new CI key appears.
     usage.serverless.append(
         ServerlessUsage(
@@ -222,6 +221,11 @@ def demo_history(
     usage.line_items = _bill(today, usage.serverless, usage.dedicated, book, random.Random(7))
     usage.key_costs = _key_costs(today, usage.serverless, book, random.Random(8))
     return attribute_day(usage, book), history
+
+
+def _weekly(day: date) -> float:
+    """The account's week: weekends are quieter."""
+    return 0.55 if day.weekday() >= 5 else 1.0
 
 
 def demo_context(day: date, **overrides: object) -> ReportContext:

@@ -1,6 +1,7 @@
 """`fwcost`: the daily pipeline from a terminal.
 
     fwcost run [--date D] [--out DIR | --bucket B]      one report day (default: yesterday)
+               [--dry-run] [--report-dir DIR]           ... or its preview, archiving nothing
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
@@ -21,18 +22,19 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from fwcost import __version__
-from fwcost.config import Settings, load_settings
+from fwcost.config import Budgets, Settings, load_settings
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
 from fwcost.pipeline import RunFailed, RunResult
 from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
+from fwcost.report.cents import money
 from fwcost.run_request import (
     RunRequest,
     backfill_request,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from fwcost.delivery import Senders
+    from fwcost.simulator.scenario import DemoScenario
 
 DEMO_TIMEZONE = "America/Los_Angeles"
 DEMO_ROUTING = Path(__file__).with_name("routing.example.json")
@@ -85,7 +88,8 @@ def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
     now = datetime.now(UTC)
     day = args.date or last_complete_day(now, settings.timezone, settings.settle)
     request = report_request(day, force=args.force, dry_run=args.dry_run)
-    return _execute(_complete(request, settings, now), settings)
+    report_dir = Path(args.report_dir) if args.report_dir else None
+    return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
 
 
 def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -103,16 +107,19 @@ def _complete(request: RunRequest, settings: Settings, now: datetime) -> RunRequ
 
 
 def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """The daily run against the simulator, its story fixed (fwcost.simulator.scenario): a
+    spike, a new and a quiet key, a budget warning, a revised day, unattributed spend."""
     from fwcost.delivery import Senders
     from fwcost.simulator import SimulatorConfig, run_simulator
+    from fwcost.simulator.scenario import DemoScenario
 
     out = Path(args.out).resolve()
-    config = SimulatorConfig()
+    account = SimulatorConfig()
     settings = load_settings(
         {},
         {
-            "FWCOST_ACCOUNT_ID": config.account_id,
-            "FWCOST_API_KEY": config.api_key,
+            "FWCOST_ACCOUNT_ID": account.account_id,
+            "FWCOST_API_KEY": account.api_key,
             "FWCOST_TIMEZONE": args.timezone or DEMO_TIMEZONE,
             "FWCOST_ARCHIVE_DIR": str(out / "archive"),
             "FWCOST_ROUTING_FILE": str(DEMO_ROUTING),
@@ -121,14 +128,35 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     now = datetime.now(UTC)
     day = args.date or last_complete_day(now, settings.timezone, settings.settle)
     request = _complete(report_request(day, force=True), settings, now)  # delivered every time
-    # The simulated account shows a new key and a spending spike on the report day.
-    local = replace(config, new_key_day=day, spike_day=day, home_timezone=settings.timezone.key)
-    with run_simulator(local) as simulator:
-        print(f"Fireworks simulator on {simulator.base_url}, account {config.account_id}")
+    scenario = DemoScenario(day, settings.timezone.key)
+    settings = replace(settings, budgets=Budgets(teams=scenario.team_budgets()))
+    _seed_demo_archive(scenario, settings)
+    with run_simulator(scenario.config(late_data_arrived=True)) as simulator:
+        print(f"Fireworks simulator on {simulator.base_url}, account {account.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
         return _execute(
             request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
         )
+
+
+def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
+    """The archive as the earlier days' runs left it: the days a report reads back, the day
+    before fetched before its late batch usage arrived (the report run then revises it).
+    Every demo run seeds it again, so every run shows the revision."""
+    from fwcost.pipeline import HISTORY_DAYS
+    from fwcost.service import run
+    from fwcost.simulator import run_simulator
+
+    start = scenario.day - timedelta(days=HISTORY_DAYS)
+    request = backfill_request(start, scenario.revised_day)
+    with run_simulator(scenario.config(late_data_arrived=False)) as early:
+        seeding = replace(settings, fireworks_base_url=early.base_url, routing_file=None)
+        result = run(request, seeding, invocation_id=_run_id(), emit_metrics=False)
+    result.raise_if_failed()
+    print(
+        f"Archive seeded with {start} to {scenario.revised_day}, as fetched before "
+        f"{scenario.revised_day:%a %d %b}'s batch usage arrived"
+    )
 
 
 def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -199,16 +227,23 @@ def _progress_bar(request: RunRequest, tz: ZoneInfo, max_days: int) -> tqdm[NoRe
 
 def _print_result(result: RunResult, report_dir: Path | None) -> None:
     if result.kind == "report":
-        print(f"Report day {result.start}: ${result.total:,.2f}{_bill_note(result)}")
+        print(f"Report day {result.start}: {money(result.total_cents)}{_bill_note(result)}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
-    print(
-        f"  {result.requests} Fireworks requests; {len(result.archived)} days fetched and checked"
-    )
+    if result.dry_run:
+        print(f"  {result.requests} Fireworks requests")
+    else:
+        print(
+            f"  {result.requests} Fireworks requests; "
+            f"{len(result.archived)} days fetched and checked"
+        )
     for restated in result.restatements:
         change = restated.new_total - restated.old_total
         print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
-    print(f"  archive: {result.archive_url}")
+    if result.dry_run:
+        print(f"  archive: nothing written (dry run); a run would write {result.archive_url}")
+    else:
+        print(f"  archive: {result.archive_url}")
     if report_dir is not None and result.reports:
         teams = len(result.reports) - 1
         print(
@@ -223,8 +258,9 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
 def _bill_note(result: RunResult) -> str:
     if result.billed is None:
         return " (no bill from Fireworks: price-book estimate)"
-    if result.billed != result.total:
-        return f" (billed ${result.billed:,.2f} + ${result.total - result.billed:,.2f} estimated)"
+    if result.estimated_cents:
+        billed = money(result.total_cents - result.estimated_cents)
+        return f" (billed {billed} + {money(result.estimated_cents)} estimated)"
     return ""
 
 
@@ -266,7 +302,14 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="report one day (default: the last complete day)")
     run.add_argument("--date", type=_date_arg, help="report day, YYYY-MM-DD (a complete day)")
     run.add_argument("--force", action="store_true", help="deliver again even if already delivered")
-    run.add_argument("--dry-run", action="store_true", help="render and archive, deliver nowhere")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="fetch and render, deliver nowhere, write nothing into the archive",
+    )
+    run.add_argument(
+        "--report-dir", help="also write the rendered reports here (a dry run's preview)"
+    )
     with_target(run)
     run.set_defaults(command=_run)
 

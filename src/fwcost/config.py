@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
+from fwcost.links import MAX_LINK_EXPIRY_HOURS, LinkStyle
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -124,6 +125,9 @@ class Settings:
     anomaly_mad_multiplier: Decimal
     anomaly_min_ratio: Decimal
     anomaly_dollar_floor: Decimal
+    # Links from each report to its archived copy and CSV (fwcost.archive.links).
+    links: LinkStyle
+    link_expiry: timedelta  # presigned links only
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
@@ -208,7 +212,7 @@ def _existing_file(text: str) -> Path:
 def _email_address(text: str) -> str:
     if text.count("@") != 1 or "." not in text.split("@")[1] or any(c.isspace() for c in text):
         raise ValueError(f"{text!r} is not an email address such as reports@example.com")
-    return text.lower()
+    return text  # as given: the role's ses:FromAddress condition compares it letter for letter
 
 
 def _positive_decimal(text: str) -> Decimal:
@@ -260,24 +264,40 @@ def _settle_hours(text: str) -> timedelta:
     return timedelta(hours=float(hours))
 
 
-def _non_negative_int(text: str) -> int:
+def _link_style(text: str) -> LinkStyle:
+    try:
+        return LinkStyle(text.lower())
+    except ValueError:
+        choices = ", ".join(style.value for style in LinkStyle)
+        raise ValueError(f"{text!r} is not one of {choices}") from None
+
+
+def _link_expiry(text: str) -> timedelta:
+    hours = _positive_int(text)
+    if hours > MAX_LINK_EXPIRY_HOURS:
+        raise ValueError(
+            f"must be at most {MAX_LINK_EXPIRY_HOURS} hours (7 days, the longest a presigned "
+            f"URL may last), got {hours}"
+        )
+    return timedelta(hours=hours)
+
+
+def _whole_number(text: str, minimum: int) -> int:
     try:
         number = int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 0:
-        raise ValueError(f"must be 0 or more, got {number}")
+    if number < minimum:
+        raise ValueError(f"must be at least {minimum}, got {number}")
     return number
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise ValueError(f"must be at least 1, got {number}")
-    return number
+    return _whole_number(text, 1)
 
 
 # The one list of settings: load_settings, the README's table (tests/unit/test_readme.py),
@@ -418,7 +438,7 @@ SETTINGS: tuple[Setting, ...] = (
         "FWCOST_ANOMALY_MAD_MULTIPLIER",
         "anomaly_mad_multiplier",
         _positive_decimal,
-        "anomaly: a day over median + k × MAD of the trailing 14 days",
+        "anomaly: a day over median + k × MAD of its usual days (same weekday)",
         str(DEFAULT_ANOMALY_MAD_MULTIPLIER),
     ),
     Setting(
@@ -434,6 +454,22 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_decimal,
         "anomaly: and at least this many USD above the median",
         str(DEFAULT_ANOMALY_DOLLAR_FLOOR),
+    ),
+    Setting(
+        "FWCOST_LINKS",
+        "links",
+        _link_style,
+        "how reports link to their archived copy and CSV in S3: console (no expiry, readers "
+        "need console access), presigned (anyone with the link; long-term credentials only, not "
+        "Lambda's role) or none; a local archive links its files",
+        LinkStyle.CONSOLE.value,
+    ),
+    Setting(
+        "FWCOST_LINK_EXPIRY_HOURS",
+        "link_expiry",
+        _link_expiry,
+        f"how long presigned links work, 1 to {MAX_LINK_EXPIRY_HOURS} hours (7 days)",
+        str(MAX_LINK_EXPIRY_HOURS),
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -7,6 +7,11 @@ Only complete days are fetched for a report (fwcost.dates): an archived day whos
 fetched before its end plus the settle margin (a run for a day still in progress, a backfill
 that reached into the future) counts as missing, so it is fetched again and rewritten.
 
+A dry run fetches, renders and plans delivery like any run, and writes nothing into the
+archive (no raw bodies, CSV, attribution, manifest, revisions, reports or ledger records): the
+archive holds what was fetched and sent, and a preview is neither. It still reads the archive,
+for the trends and for the revisions it would record.
+
 Order and failure: the archive is read first (which days are complete): if it can't be read,
 the run stops there, before fetching, since neither trends nor the delivery ledger (kept in the
 same bucket) could be trusted. Raw responses are archived as soon as they arrive, then each
@@ -18,8 +23,9 @@ already delivered).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +35,8 @@ from zoneinfo import ZoneInfo
 from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
-from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N
+from fwcost.archive.links import ObjectLinks
+from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N, ConfigError
 from fwcost.dates import (
     DEFAULT_SETTLE_HOURS,
     MAX_WINDOW_DAYS,
@@ -47,8 +54,9 @@ from fwcost.delivery import (
     Senders,
     deliver_reports,
 )
+from fwcost.links import Link
 from fwcost.model import DayUsage, WindowPull
-from fwcost.publishing import outgoing_reports, report_files
+from fwcost.publishing import LinkTo, outgoing_reports, report_files
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import PriceBook
 from fwcost.report.summary import (
@@ -58,7 +66,8 @@ from fwcost.report.summary import (
     summarize,
 )
 
-# Earlier days a report compares against: the trailing 14-day trend and the month to date.
+# Earlier days a report compares against: the 14-day trend, the month to date, the usual days
+# of the 28 before (summary.BASELINE_DAYS) and the teams a budget may name (check_budget_teams).
 HISTORY_DAYS = 30
 
 
@@ -95,6 +104,7 @@ class Dependencies:
     settle: timedelta = timedelta(hours=DEFAULT_SETTLE_HOURS)
     delivery: Delivery | None = None  # None: render and archive, deliver nowhere
     invocation_id: str = ""
+    links: ObjectLinks | None = None  # None: reports name the archive folder, with no links
 
 
 @dataclass(slots=True)
@@ -117,6 +127,10 @@ class RunFailed(RuntimeError):
     """The run finished what it could, but some of it failed; the message lists what."""
 
 
+class UnknownBudgetTeams(ConfigError):
+    """FWCOST_BUDGETS names a team no usage is annotated with: a typo, most likely (exit 2)."""
+
+
 @dataclass(slots=True)
 class RunResult:
     """What a run did, for the CLI's summary, the handler's return value and the metrics."""
@@ -130,16 +144,21 @@ class RunResult:
     archive_url: str
     total: Decimal = Decimal(0)  # the report day's total: the bill plus any price-book estimate
     billed: Decimal | None = None  # Fireworks' rated total; None when the summary did not answer
+    # The same in the report's cents (cents.split_cents), which is what a person is shown
+    total_cents: int = 0
+    estimated_cents: int = 0  # the part of total_cents from the price book, not the bill
     reports: list[OutgoingReport] = field(default_factory=list)
     delivery: DeliveryOutcome | None = None
     archive_errors: list[str] = field(default_factory=list)
     usage_rows: int = 0  # of the report day (all days for a backfill)
     tokens: int = 0
+    dry_run: bool = False  # nothing was written into the archive
 
     def as_dict(self) -> dict[str, Any]:
         delivery = self.delivery
         return {
             "kind": self.kind,
+            "dry_run": self.dry_run,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "days_archived": len(self.archived),
@@ -155,6 +174,7 @@ class RunResult:
             "delivered": len(delivery.delivered) if delivery else 0,
             "already_delivered": len(delivery.skipped) if delivery else 0,
             "delivery_failures": len(delivery.failed) if delivery else 0,
+            "left_to_another_run": len(delivery.claimed_elsewhere) if delivery else 0,
             "archive_errors": self.archive_errors,
         }
 
@@ -183,7 +203,7 @@ def run_report_day(
 
     `seconds_left`: the run's remaining time (Lambda's); delivery starts nothing near its end."""
     archived = settled_days(day, deps)
-    refreshed = refresh_days(days_to_fetch(day, archived), deps, rewrite={day})
+    refreshed = refresh_days(days_to_fetch(day, archived), deps, rewrite={day}, dry_run=dry_run)
     return report_refreshed_day(
         day, refreshed, deps, force=force, dry_run=dry_run, seconds_left=seconds_left
     )
@@ -198,13 +218,13 @@ def report_refreshed_day(
     dry_run: bool = False,
     seconds_left: SecondsLeft | None = None,
 ) -> RunResult:
-    """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry)."""
+    """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry).
+
+    A dry run archives no report, so its reports link to none."""
     today = refreshed.days[day]
-    summary = summarize(
-        today.attribution,
-        load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days),
-        _context(day, today, refreshed, deps),
-    )
+    history = load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days)
+    check_budget_teams(deps.report.team_budgets, today.attribution, history)
+    summary = summarize(today.attribution, history, _context(day, today, refreshed, deps))
     reports = outgoing_reports(
         summary,
         today.usage,
@@ -212,8 +232,10 @@ def report_refreshed_day(
         account_id=deps.archive.account_id,
         timezone=deps.timezone.key,
         max_team_reports=deps.report.max_team_reports,
+        link_to=None if dry_run else _link_to(day, deps),
     )
-    _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
+    if not dry_run:
+        _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
     outcome = None
     if deps.delivery is not None:
         outcome = deliver_reports(
@@ -225,17 +247,20 @@ def report_refreshed_day(
         kind="report",
         start=day,
         end=day,
-        archived=sorted(refreshed.days),
+        archived=[] if dry_run else sorted(refreshed.days),
         requests=refreshed.requests,
         restatements=refreshed.restatements,
         archive_url=deps.archive.day_url(day),
         total=today.attribution.total,
         billed=today.attribution.billed_total,
+        total_cents=today.attribution.total_cents,
+        estimated_cents=today.attribution.estimated_cents,
         reports=reports,
         delivery=outcome,
         archive_errors=refreshed.archive_errors,
         usage_rows=_rows(today.usage),
         tokens=_tokens(today.usage),
+        dry_run=dry_run,
     )
 
 
@@ -338,31 +363,41 @@ def refresh_days(
     *,
     rewrite: set[date],
     on_window: Callable[[date, date], None] | None = None,
+    dry_run: bool = False,
 ) -> RefreshResult:
     """Fetch `days`, archive them, and return what each holds.
 
     Days in `rewrite` are written whatever the archive has (a re-run replaces its objects);
     other days are written only when new or changed, and a change is kept as a restatement.
-    An archive failure is recorded, not raised, so the report can still go out.
+    An archive failure is recorded, not raised, so the report can still go out. A dry run
+    writes nothing and still notes the restatements a run would record.
     """
     result = RefreshResult()
     for start, end in contiguous_windows(days, deps.timezone, deps.window_days):
         pull = deps.source.fetch_window(start, end, deps.timezone)
         result.requests += len(pull.raw)
-        try:
-            archived_raw = deps.archive.write_raw(start, end, pull.raw)
-        except ArchiveError as error:
-            result.archive_errors.append(str(error))
-            archived_raw = None
+        archived_raw = None if dry_run else _archive_raw(start, end, pull, deps, result)
         for day, usage in sorted(pull.days.items()):
             attribution = attribute_day(usage, deps.prices)
             csv_body = usage_csv(usage, deps.archive.account_id, deps.timezone.key, attribution)
-            result.days[day] = FreshDay(usage, attribution, csv_body, pull.training_offered)
-            if archived_raw is not None:
-                _archive_day(result.days[day], archived_raw, deps, result, force=day in rewrite)
+            fresh = result.days[day] = FreshDay(usage, attribution, csv_body, pull.training_offered)
+            if dry_run:
+                _preview_day(fresh, deps, result)
+            elif archived_raw is not None:
+                _archive_day(fresh, archived_raw, deps, result, force=day in rewrite)
         if on_window:
             on_window(start, end)
     return result
+
+
+def _archive_raw(
+    start: date, end: date, pull: WindowPull, deps: Dependencies, result: RefreshResult
+) -> list[ArchivedRequest] | None:
+    try:
+        return deps.archive.write_raw(start, end, pull.raw)
+    except ArchiveError as error:
+        result.archive_errors.append(str(error))
+        return None
 
 
 def _archive_day(
@@ -373,17 +408,15 @@ def _archive_day(
     *,
     force: bool,
 ) -> None:
-    day, digest = fresh.usage.day, hashlib.sha256(fresh.csv_body).hexdigest()
+    day, digest = fresh.usage.day, _sha256(fresh.csv_body)
     try:
         previous = deps.archive.read_manifest(day)
         unchanged = previous is not None and previous.get("csv_sha256") == digest
         if unchanged and not force and not fetched_early(previous, deps.settle):
             return  # the archived copy stands (rewritten if fetched early: its fetch time)
-        if previous is not None and previous.get("csv_sha256") != digest:
+        if previous is not None and not unchanged:
             deps.archive.keep_revision(day, previous)
-            old_total = Decimal(str(previous.get("total_usd", "0")))
-            if old_total != fresh.attribution.total:
-                result.restatements.append(Restatement(day, old_total, fresh.attribution.total))
+            _note_restatement(previous, fresh, result)
         deps.archive.write_day(
             day,
             csv_body=fresh.csv_body,
@@ -393,6 +426,28 @@ def _archive_day(
         )
     except ArchiveError as error:
         result.archive_errors.append(str(error))
+
+
+def _preview_day(fresh: FreshDay, deps: Dependencies, result: RefreshResult) -> None:
+    """A dry run's view of an archived day: the restatement a run would record, nothing written."""
+    try:
+        previous = deps.archive.read_manifest(fresh.usage.day)
+    except ArchiveError as error:
+        result.archive_errors.append(str(error))
+        return
+    if previous is not None and previous.get("csv_sha256") != _sha256(fresh.csv_body):
+        _note_restatement(previous, fresh, result)
+
+
+def _note_restatement(previous: Mapping[str, Any], fresh: FreshDay, result: RefreshResult) -> None:
+    """A changed day whose total moved is news for the report ("28 Nov revised +$12.40")."""
+    old_total = Decimal(str(previous.get("total_usd", "0")))
+    if old_total != fresh.attribution.total:
+        result.restatements.append(Restatement(fresh.usage.day, old_total, fresh.attribution.total))
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
@@ -439,6 +494,31 @@ def load_history(
     return history
 
 
+def check_budget_teams(
+    budgets: Collection[str], today: AttributedDay, history: Mapping[date, AttributedDay]
+) -> None:
+    """Refuse a team budget for a team no usage was annotated with on the report day or in the
+    HISTORY_DAYS before it (the history a report reads): its budget could never be tracked.
+
+    A new team's budget is refused too until its first usage: a team not seen yet cannot be told
+    from a misspelt one. The error names each such team and the known teams its name is close to.
+    """
+    known = {team for day in (today, *history.values()) for team in day.teams if team}
+    unknown = sorted(set(budgets) - known)
+    if not unknown:
+        return
+    named = []
+    for team in unknown:
+        close = difflib.get_close_matches(team, sorted(known), n=3)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        named.append(f"{team!r}{hint}")
+    raise UnknownBudgetTeams(
+        f"FWCOST_BUDGETS: no usage annotated team=<name> on {today.day} or in the "
+        f"{HISTORY_DAYS} days before it, for the budget of {', '.join(named)}. Fix the team's "
+        "name; a new team's budget can be set once its usage appears"
+    )
+
+
 def _context(
     day: date, today: FreshDay, refreshed: RefreshResult, deps: Dependencies
 ) -> ReportContext:
@@ -455,6 +535,18 @@ def _context(
         restatements=[r for r in refreshed.restatements if r.day != day],
         gaps=today.usage.gaps,
     )
+
+
+def _link_to(day: date, deps: Dependencies) -> LinkTo | None:
+    """Links to the day's report/ files, made before they are written (the layout says where)."""
+    links = deps.links
+    if links is None:
+        return None
+
+    def link(name: str, label: str) -> Link:
+        return links.link(deps.archive.report_key(day, name), label)
+
+    return link
 
 
 def _archive_reports(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -10,19 +11,18 @@ from fwcost.archive import UsageCsv
 from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
 from fwcost.delivery import OutgoingReport
 from fwcost.delivery.model import name_segment
+from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay
-from fwcost.report.render import (
-    email_subject,
-    render_email_html,
-    render_email_text,
-    render_slack,
-)
-from fwcost.report.summary import (
-    DailySummary,
-    omitted_teams_note,
-    team_summaries,
-)
+from fwcost.report.render import email_subject, render_email_html, render_email_text
+from fwcost.report.slack_message import render_slack
+from fwcost.report.summary import DailySummary, omitted_teams, team_summaries
+
+# (a report file's name as report_files gives it, its label) -> a link to its archived copy
+LinkTo = Callable[[str, str], Link]
+# The CSV each report sends, kept beside it under a fixed name: the folder says whose it is,
+# and a team's attachment name (fwcost-<account>-<day>-<team>.csv) could outgrow a path segment.
+REPORT_CSV = "report.csv"
 
 
 def outgoing_reports(
@@ -33,39 +33,58 @@ def outgoing_reports(
     account_id: str,
     timezone: str,
     max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS,
+    link_to: LinkTo | None = None,
 ) -> list[OutgoingReport]:
     """The overall report, then each team's, each with the CSV rows it may see.
 
     Only the `max_team_reports` largest teams get a report; the overall one notes the rest.
+    With `link_to`, each report links to its own archived copy and CSV (a team's to its own).
     """
     csv = UsageCsv(usage, account_id, timezone, attribution)
-    overall = summary
-    if note := omitted_teams_note(summary, max_team_reports):
-        overall = replace(summary, notes=(*summary.notes, note))
-    reports = [_report(None, overall, usage.day, csv, account_id)]
+    overall = replace(summary, omitted_teams=omitted_teams(summary, max_team_reports))
+    reports = [_report(None, overall, usage.day, csv, account_id, link_to)]
     for team, team_summary in sorted(team_summaries(summary, max_team_reports).items()):
-        reports.append(_report(team, team_summary, usage.day, csv, account_id))
+        reports.append(_report(team, team_summary, usage.day, csv, account_id, link_to))
     return reports
 
 
 def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
-    """Relative paths of the rendered reports: report.html, ..., teams/<segment>/report.html,
-    where <segment> is the team's name_segment (the team itself for a plain name)."""
+    """Relative paths of the rendered reports and the CSV each sends: report.html, report.txt,
+    slack.json, report.csv, then teams/<segment>/report.html, ..., where <segment> is the
+    team's name_segment (the team itself for a plain name)."""
     files: dict[str, bytes] = {}
     for report in reports:
-        folder = "" if report.team is None else f"teams/{name_segment(report.team)}/"
+        folder = report_folder(report.team)
         files[f"{folder}report.html"] = report.html.encode()
         files[f"{folder}report.txt"] = report.text.encode()
         files[f"{folder}slack.json"] = json.dumps(
             report.slack, indent=2, ensure_ascii=False
         ).encode()
+        if report.csv_bytes is not None:
+            files[f"{folder}{REPORT_CSV}"] = report.csv_bytes
     return files
 
 
+def report_folder(team: str | None) -> str:
+    return "" if team is None else f"teams/{name_segment(team)}/"
+
+
 def _report(
-    team: str | None, summary: DailySummary, day: date, csv: UsageCsv, account_id: str
+    team: str | None,
+    summary: DailySummary,
+    day: date,
+    csv: UsageCsv,
+    account_id: str,
+    link_to: LinkTo | None,
 ) -> OutgoingReport:
     suffix = "" if team is None else f"-{name_segment(team)}"
+    if link_to is not None:
+        folder = report_folder(team)
+        links = ReportLinks(
+            report=link_to(f"{folder}report.html", "Full report"),
+            csv=link_to(f"{folder}{REPORT_CSV}", "CSV"),
+        )
+        summary = replace(summary, context=replace(summary.context, links=links))
     return OutgoingReport(
         team=team,
         subject=email_subject(summary),

@@ -11,7 +11,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fwcost.archive import DayArchive, LocalStore, ObjectStore, S3Store
+from fwcost.archive import DayArchive, LocalStore, S3Store
+from fwcost.archive.links import (
+    ConsoleLinks,
+    FileLinks,
+    ObjectLinks,
+    PresignedLinks,
+    presigning_client,
+    temporary_credentials,
+)
 from fwcost.config import ConfigError, Settings
 from fwcost.delivery import (
     DeliveryLedger,
@@ -29,6 +37,7 @@ from fwcost.delivery import (
     load_slack_secrets,
 )
 from fwcost.fireworks import FireworksClient
+from fwcost.links import LinkStyle
 from fwcost.pipeline import Delivery, Dependencies, ReportSettings
 from fwcost.problems import LookupFailed
 from fwcost.report.pricebook import load_price_book
@@ -55,6 +64,8 @@ def build_dependencies(
     # Everything that can refuse a bad setting comes first: the client, last, is then never
     # left open by an error here.
     prices = load_price_book(settings.price_book)
+    store = archive_store(settings, aws)
+    links = report_links(settings, store, aws)
     delivery = _delivery(settings, aws, _DRY_RUN_SENDERS if dry_run else senders)
     client = FireworksClient(
         api_key=api_key, account_id=settings.account_id, base_url=settings.fireworks_base_url
@@ -62,7 +73,7 @@ def build_dependencies(
     deps = Dependencies(
         source=client,
         archive=DayArchive(
-            archive_store(settings, aws),
+            store,
             settings.archive_prefix,
             settings.account_id,
             secrets=(api_key,),
@@ -84,6 +95,7 @@ def build_dependencies(
         settle=settings.settle,
         delivery=delivery,
         invocation_id=invocation_id,
+        links=links,
     )
     return deps, client
 
@@ -112,10 +124,28 @@ def api_key_from_secret(value: str, secret_id: str) -> str:
     return key.strip()
 
 
-def archive_store(settings: Settings, aws: Any) -> ObjectStore:
+def archive_store(settings: Settings, aws: Any) -> LocalStore | S3Store:
     if settings.archive_dir is not None:
         return LocalStore(settings.archive_dir)
     return S3Store(aws.client("s3"), str(settings.archive_bucket))
+
+
+def report_links(settings: Settings, store: LocalStore | S3Store, aws: Any) -> ObjectLinks | None:
+    """How reports link to their archived files (FWCOST_LINKS; why: fwcost.archive.links)."""
+    if settings.links is LinkStyle.NONE:
+        return None
+    if isinstance(store, LocalStore):
+        return FileLinks(store.root)
+    if settings.links is LinkStyle.CONSOLE:
+        return ConsoleLinks(store.bucket, store.region)
+    if temporary_credentials(aws):
+        raise ConfigError(
+            "FWCOST_LINKS: presigned links need long-term credentials (an IAM user's access "
+            "key), but this run signs with temporary ones (a role session, as in Lambda): a URL "
+            "signed with them stops working when they expire, long before the expiry it would "
+            "state. Use FWCOST_LINKS=console (the default) or none."
+        )
+    return PresignedLinks(presigning_client(aws), store.bucket, settings.link_expiry)
 
 
 def _delivery(settings: Settings, aws: Any, senders: Senders | None) -> Delivery | None:
@@ -146,18 +176,20 @@ def load_routing_config(settings: Settings) -> RoutingConfig | None:
 
 def check_email_senders(routing: RoutingConfig, identity: str | None) -> None:
     """The role may send only as the deployment's SES identity or from its domain (template.yaml):
-    say so at the start, not as AccessDenied on the first email."""
+    say so at the start, not as AccessDenied on the first email. IAM's StringLike compares
+    letter case too, so this does."""
     if identity is None:
         return
     domain = identity.rpartition("@")[2]
     strangers = sorted(
         sender for sender in routing.email_senders()
-        if sender.lower() != identity and sender.lower().rpartition("@")[2] != domain
+        if sender != identity and sender.rpartition("@")[2] != domain
     )  # fmt: skip
     if strangers:
         raise ConfigError(
             f"FWCOST_EMAIL_FROM: the routing ({routing.source}) sends as {strangers}, but this "
-            f"deployment may send only as {identity} or from @{domain} (EmailFromAddress)"
+            f"deployment may send only as {identity} or from @{domain} (EmailFromAddress; "
+            "letter case counts)"
         )
 
 

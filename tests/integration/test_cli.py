@@ -53,7 +53,9 @@ def test_run_archives_a_complete_day_whose_csv_adds_up_to_the_simulated_bill(
     assert sum(Decimal(r["attributed_cost_usd"]) for r in rows).quantize(
         Decimal("0.01")
     ) == billed.quantize(Decimal("0.01"))
-    assert "Report day 2026-11-21" in capsys.readouterr().out
+    # and the summary line shows the report's own total, the CSV's cents added up
+    cents = sum(Decimal(r["attributed_cost_usd"]) for r in rows)
+    assert f"Report day 2026-11-21: ${cents:,.2f}" in capsys.readouterr().out
 
 
 def test_backfill_archives_one_day_per_date_in_windows_of_31_days(tmp_path, simulator):
@@ -76,8 +78,35 @@ def test_bad_settings_exit_2_naming_the_setting(tmp_path, capsys):
     assert "FWCOST_ACCOUNT_ID: required" in err
 
 
+def test_a_budget_for_a_team_no_usage_names_exits_2_after_archiving_the_day(
+    tmp_path, simulator, capsys
+):
+    # Given a budget for a team of the simulated account and one for a misspelt team
+    budgets = '{"teams": {"search": 8000, "serach": 100}}'
+    run = ["run", "--date", "2026-11-21", "--out", str(tmp_path)]
+
+    # When the day is run
+    code = main(run, env_for(simulator, FWCOST_BUDGETS=budgets))
+
+    # Then the run fails as bad settings, naming the team and the one it is close to
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "FWCOST_BUDGETS: no usage annotated team=<name> on 2026-11-21 or in the 30 days" in err
+    assert "'serach' (did you mean 'search'" in err
+    # after archiving what it fetched, and before any report was written
+    folder = day_dir(tmp_path, DAY)
+    assert (folder / "manifest.json").is_file()
+    assert not (folder / "report").exists()
+    # And with the name fixed the day reports, search's budget in it
+    budgets = '{"teams": {"search": 8000}}'
+    assert main(run, env_for(simulator, FWCOST_BUDGETS=budgets)) == 0
+    text = " ".join((folder / "report" / "report.txt").read_text().split())
+    assert "! search is over its $8,000 November budget" in text
+
+
 def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tmp_path, capsys):
-    from fwcost.simulator import SimulatedAccount, SimulatorConfig
+    from fwcost.simulator import SimulatedAccount
+    from fwcost.simulator.scenario import DemoScenario
 
     code = main(["demo", "--out", str(tmp_path), "--date", "2026-11-21"], {})
 
@@ -94,7 +123,7 @@ def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tm
     ]
     assert list((tmp_path / "outbox").rglob("*.eml"))
     # The report's total is the simulated bill, to the cent
-    config = SimulatorConfig(new_key_day=DAY, spike_day=DAY, home_timezone="America/Los_Angeles")
+    config = DemoScenario(DAY, "America/Los_Angeles").config(late_data_arrived=True)
     billed = SimulatedAccount(config).billed_total(DAY, ZoneInfo("America/Los_Angeles"))
     assert f"${billed:,.2f}" in (tmp_path / "report.txt").read_text()
     slack = json.loads((tmp_path / "slack.json").read_text())
@@ -103,23 +132,35 @@ def test_demo_needs_no_credentials_and_writes_every_report_beside_the_archive(tm
     assert str(tmp_path) in out
 
 
-def test_dry_run_renders_and_archives_but_delivers_nowhere(tmp_path, simulator, capsys):
+def test_dry_run_renders_and_plans_delivery_and_writes_nothing_into_the_archive(
+    tmp_path, simulator, capsys
+):
     routing = tmp_path / "routing.json"
     routing.write_text(json.dumps({
         "version": 1,
         "routes": {"overall": {"email": [{"from": "costs@acme.ai", "to": ["finops@acme.ai"], "attach_csv": True}]}},
     }))  # fmt: skip
     env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing))
+    preview = tmp_path / "preview"
 
-    code = main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a"), "--dry-run"], env)
+    code = main(
+        ["run", "--date", "2026-11-21", "--out", str(tmp_path / "a"), "--dry-run",
+         "--report-dir", str(preview)],
+        env,
+    )  # fmt: skip
 
     assert code == 0
     out = capsys.readouterr().out
     assert "delivery (dry run): 0 delivered" in out
     assert "would send overall → email-" in out
     assert "attaching fwcost-acme-ai-2026-11-21.csv" in out
-    assert (day_dir(tmp_path / "a", DAY) / "report" / "report.html").is_file()
-    assert not (tmp_path / "a" / "fireworks" / "ledger").exists()  # nothing recorded as sent
+    assert "archive: nothing written (dry run)" in out
+    assert not (tmp_path / "a").exists()  # no raw, CSV, manifest, report or ledger record
+    # The preview is where it was asked for, with no links: there is no archived copy to open
+    text = (preview / "report.txt").read_text()
+    assert "Report day" not in text and "Fireworks AI daily cost" in text
+    assert "Full report:" not in text
+    assert (preview / "report.csv").is_file()
 
 
 def test_the_fwcost_command_runs_the_demo_in_a_clean_environment(tmp_path):
@@ -185,6 +226,20 @@ def test_a_routing_sender_outside_the_ses_identity_is_refused_before_anything_ru
         in capsys.readouterr().err
     )
     assert simulator.requests == []  # refused before any Fireworks request
+
+
+def test_a_sender_differing_only_in_letter_case_is_refused_as_iam_would(
+    tmp_path, simulator, capsys
+):
+    # IAM's ses:FromAddress condition (StringLike) compares letter case too
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps({
+        "version": 1,
+        "routes": {"overall": {"email": [{"from": "reports@ACME.ai", "to": ["a@acme.ai"]}]}},
+    }))  # fmt: skip
+    env = env_for(simulator, FWCOST_ROUTING_FILE=str(routing), FWCOST_EMAIL_FROM="reports@acme.ai")
+    assert main(["run", "--date", "2026-11-21", "--out", str(tmp_path / "a")], env) == 2
+    assert "sends as ['reports@ACME.ai']" in capsys.readouterr().err
 
 
 # ---- only complete days ---------------------------------------------------------------------

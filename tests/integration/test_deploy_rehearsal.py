@@ -78,6 +78,8 @@ NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_ANOMALY_MAD_MULTIPLIER": "anomaly rule, left at the code's default",
     "FWCOST_ANOMALY_MIN_RATIO": "anomaly rule, left at the code's default",
     "FWCOST_ANOMALY_DOLLAR_FLOOR": "anomaly rule, left at the code's default",
+    "FWCOST_LINKS": "console links, the default: Lambda's role cannot presign for long",
+    "FWCOST_LINK_EXPIRY_HOURS": "presigned links only, which Lambda's role cannot make",
 }
 
 

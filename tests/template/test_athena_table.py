@@ -47,7 +47,7 @@ def test_columns_have_athena_types_that_opencsvserde_can_read(table_input: dict[
     assert columns["day"] == "string"
     assert "DATE(day)" in comments["day"]
     assert columns["attributed_cost_usd"] == "string"
-    assert "DECIMAL(18,9)" in comments["attributed_cost_usd"]
+    assert "DECIMAL(18,2)" in comments["attributed_cost_usd"]
     assert columns["prompt_tokens"] == "bigint"
     assert columns["audio_input_seconds"] == "double"
 

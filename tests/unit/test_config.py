@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -124,10 +125,36 @@ def test_settle_hours_and_team_report_cap_default_and_read():
         ("FWCOST_SETTLE_HOURS", "25", "must be a number of hours from 0 to 24, got 25"),
         ("FWCOST_SETTLE_HOURS", "NaN", "must be a number of hours from 0 to 24, got NaN"),
         ("FWCOST_SETTLE_HOURS", "an hour", "'an hour' is not a number of hours"),
-        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be 0 or more, got -3"),
+        ("FWCOST_MAX_TEAM_REPORTS", "-3", "must be at least 0, got -3"),
         ("FWCOST_MAX_TEAM_REPORTS", "fifty", "'fifty' is not a whole number"),
     ],
 )
 def test_a_bad_settle_margin_or_cap_is_named(name, value, message):
     with pytest.raises(ConfigError, match=f"{name}: {message}"):
+        load_settings({**BASE, name: value})
+
+
+def test_links_default_to_the_console_and_presigned_ones_to_seven_days():
+    from datetime import timedelta
+
+    from fwcost.links import LinkStyle
+
+    settings = load_settings(BASE)
+    assert settings.links is LinkStyle.CONSOLE
+    assert settings.link_expiry == timedelta(days=7)
+    chosen = load_settings(BASE, {"FWCOST_LINKS": "Presigned", "FWCOST_LINK_EXPIRY_HOURS": "36"})
+    assert chosen.links is LinkStyle.PRESIGNED
+    assert chosen.link_expiry == timedelta(hours=36)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FWCOST_LINKS", "signed", "FWCOST_LINKS: 'signed' is not one of console, presigned, none"),
+        ("FWCOST_LINK_EXPIRY_HOURS", "169", "must be at most 168 hours (7 days"),
+        ("FWCOST_LINK_EXPIRY_HOURS", "0", "must be at least 1"),
+    ],
+)
+def test_a_bad_link_setting_is_named(name, value, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings({**BASE, name: value})

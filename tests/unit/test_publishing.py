@@ -1,12 +1,15 @@
 """Where the rendered reports are written beside the archive: the overall one, then each team's."""
 
+from dataclasses import replace
 from datetime import date
 
 from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
 from fwcost.delivery.model import OutgoingReport
+from fwcost.links import Link
 from fwcost.model import DayUsage, ServerlessUsage
 from fwcost.publishing import outgoing_reports, report_files
 from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.cents import money
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import DailySummary, summarize
 from report_fixtures import demo_context
@@ -68,9 +71,9 @@ def test_a_thousand_teams_get_fifty_reports_and_the_overall_one_says_why_the_res
     # The overall report and the 50 largest teams' (not 1,000 reports, each to a channel)
     assert len(reports) == 1 + DEFAULT_MAX_TEAM_REPORTS == 51
     assert [r.team for r in reports[1:]] == [f"team-{n:04d}" for n in range(950, 1000)]
-    largest_left_out = attribution.teams["team-0949"].amount.cost
+    largest_left_out = money(attribution.teams["team-0949"].amount.cents)
     note = (
-        f"950 more teams (at most ${largest_left_out:,.2f} each) have no report of their own; "
+        f"950 more teams (at most {largest_left_out} each) have no report of their own; "
         "raise FWCOST_MAX_TEAM_REPORTS to send them one."
     )
     assert note in " ".join(reports[0].text.split())  # the plain text wraps its lines
@@ -99,3 +102,43 @@ def test_the_cap_is_a_setting_and_a_day_within_it_has_no_note():
         summary, usage, attribution, account_id="a", timezone="UTC", max_team_reports=0
     )
     assert [r.team for r in none] == [None]
+
+
+# ---- each report links its own archived copy and CSV -------------------------------------------
+
+
+def test_each_audience_links_its_own_report_and_csv_which_report_files_holds():
+    # Given two teams, one with a name that is not a plain path segment
+    usage = DayUsage(DAY, serverless=[spend(0), replace(spend(1), team="a/b")])
+    attribution = attribute_day(usage, load_price_book(None))
+    context = demo_context(DAY, team_budgets={}, account_budget=None, restatements=())
+    asked: list[tuple[str, str]] = []
+
+    def link_to(name: str, label: str) -> Link:
+        asked.append((name, label))
+        return Link(f"https://example.test/{name}", label)
+
+    # When the reports are rendered with links
+    reports = outgoing_reports(
+        summarize(attribution, {}, context), usage, attribution,
+        account_id="acme-ai", timezone="UTC", link_to=link_to,
+    )  # fmt: skip
+
+    # Then each links the files report_files writes for it: its own report and CSV
+    files = report_files(reports)
+    assert sorted(asked) == [
+        ("report.csv", "CSV"),
+        ("report.html", "Full report"),
+        ("teams/a%2Fb/report.csv", "CSV"),
+        ("teams/a%2Fb/report.html", "Full report"),
+        ("teams/team-0000/report.csv", "CSV"),
+        ("teams/team-0000/report.html", "Full report"),
+    ]
+    assert {name for name, _ in asked} <= set(files)
+    by_team = {report.team: report for report in reports}
+    assert "https://example.test/teams/a%2Fb/report.html" in by_team["a/b"].text
+    assert "https://example.test/teams/team-0000/" not in by_team["a/b"].text
+    assert "https://example.test/report.html" in by_team[None].text
+    # and a team's CSV holds its own rows only
+    team_csv = files["teams/a%2Fb/report.csv"].decode()
+    assert "a/b" in team_csv and "team-0000" not in team_csv

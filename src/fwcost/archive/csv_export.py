@@ -25,7 +25,9 @@ Columns and units (the Glue table in template.yaml declares the same list; a tes
 | completion_tokens    | output tokens, count                                                 |
 | audio_input_seconds  | audio input, seconds                                                 |
 | accelerator_seconds  | GPU time, accelerator-seconds                                        |
-| attributed_cost_usd  | rated USD attributed to this row; the column sums to the day's bill  |
+| attributed_cost_usd  | USD to the cent, e.g. 12.35: the row's cents (report/cents.py); the  |
+|                      | column sums to the day's total and every figure in the reports is a  |
+|                      | sum of these cents                                                   |
 
 Text cells are neutralised: names come from whoever annotates a key or names a model.
 - Against spreadsheet formula injection (OWASP "CSV injection"), a text cell starting with `=`,
@@ -45,11 +47,11 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
 from itertools import repeat
 from typing import Protocol
 
 from fwcost.model import DayUsage
+from fwcost.report.cents import cents_text
 
 CSV_COLUMNS: tuple[str, ...] = (
     "day",
@@ -80,14 +82,14 @@ NUMERIC_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("prompt_tokens") :]
 
 
 class CostedRows(Protocol):
-    """Attributed dollars, position by position with the DayUsage lists (an AttributedDay)."""
+    """Attributed cents, position by position with the DayUsage lists (an AttributedDay)."""
 
     @property
-    def serverless_costs(self) -> Sequence[Decimal]: ...
+    def serverless_cents(self) -> Sequence[int]: ...
     @property
-    def dedicated_costs(self) -> Sequence[Decimal]: ...
+    def dedicated_cents(self) -> Sequence[int]: ...
     @property
-    def training_costs(self) -> Sequence[Decimal]: ...
+    def training_cents(self) -> Sequence[int]: ...
     @property
     def billed_only_rows(self) -> Sequence[BilledOnly]: ...
 
@@ -98,7 +100,7 @@ class BilledOnly(Protocol):
     @property
     def detail(self) -> str: ...
     @property
-    def cost(self) -> Decimal: ...
+    def cents(self) -> int: ...
 
 
 def usage_csv(
@@ -168,26 +170,26 @@ def _csv_rows(
         (*head, "serverless", t[s.model], t[s.api_key_id], t[s.api_key_name], blank, blank, blank,
          blank, t[s.team], t[s.project], t[s.environment], t[s.usage_type], blank, s.prompt_tokens,
          s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
-        for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_costs if costs else None,
+        for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_cents if costs else None,
                                                           len(usage.serverless)), strict=True)
     )  # fmt: skip
     yield (
         (*head, "dedicated", t[d.base_model], blank, blank, t[d.deployment], blank,
          t[d.accelerator_type], t[d.placement], t[d.team], t[d.project], t[d.environment],
          t[d.usage_type], blank, 0, 0, 0, 0, d.accelerator_seconds, cost)
-        for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_costs if costs else None,
+        for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_cents if costs else None,
                                                          len(usage.dedicated)), strict=True)
     )  # fmt: skip
     yield (
         (*head, "training", t[tr.base_model], blank, blank, blank, t[tr.job_id],
          t[tr.accelerator_type], blank, t[tr.team], t[tr.project], t[tr.environment],
          t[tr.usage_type], blank, 0, 0, 0, 0, tr.accelerator_seconds, cost)
-        for tr, cost in zip(usage.training, _cost_texts(costs.training_costs if costs else None,
+        for tr, cost in zip(usage.training, _cost_texts(costs.training_cents if costs else None,
                                                          len(usage.training)), strict=True)
     )  # fmt: skip
     yield (
         (*head, "billed_only", t[row.detail], blank, blank, blank, blank, blank, blank, blank,
-         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, _money(row.cost))
+         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, cents_text(row.cents))
         for row in (costs.billed_only_rows if costs else ())
     )  # fmt: skip
 
@@ -211,14 +213,9 @@ class _TextCells(dict[str, str]):
         return cell
 
 
-def _cost_texts(column: Sequence[Decimal] | None, count: int) -> Iterable[str]:
+def _cost_texts(column: Sequence[int] | None, count: int) -> Iterable[str]:
     """One stream's cost column as text; blank on every row when there are no costs."""
-    return repeat("", count) if column is None else map(_money, column)
-
-
-def _money(amount: Decimal) -> str:
-    # Nine decimals (nano-dollars, Fireworks' own precision) keep the column summing to the bill.
-    return f"{amount:.9f}"
+    return repeat("", count) if column is None else map(cents_text, column)
 
 
 def _seconds(value: float) -> str:

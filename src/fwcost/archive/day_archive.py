@@ -8,9 +8,11 @@
                                             manifest's references stay valid
         csv/usage.csv                       normalized rows (the Athena table reads csv/ only)
         attribution.json                    the day's dollars per group (trends read these back)
-        report/report.html|.txt, slack.json the reports as rendered; each team's in
+        report/report.html|.txt|.csv, slack.json the reports as rendered, and the CSV each
+                                            one sent (report.csv); each team's in
                                             teams/<segment>/, its name as name_segment encodes it
-                                            (the name itself for a plain one such as `search`)
+                                            (the name itself for a plain one such as `search`);
+                                            the reports link to these files
         revisions/{written_at}/...          earlier manifest, CSV and attribution of a restated day
         manifest.json                       written last: its presence means the day is complete
 
@@ -112,14 +114,22 @@ class DayArchive:
         self.store.put(f"{base}/manifest.json", _json_bytes(manifest), JSON)
         return manifest
 
+    def report_key(self, day: date, name: str) -> str:
+        """Where write_reports puts the report file `name` (known before it is written, so a
+        report can link to its own archived copy)."""
+        return f"{self.day_prefix(day)}/report/{name}"
+
     def write_reports(self, day: date, files: Mapping[str, bytes]) -> list[StoredObject]:
-        """The rendered reports of a day, as sent, under report/ (after the data they show)."""
-        types = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+        """The rendered reports of a day and their CSVs, as sent, under report/ (after the
+        data they show)."""
+        types = {
+            ".html": "text/html; charset=utf-8",
+            ".txt": "text/plain; charset=utf-8",
+            ".csv": "text/csv; charset=utf-8",
+        }
         return [
             self.store.put(
-                f"{self.day_prefix(day)}/report/{name}",
-                body,
-                types.get(name[name.rfind(".") :], JSON),
+                self.report_key(day, name), body, types.get(name[name.rfind(".") :], JSON)
             )
             for name, body in files.items()
         ]

@@ -85,6 +85,11 @@ class S3Store:
             raise ArchiveError(f"could not read {self.url(key)}: {error}") from error
         return response["Body"].read()
 
+    @property
+    def region(self) -> str | None:
+        """The client's region: the bucket's, for a deployment (template.yaml makes both)."""
+        return self._s3.meta.region_name
+
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 

@@ -11,6 +11,8 @@ Method, per billing/summary line item:
 - an item that covers no usage row becomes a "Billed, not in usage data" row of its category;
 - a usage row no item covers is priced from the price book and flagged as estimated.
 Amounts are exact to the nano-dollar (Fireworks' Money precision), split by largest remainder.
+Then each row's dollars (and each billed-only item's) become whole cents, once (cents.py): every
+group's cents are the sum of its rows' cents.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from fractions import Fraction
 from typing import Any
 
 from fwcost.model import DayUsage, LineItem, ServerlessUsage
+from fwcost.report.cents import NANOS_PER_DOLLAR, cents_of, money, nanos_of, split_cents
 from fwcost.report.groups import ZERO, Amount, PriceCheck, TeamGroups
 from fwcost.report.pricebook import PriceBook, short_model_id
 
 NANO = Decimal("0.000000001")
-NANOS_PER_DOLLAR = 1_000_000_000
-JSON_VERSION = 1
+# attribution.json: version 2 adds the cents of every amount next to its exact dollars; version 1
+# (exact dollars only) is still read, its cents worked out as it is read (_fill_cents).
+JSON_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 KEY_BALANCING_ROUNDS = 30
 UNATTRIBUTED_KEY = "unattributed"
 
@@ -37,17 +42,17 @@ UNATTRIBUTED_KEY = "unattributed"
 SERVERLESS, DEDICATED, TRAINING = "serverless", "dedicated", "training"
 RowRef = tuple[str, int]
 
-ESTIMATED_NOTE = "Estimated from the price book (no line item on the bill): "
+ESTIMATED_NOTE = "Not on Fireworks' bill for the day, so counted at list price: "
 NO_BILL_NOTE = (
     "NO BILL: Fireworks' billing summary did not answer, so every dollar here is a "
     "price-book estimate, not a billed amount. Estimates can be far from the bill."
 )
 NO_KEY_COSTS_NOTE = (
-    "Per-key dollars were not available (usageCosts:query refused or failed): "
-    "API key dollars are estimated from token shares."
+    "Fireworks gave no per-key costs (usageCosts:query refused or failed), so each API key's "
+    "dollars are its share of the tokens at list price."
 )
 UNPRICED_NOTE = "No price for accelerator "
-KEY_COSTS_NOTE = "API key dollars follow Fireworks' per-key figures: "
+KEY_COSTS_NOTE = "Dollars per API key follow Fireworks' own per-key costs"
 _ACCOUNT_NOTES_SAFE_FOR_TEAMS = (NO_BILL_NOTE, NO_KEY_COSTS_NOTE, UNPRICED_NOTE)
 
 
@@ -58,26 +63,37 @@ class BilledOnlyRow:
     category: str
     detail: str
     cost: Decimal
+    cents: int
 
 
 @dataclass(slots=True)
 class AttributedDay:
-    """One day's dollars by group. Row costs align with the DayUsage lists they came from."""
+    """One day's dollars by group. Row costs align with the DayUsage lists they came from.
+
+    Exact dollars (`total`, `cost`) are for audit and for noticing a restated day; reports print
+    the cents (`total_cents`, `cents`), which are sums of the rows' cents.
+    """
 
     day: date
     teams: dict[str, TeamGroups]
-    billed_only: dict[str, Decimal]  # category -> cost
+    billed_only: dict[str, Amount]  # category -> cost and cents
     total: Decimal
+    total_cents: int
     billed_total: Decimal | None  # None: no bill (billing/summary did not answer)
     estimated_total: Decimal  # part of total priced from the price book
+    estimated_cents: int
     key_source: str  # "usage_costs" or "allocation"
     price_checks: list[PriceCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
-    # Per-row costs, aligned with usage.serverless / dedicated / training (not archived as JSON).
+    # Per-row costs and cents, aligned with usage.serverless / dedicated / training (the CSV has
+    # the cents; the exact costs are not archived, attribute_day gives them again from the raw).
     serverless_costs: list[Decimal] = field(default_factory=list)
     dedicated_costs: list[Decimal] = field(default_factory=list)
     training_costs: list[Decimal] = field(default_factory=list)
+    serverless_cents: list[int] = field(default_factory=list)
+    dedicated_cents: list[int] = field(default_factory=list)
+    training_cents: list[int] = field(default_factory=list)
     billed_only_rows: list[BilledOnlyRow] = field(default_factory=list)
 
     @property
@@ -91,7 +107,7 @@ class AttributedDay:
     def for_team(self, team: str) -> AttributedDay:
         """This team's slice alone: no other team, no billed-only rows, no account-wide checks."""
         groups = self.teams.get(team) or TeamGroups()
-        cost, estimated = groups.amount.cost, groups.amount.estimated
+        amount = groups.amount
         notes = [note for note in self.notes if note.startswith(_ACCOUNT_NOTES_SAFE_FOR_TEAMS)]
         guessed = sorted(
             name
@@ -102,29 +118,34 @@ class AttributedDay:
         if guessed and self.has_bill:
             notes.insert(0, ESTIMATED_NOTE + ", ".join(guessed))
         if self.key_source == "usage_costs":
-            notes.append(KEY_COSTS_NOTE.rstrip(": ") + ", scaled to the bill.")
+            notes.append(KEY_COSTS_NOTE + ", adjusted to add up to the bill.")
         return AttributedDay(
             day=self.day,
             teams={team: groups} if team in self.teams else {},
             billed_only={},
-            total=cost,
-            billed_total=None if self.billed_total is None else cost - estimated,
-            estimated_total=estimated,
+            total=amount.cost,
+            total_cents=amount.cents,
+            billed_total=None if self.billed_total is None else amount.cost - amount.estimated,
+            estimated_total=amount.estimated,
+            estimated_cents=amount.estimated_cents,
             key_source=self.key_source,
             notes=notes,
             gaps=list(self.gaps),
         )
 
     def to_json(self) -> dict[str, Any]:
+        """attribution.json: exact dollars as strings (audit), cents as integers (reports)."""
         return {
             "version": JSON_VERSION,
             "day": self.day.isoformat(),
             "total": str(self.total),
+            "total_cents": self.total_cents,
             "billed_total": None if self.billed_total is None else str(self.billed_total),
             "estimated_total": str(self.estimated_total),
+            "estimated_cents": self.estimated_cents,
             "key_source": self.key_source,
             "teams": {name: groups.to_json() for name, groups in self.teams.items()},
-            "billed_only": {name: str(cost) for name, cost in self.billed_only.items()},
+            "billed_only": {name: amount.to_json() for name, amount in self.billed_only.items()},
             "price_checks": [check.to_json() for check in self.price_checks],
             "notes": self.notes,
             "gaps": self.gaps,
@@ -132,23 +153,58 @@ class AttributedDay:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> AttributedDay:
-        if document.get("version") != JSON_VERSION:
+        version = document.get("version")
+        if version not in READABLE_VERSIONS:
             raise ValueError(
-                f"attribution.json version {document.get('version')!r} is not {JSON_VERSION}"
+                f"attribution.json version {version!r} is not one of {READABLE_VERSIONS}"
             )
         billed = document.get("billed_total")
-        return cls(
+        day = cls(
             day=date.fromisoformat(document["day"]),
             teams={k: TeamGroups.from_json(v) for k, v in document["teams"].items()},
-            billed_only={k: Decimal(v) for k, v in document["billed_only"].items()},
+            billed_only={
+                k: Amount.from_json(v if version > 1 else {"cost": v})
+                for k, v in document["billed_only"].items()
+            },
             total=Decimal(document["total"]),
+            total_cents=int(document.get("total_cents", 0)),
             billed_total=None if billed is None else Decimal(billed),
             estimated_total=Decimal(document["estimated_total"]),
+            estimated_cents=int(document.get("estimated_cents", 0)),
             key_source=document["key_source"],
             price_checks=[PriceCheck.from_json(c) for c in document.get("price_checks", [])],
             notes=list(document.get("notes", [])),
             gaps=list(document.get("gaps", [])),
         )
+        if version == 1:
+            _fill_cents(day)
+        return day
+
+
+def _fill_cents(day: AttributedDay) -> None:
+    """Cents for a version 1 day, which archived exact dollars only (no rows to round).
+
+    By the same rule a level at a time: the teams and billed-only rows against the day's total,
+    then each of a team's breakdowns against the team. Its tables add up as a version 2 day's do,
+    and each figure is within a cent or so of its exact dollars.
+    """
+    day.total_cents = cents_of(day.total)
+    day.estimated_cents = cents_of(day.estimated_total)
+    _apportion(
+        [*(groups.amount for groups in day.teams.values()), *day.billed_only.values()],
+        day.total_cents,
+    )
+    for groups in day.teams.values():
+        for breakdown in groups.breakdowns():
+            _apportion(breakdown, groups.amount.cents)
+
+
+def _apportion(amounts: list[Amount], total_cents: int) -> None:
+    cents = split_cents([nanos_of(amount.cost) for amount in amounts], total_cents)
+    for amount, value in zip(amounts, cents, strict=True):
+        amount.cents = value
+        # Only today's estimated part is ever printed, and today is never read back.
+        amount.estimated_cents = cents_of(amount.estimated)
 
 
 def attribute_day(usage: DayUsage, prices: PriceBook) -> AttributedDay:
@@ -248,9 +304,10 @@ class _Attribution:
             found[TRAINING, index] = book.gpu_cost(job.accelerator_type, job.accelerator_seconds)
         return found
 
-    def _claims(self) -> tuple[list[_Claim], list[BilledOnlyRow]]:
+    def _claims(self) -> tuple[list[_Claim], list[LineItem]]:
+        """The line items that cover usage rows, and those billed with no usage row to carry."""
         claims: list[_Claim] = []
-        billed_only: list[BilledOnlyRow] = []
+        billed_only: list[LineItem] = []
         buckets: list[LineItem] = []
         for item in self.usage.line_items:
             if _family(item) == "text" and item.grouping_key.lower() != "model":
@@ -261,7 +318,7 @@ class _Attribution:
             if rows:
                 claims.append(_Claim(item, rows, self._weights(rows)))
             elif item.total_cost:
-                billed_only.append(_billed_only(item))
+                billed_only.append(item)
         covered = {row for claim in claims for row in claim.rows if row[0] == SERVERLESS}
         pool = [
             (SERVERLESS, i)
@@ -273,7 +330,7 @@ class _Attribution:
             if rows:
                 claims.append(_Claim(item, rows, self._weights(rows)))
             elif item.total_cost:
-                billed_only.append(_billed_only(item))
+                billed_only.append(item)
         return claims, billed_only
 
     def _rows_for(self, item: LineItem) -> list[RowRef]:
@@ -398,44 +455,94 @@ class _Attribution:
     def _assemble(
         self,
         claims: list[_Claim],
-        billed_only: list[BilledOnlyRow],
+        billed_only_items: list[LineItem],
         row_costs: dict[RowRef, Decimal],
         estimated: set[RowRef],
     ) -> AttributedDay:
         usage = self.usage
+        sizes = {
+            SERVERLESS: len(usage.serverless),
+            DEDICATED: len(usage.dedicated),
+            TRAINING: len(usage.training),
+        }
+        costs = {name: [row_costs[name, i] for i in range(size)] for name, size in sizes.items()}
+        # Every attributed unit (rows stream by stream, then billed-only items, the CSV's order)
+        # becomes cents here, once; everything below sums these cents. The running total that
+        # rounds them goes through them by team, project, environment, key and model, so each of
+        # those groups shows its exact dollars to within a cent (cents.split_cents).
+        units = [*costs[SERVERLESS], *costs[DEDICATED], *costs[TRAINING]]
+        units += [item.total_cost for item in billed_only_items]
+        refs = [(name, i) for name, size in sizes.items() for i in range(size)]
+        order = sorted(range(len(units)), key=lambda n: self._rounding_order(refs, n))
+        ordered_cents = split_cents([nanos_of(units[n]) for n in order])
+        unit_cents = [0] * len(units)
+        for n, unit in zip(order, ordered_cents, strict=True):
+            unit_cents[n] = unit
+        cents: dict[str, list[int]] = {}
+        start = 0
+        for name, size in sizes.items():
+            cents[name] = unit_cents[start : start + size]
+            start += size
+        billed_only = [
+            _billed_only(item, item_cents)
+            for item, item_cents in zip(billed_only_items, unit_cents[start:], strict=True)
+        ]
+
         teams: dict[str, TeamGroups] = {}
-        for row_ref in sorted(row_costs):
-            self._add_to_teams(teams, row_ref, row_costs[row_ref], row_ref in estimated)
-        billed_by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for stream, index in sorted(row_costs):
+            is_estimated = (stream, index) in estimated
+            amount = Amount(cost=costs[stream][index], cents=cents[stream][index])
+            if is_estimated:
+                amount.estimated, amount.estimated_cents = amount.cost, amount.cents
+            self._add_to_teams(teams, (stream, index), amount)
+        billed_by_category: dict[str, Amount] = defaultdict(Amount)
         for row in billed_only:
-            billed_by_category[row.category] += row.cost
+            billed_by_category[row.category].add(Amount(cost=row.cost, cents=row.cents))
         estimated_total = sum((row_costs[r] for r in estimated), ZERO)
         billed_total = (
             sum((item.total_cost for item in usage.line_items), ZERO) if usage.has_summary else None
         )
-        total = (billed_total or ZERO) + estimated_total
         return AttributedDay(
             day=usage.day,
             teams=teams,
             billed_only=dict(billed_by_category),
-            total=total,
+            total=(billed_total or ZERO) + estimated_total,
+            total_cents=sum(unit_cents),
             billed_total=billed_total,
             estimated_total=estimated_total,
+            estimated_cents=sum(cents[stream][index] for stream, index in estimated),
             key_source="usage_costs" if usage.key_costs is not None else "allocation",
-            price_checks=self._price_checks(claims, estimated, row_costs),
-            notes=self._method_notes(estimated, billed_only) + self._key_note(claims) + self.notes,
+            price_checks=self._price_checks(claims, estimated, row_costs, cents),
+            notes=self._method_notes(estimated, billed_only)
+            + self._key_note(claims, estimated, cents[SERVERLESS])
+            + self.notes,
             gaps=list(usage.gaps),
-            serverless_costs=[row_costs[SERVERLESS, i] for i in range(len(usage.serverless))],
-            dedicated_costs=[row_costs[DEDICATED, i] for i in range(len(usage.dedicated))],
-            training_costs=[row_costs[TRAINING, i] for i in range(len(usage.training))],
+            serverless_costs=costs[SERVERLESS],
+            dedicated_costs=costs[DEDICATED],
+            training_costs=costs[TRAINING],
+            serverless_cents=cents[SERVERLESS],
+            dedicated_cents=cents[DEDICATED],
+            training_cents=cents[TRAINING],
             billed_only_rows=billed_only,
         )
 
-    def _add_to_teams(
-        self, teams: dict[str, TeamGroups], row_ref: RowRef, cost: Decimal, estimated: bool
-    ) -> None:
+    def _rounding_order(self, refs: list[RowRef], unit: int) -> tuple[str, ...]:
+        """Where a unit goes in the rounding's running total: usage rows grouped as the report
+        groups them, billed-only items (no team) last, in their own order."""
+        if unit >= len(refs):
+            return ("\uffff", f"{unit:012d}")
+        stream, index = refs[unit]
+        if stream == SERVERLESS:
+            row = self.usage.serverless[index]
+            return (row.team, row.project, row.environment, row.api_key_id, row.model)
+        if stream == DEDICATED:
+            gpu = self.usage.dedicated[index]
+            return (gpu.team, gpu.project, gpu.environment, "", gpu.deployment)
+        job = self.usage.training[index]
+        return (job.team, job.project, job.environment, "", job.job_id)
+
+    def _add_to_teams(self, teams: dict[str, TeamGroups], row_ref: RowRef, amount: Amount) -> None:
         stream, index = row_ref
-        amount = Amount(cost=cost, estimated=cost if estimated else ZERO)
         if stream == SERVERLESS:
             row = self.usage.serverless[index]
             amount.prompt_tokens = row.prompt_tokens
@@ -468,19 +575,34 @@ class _Attribution:
         )
 
     def _price_checks(
-        self, claims: list[_Claim], estimated: set[RowRef], row_costs: dict[RowRef, Decimal]
+        self,
+        claims: list[_Claim],
+        estimated: set[RowRef],
+        row_costs: dict[RowRef, Decimal],
+        cents: dict[str, list[int]],
     ) -> list[PriceCheck]:
+        """Billed vs price book per model or category, over the rows its line items cover.
+
+        Labels whose items share rows (several model buckets over the same models) are one
+        check: the rows' estimates and cents are then counted once.
+        """
         billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        book: dict[str, Decimal | None] = {}
         rows_by_label: dict[str, set[RowRef]] = defaultdict(set)
         for claim in claims:
             label = _claim_label(claim.item) or self._check_label(claim.rows[0])
             billed[label] += claim.item.total_cost
             rows_by_label[label].update(claim.rows)
-        for label, rows in rows_by_label.items():
-            costs = [self.estimates[row] for row in rows]
-            book[label] = None if None in costs else sum((c or ZERO for c in costs), ZERO)
-        checks = [PriceCheck(label, billed[label], book[label]) for label in sorted(billed)]
+        checks = []
+        for labels, rows in _overlapping(rows_by_label):
+            estimates = [self.estimates[row] for row in rows]
+            checks.append(
+                PriceCheck(
+                    " + ".join(labels),
+                    sum((billed[label] for label in labels), ZERO),
+                    None if None in estimates else sum((c or ZERO for c in estimates), ZERO),
+                    billed_cents=sum(cents[stream][index] for stream, index in rows),
+                )
+            )
         unbilled: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for row in estimated:
             unbilled[self._check_label(row)] += row_costs[row]
@@ -502,25 +624,32 @@ class _Attribution:
             notes.append(ESTIMATED_NOTE + ", ".join(models))
         if billed_only:
             categories = sorted({row.category for row in billed_only})
-            notes.append("Billed, not in usage data: " + ", ".join(categories))
+            notes.append(
+                "Billed without usage detail (no team, key or model), so shown as rows of "
+                "their own: " + ", ".join(categories) + "."
+            )
         if self.usage.key_costs is None:
             notes.append(NO_KEY_COSTS_NOTE)
         return notes
 
-    def _key_note(self, claims: list[_Claim]) -> list[str]:
+    def _key_note(
+        self, claims: list[_Claim], estimated: set[RowRef], serverless_cents: list[int]
+    ) -> list[str]:
         """How far Fireworks' per-key figures are from the serverless part of the bill."""
         if not self.usage.key_costs or not claims:
             return []
-        per_key = sum((entry.cost for entry in self.usage.key_costs), ZERO)
+        per_key = cents_of(sum((entry.cost for entry in self.usage.key_costs), ZERO))
         billed = sum(
-            (claim.item.total_cost for claim in claims if claim.rows[0][0] == SERVERLESS), ZERO
+            cents
+            for index, cents in enumerate(serverless_cents)
+            if (SERVERLESS, index) not in estimated
         )
         if not billed:
             return []
         gap = (per_key - billed) / billed * 100
         return [
-            f"{KEY_COSTS_NOTE}usage-cost query total ${per_key:,.2f} vs billed serverless "
-            f"${billed:,.2f} ({gap:+.1f}%); keys are scaled to the bill."
+            f"{KEY_COSTS_NOTE} ({money(per_key)} in all, {gap:+.1f}% from the {money(billed)} "
+            "billed for serverless models), adjusted to add up to the bill."
         ]
 
     def _gpu_seconds(self, row: RowRef) -> int:
@@ -589,6 +718,22 @@ def _claim_label(item: LineItem) -> str:
     return ""
 
 
-def _billed_only(item: LineItem) -> BilledOnlyRow:
+def _billed_only(item: LineItem, cents: int) -> BilledOnlyRow:
     detail = item.grouping_value if item.grouping_key else ""
-    return BilledOnlyRow(item.category or "Uncategorised", detail, item.total_cost)
+    return BilledOnlyRow(item.category or "Uncategorised", detail, item.total_cost, cents)
+
+
+def _overlapping(rows_by_label: dict[str, set[RowRef]]) -> list[tuple[list[str], set[RowRef]]]:
+    """Labels joined where their rows overlap (directly or through another label), by label."""
+    merged: list[tuple[list[str], set[RowRef]]] = []
+    for label in sorted(rows_by_label):
+        labels, rows = [label], set(rows_by_label[label])
+        apart = []
+        for other_labels, other_rows in merged:
+            if rows.isdisjoint(other_rows):
+                apart.append((other_labels, other_rows))
+            else:
+                labels += other_labels
+                rows |= other_rows
+        merged = [*apart, (sorted(labels), rows)]
+    return sorted(merged, key=lambda group: group[0])

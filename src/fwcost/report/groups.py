@@ -1,7 +1,8 @@
 """Group totals of one attributed day: the small, archived shape that later days read back.
 
-Amounts are exact Decimals (to the nano-dollar, like Fireworks' Money); rounding to cents happens
-only when a report is rendered.
+Each amount carries both the exact Decimal dollars (to the nano-dollar, like Fireworks' Money: for
+audit and for noticing a restated day) and its whole cents, the sum of its usage rows' cents
+(cents.py): every report figure reads the cents.
 """
 
 from __future__ import annotations
@@ -10,15 +11,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from fwcost.report.cents import cents_of
+
 ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
 class Amount:
-    """Dollars and quantities of one group. `estimated` is the part of `cost` not from the bill."""
+    """Dollars and quantities of one group. `estimated` is the part of `cost` not from the bill.
+
+    `cost` and `estimated` are exact; `cents` and `estimated_cents` are their displayed cents.
+    """
 
     cost: Decimal = ZERO
+    cents: int = 0
     estimated: Decimal = ZERO
+    estimated_cents: int = 0
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -27,7 +35,9 @@ class Amount:
 
     def add(self, other: Amount) -> None:
         self.cost += other.cost
+        self.cents += other.cents
         self.estimated += other.estimated
+        self.estimated_cents += other.estimated_cents
         self.prompt_tokens += other.prompt_tokens
         self.cached_prompt_tokens += other.cached_prompt_tokens
         self.completion_tokens += other.completion_tokens
@@ -35,9 +45,10 @@ class Amount:
         self.audio_seconds += other.audio_seconds
 
     def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"cost": str(self.cost)}
+        document: dict[str, Any] = {"cost": str(self.cost), "cents": self.cents}
         if self.estimated:
             document["estimated"] = str(self.estimated)
+            document["estimated_cents"] = self.estimated_cents
         for name in (
             "prompt_tokens",
             "cached_prompt_tokens",
@@ -52,9 +63,12 @@ class Amount:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Amount:
+        """Cents are 0 when absent (attribution.json version 1): the day's reader fills them."""
         return cls(
             cost=Decimal(document["cost"]),
+            cents=int(document.get("cents", 0)),
             estimated=Decimal(document.get("estimated", "0")),
+            estimated_cents=int(document.get("estimated_cents", 0)),
             prompt_tokens=int(document.get("prompt_tokens", 0)),
             cached_prompt_tokens=int(document.get("cached_prompt_tokens", 0)),
             completion_tokens=int(document.get("completion_tokens", 0)),
@@ -113,6 +127,15 @@ class TeamGroups:
             name, accelerator, kind = deployment
             self.deployments.setdefault(name, DeploymentGroup(accelerator, kind)).amount.add(amount)
 
+    def breakdowns(self) -> list[list[Amount]]:
+        """The team's amounts split each way; each list adds up to the team's amount."""
+        return [
+            list(self.projects.values()),
+            list(self.environments.values()),
+            [group.amount for group in self.keys.values()],
+            [*self.models.values(), *(group.amount for group in self.deployments.values())],
+        ]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "total": self.amount.to_json(),
@@ -150,24 +173,33 @@ class TeamGroups:
 
 @dataclass(frozen=True, slots=True)
 class PriceCheck:
-    """How far the price book is from the bill for one model or category (or billed=None)."""
+    """How far the price book is from the bill for one model or category (or billed=None).
+
+    `billed_cents` is the sum of the cents of the usage rows those line items were shared over.
+    """
 
     label: str
     billed: Decimal | None
     price_book: Decimal | None
+    billed_cents: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "billed": None if self.billed is None else str(self.billed),
+            "billed_cents": self.billed_cents,
             "price_book": None if self.price_book is None else str(self.price_book),
         }
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> PriceCheck:
         billed, book = document.get("billed"), document.get("price_book")
+        cents = document.get("billed_cents")
+        if cents is None and billed is not None:  # attribution.json version 1
+            cents = cents_of(Decimal(billed))
         return cls(
             document["label"],
             None if billed is None else Decimal(billed),
             None if book is None else Decimal(book),
+            cents,
         )

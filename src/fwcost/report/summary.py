@@ -1,6 +1,9 @@
 """What the report says: views that add up, change, trends, anomalies, budgets, restatements.
 
-Everything here is exact Decimal; the renderers round once, to cents, when they print.
+Every amount here is in cents. A figure that is a sum (a row, a total, month to date, the day
+before) is an int: a sum of the attributed rows' cents (cents.py), so it shows the same cents
+wherever it appears. A figure worked out from sums (an average, a median, a projection, a budget)
+is a Decimal number of cents, rounded only when it is printed. Percentages come from cents.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import partial
 from statistics import median
 
@@ -21,48 +25,76 @@ from fwcost.config import (
     DEFAULT_TOP_N,
 )
 from fwcost.dates import DayBounds
-from fwcost.report.attribution import AttributedDay
-from fwcost.report.groups import ZERO, Amount, TeamGroups
+from fwcost.links import ReportLinks
+from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay
+from fwcost.report.cents import cents_of
+from fwcost.report.groups import Amount, TeamGroups
 
 TREND_DAYS = 14
 AVERAGE_DAYS = 7
+# Unusual and gone-quiet spend compare a day with its usual days among the four weeks before it
+# (within the 30 days of history a report reads, pipeline.HISTORY_DAYS).
+BASELINE_DAYS = 28
 MAD_TO_SIGMA = Decimal("1.4826")  # makes the MAD comparable to a standard deviation
 SECONDS_PER_HOUR = Decimal(3600)
-
-# Row kinds: how a renderer should present a row.
-ITEM, UNATTRIBUTED, BILLED_ONLY, NOT_PER_KEY, OTHER = (
-    "item",
-    "unattributed",
-    "billed_only",
-    "not_per_key",
-    "other",
-)
 UNATTRIBUTED_TEAM_LABEL = "Unattributed"
 BILLED_ONLY_LABEL = "Billed, not in usage data"
 
 
+class RowKind(Enum):
+    """How a renderer presents a row of a view."""
+
+    ITEM = "item"  # a team, key, model...: ranked, and folded into OTHER beyond the top N
+    UNATTRIBUTED = "unattributed"  # usage without the annotation the view is by
+    BILLED_ONLY = "billed_only"  # a line item no usage row carries (e.g. embeddings)
+    NOT_PER_KEY = "not_per_key"  # GPU time in the keys view, serverless in the deployments view
+    OTHER = "other"  # the ITEM rows beyond the top N, folded into one
+
+
+class Dimension(Enum):
+    """What a what-changed fact is about."""
+
+    ACCOUNT = "account"
+    TEAM = "team"
+    KEY = "key"
+    MODEL = "model"
+    DEPLOYMENT = "deployment"
+
+
+class BudgetState(Enum):
+    OK = "ok"
+    NEAR = "near"  # budget_warn_share of it spent, on pace to stay within it
+    PROJECTED_OVER = "projected_over"  # the month-end pace is over it
+    OVER = "over"  # spent
+
+
 @dataclass(frozen=True, slots=True)
 class AnomalySettings:
-    """Unusual: above median + k·MAD of the trailing days, by a ratio and a dollar floor."""
+    """Unusual: above median + k·MAD of the usual days, by a ratio and a dollar floor."""
 
     mad_multiplier: Decimal = DEFAULT_ANOMALY_MAD_MULTIPLIER
     min_ratio: Decimal = DEFAULT_ANOMALY_MIN_RATIO
-    dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR
-    min_history_days: int = 7
-    quiet_floor: Decimal = Decimal(1)  # average $/day below which going quiet is not news
+    dollar_floor: Decimal = DEFAULT_ANOMALY_DOLLAR_FLOOR  # USD
+    min_baseline_days: int = 3  # usual days needed to call anything unusual or gone quiet
+    quiet_floor: Decimal = Decimal(1)  # average USD a usual day below which going quiet is not news
 
 
 @dataclass(frozen=True, slots=True)
 class Restatement:
-    """A re-pulled earlier day whose total differs from its archived copy."""
+    """A re-pulled earlier day whose exact total (USD) differs from its archived copy."""
 
     day: date
     old_total: Decimal
     new_total: Decimal
 
     @property
-    def delta(self) -> Decimal:
-        return self.new_total - self.old_total
+    def new_cents(self) -> int:
+        """The day's total as its reports print it (a day's total cents are its total rounded)."""
+        return cents_of(self.new_total)
+
+    @property
+    def delta_cents(self) -> int:
+        return self.new_cents - cents_of(self.old_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +106,13 @@ class ReportContext:
     code_version: str
     top_n: int = DEFAULT_TOP_N
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
-    team_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # monthly, per team
-    account_budget: Decimal | None = None  # monthly
+    team_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # monthly USD, per team
+    account_budget: Decimal | None = None  # monthly USD
     budget_warn_share: Decimal = Decimal("0.8")
     restatements: Sequence[Restatement] = ()
     gaps: Sequence[str] = ()
     team: str | None = None  # set on a team's own slice
+    links: ReportLinks | None = None  # to this report's archived copy and CSV (publishing)
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -93,12 +126,12 @@ class ReportContext:
 @dataclass(frozen=True, slots=True)
 class Row:
     label: str
-    cost: Decimal
-    kind: str = ITEM
+    cents: int
+    kind: RowKind = RowKind.ITEM
     detail: str = ""  # e.g. shortened key id, "serverless · 96.2M tokens", "H100 · 23.0 h"
     team: str = ""
     change_pct: Decimal | None = None  # vs the trailing 7-day average
-    trend: tuple[Decimal | None, ...] = ()  # 14 days, oldest first, today last
+    trend: tuple[int | None, ...] = ()  # cents, 14 days, oldest first, today last
     count: int = 1  # rows folded into an "Other" row
     estimated: bool = False
 
@@ -108,18 +141,18 @@ class View:
     name: str
     title: str
     rows: tuple[Row, ...]
-    total: Decimal
+    total: int  # cents: the rows add up to it
     size: int  # how many rows the view had before the top N were kept
 
     @property
     def hidden(self) -> int:
-        return sum(row.count for row in self.rows if row.kind == OTHER)
+        return sum(row.count for row in self.rows if row.kind is RowKind.OTHER)
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    cost: Decimal
-    estimated: Decimal
+    cents: int
+    estimated_cents: int
     prompt_tokens: int
     cached_prompt_tokens: int
     completion_tokens: int
@@ -134,13 +167,15 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    previous: Decimal | None  # the day before, None when missing
+    """The day's cents against the day before and the trailing average (cents)."""
+
+    previous: int | None  # the day before, None when missing
     average: Decimal | None  # trailing 7-day average of the days present
     average_days: int
-    today: Decimal
+    today: int
 
     @property
-    def vs_previous(self) -> Decimal | None:
+    def vs_previous(self) -> int | None:
         return None if self.previous is None else self.today - self.previous
 
     @property
@@ -159,46 +194,76 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class MonthToDate:
     month_start: date
-    cost: Decimal
+    cents: int  # the sum of the days' total cents
     days_missing: tuple[date, ...]
-    projection: Decimal
+    projection: Decimal  # cents
     days_in_month: int
+
+
+Subject = tuple[Dimension, str]  # a team, key id or name, model or deployment; "" the account
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The earlier days a day's spend is compared with: its usual days.
+
+    The same weekday's days when there are enough of them, else the same kind of day's (weekdays
+    or weekend days), so a quiet Saturday is compared with Saturdays, not with busy Fridays.
+    """
+
+    days: tuple[date, ...]
+    weekday: int | None  # 0 = Monday: the same weekday; None: every day of the same kind
+    weekend: bool
+
+    @property
+    def usual_day(self) -> str:
+        """What the day was compared with, for "2.2× its usual Sunday"."""
+        if self.weekday is not None:
+            return calendar.day_name[self.weekday]
+        return "weekend day" if self.weekend else "weekday"
 
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    dimension: str  # "account", "team", "key", "model", "deployment"
+    """One unusual event, on one line: a lower-level rise it explains is folded into it."""
+
+    dimension: Dimension
     name: str
-    cost: Decimal
-    median: Decimal
+    cents: int
+    median: Decimal  # cents, of its usual days
+    baseline: Baseline
     team: str = ""
-    driver_model: str = ""  # for a team: the model and key whose spend grew most
+    # What drove it: for a team, the model and key whose spend grew most; for the account, the team
+    driver_model: str = ""
     driver_key: str = ""
+    driver_team: str = ""
+    also: tuple[Subject, ...] = ()  # the jumps within the same team that this line stands for
 
     @property
     def ratio(self) -> Decimal | None:
-        return None if self.median == 0 else self.cost / self.median
+        return None if self.median == 0 else self.cents / self.median
 
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
     """A key, model or team that spent for the first time, or stopped spending."""
 
-    dimension: str
+    dimension: Dimension
     name: str
     new: bool  # False: gone quiet
-    cost: Decimal  # today's cost (new) or its recent daily average (gone quiet)
+    cents: int | Decimal  # today's cents (new) or its usual day's average (gone quiet)
     team: str = ""
+    baseline: Baseline | None = None  # gone quiet: the usual days it spent on
 
 
 @dataclass(frozen=True, slots=True)
 class BudgetStatus:
     scope: str  # team name, or "" for the whole account
-    budget: Decimal
-    spent: Decimal
-    projected: Decimal
+    budget: Decimal  # cents, monthly
+    spent: int  # cents: the sum of the month's days
+    projected: Decimal  # cents
     days_left: int
-    state: str  # "ok", "warn" or "over"
+    state: BudgetState
 
     @property
     def share(self) -> Decimal:
@@ -210,6 +275,14 @@ class BudgetStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class OmittedTeams:
+    """The teams beyond FWCOST_MAX_TEAM_REPORTS, which get no report of their own."""
+
+    count: int
+    largest_cents: int  # the most any of them spent on the day
+
+
+@dataclass(frozen=True, slots=True)
 class DailySummary:
     day: date
     context: ReportContext
@@ -217,7 +290,7 @@ class DailySummary:
     views: dict[str, View]
     change: Change
     month: MonthToDate
-    trend: tuple[tuple[date, Decimal | None], ...]
+    trend: tuple[tuple[date, int | None], ...]  # cents
     anomalies: tuple[Anomaly, ...]
     arrivals: tuple[Arrival, ...]
     budgets: tuple[BudgetStatus, ...]
@@ -227,10 +300,12 @@ class DailySummary:
     has_bill: bool
     key_source: str
     notes: tuple[str, ...]
-    price_checks: tuple[tuple[str, Decimal, Decimal], ...]  # (label, billed, price book)
-    unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate) usage with no line item
+    # (label, billed cents, price book in cents): billed is the sum of the covered rows' cents
+    price_checks: tuple[tuple[str, int, Decimal], ...]
+    unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate in cents) usage with no item
     today: AttributedDay = field(repr=False, compare=False)
     history: Mapping[date, AttributedDay] = field(repr=False, compare=False)
+    omitted_teams: OmittedTeams | None = None  # the overall report's: see omitted_teams
 
     @property
     def team(self) -> str | None:
@@ -253,13 +328,15 @@ def summarize(
         context=context,
         totals=_totals(today),
         views=_views(today, earlier, context),
-        change=_change(today.total, [earlier[d].total if d in earlier else None for d in trailing]),
+        change=_change(
+            today.total_cents, [earlier[d].total_cents if d in earlier else None for d in trailing]
+        ),
         month=month,
         trend=(
-            *((d, earlier[d].total if d in earlier else None) for d in trailing[1:]),
-            (today.day, today.total),
+            *((d, earlier[d].total_cents if d in earlier else None) for d in trailing[1:]),
+            (today.day, today.total_cents),
         ),
-        anomalies=tuple(_anomalies(today, earlier, trailing, context.anomaly)),
+        anomalies=tuple(_anomalies(today, earlier, context.anomaly)),
         arrivals=tuple(_arrivals(today, earlier, trailing, context.anomaly)),
         budgets=tuple(_budgets(today, earlier, context, month)),
         restatements=tuple(sorted(context.restatements, key=lambda r: r.day)),
@@ -269,14 +346,15 @@ def summarize(
         ),
         has_bill=today.has_bill,
         key_source=today.key_source,
-        notes=tuple(today.notes),
+        # No bill is a typed fact (has_bill), worded with what the report lacks, not a note.
+        notes=tuple(note for note in today.notes if note != NO_BILL_NOTE),
         price_checks=tuple(
-            (c.label, c.billed, c.price_book)
+            (c.label, c.billed_cents, c.price_book * 100)
             for c in today.price_checks
-            if c.billed is not None and c.price_book is not None
+            if c.billed_cents is not None and c.price_book is not None
         ),
         unbilled=tuple(
-            (c.label, c.price_book)
+            (c.label, c.price_book * 100)
             for c in today.price_checks
             if c.billed is None and c.price_book is not None
         ),
@@ -288,7 +366,7 @@ def summarize(
 def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str, DailySummary]:
     """Each named team's slice alone: its own totals, views, trend and budget, nobody else's.
 
-    With `limit`, only that many teams, the largest by the day's cost (see omitted_teams_note).
+    With `limit`, only that many teams, the largest by the day's cost (see omitted_teams).
     """
     context = summary.context
     teams = sorted(_teams_by_cost(summary)[:limit])
@@ -304,29 +382,25 @@ def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str,
                 else {},
                 account_budget=None,
                 restatements=(),
+                links=None,  # the overall report's links are not the team's
             ),
         )
         for team in teams
     }
 
 
-def omitted_teams_note(summary: DailySummary, limit: int) -> str | None:
-    """The overall report's line for the teams beyond `limit`, which get no report of their own."""
+def omitted_teams(summary: DailySummary, limit: int) -> OmittedTeams | None:
+    """The teams beyond `limit`, which get no report of their own (team_summaries' `limit`)."""
     omitted = _teams_by_cost(summary)[limit:]
     if not omitted:
         return None
-    largest = max(_team_cost(summary.today, team) for team in omitted)
-    if len(omitted) == 1:
-        who = f"1 more team (${largest:,.2f} today) has"
-    else:
-        who = f"{len(omitted)} more teams (at most ${largest:,.2f} each) have"
-    return f"{who} no report of their own; raise FWCOST_MAX_TEAM_REPORTS to send them one."
+    return OmittedTeams(len(omitted), max(_team_cents(summary.today, team) for team in omitted))
 
 
 def _teams_by_cost(summary: DailySummary) -> list[str]:
     """Named teams with spend or a budget, the day's largest first (then by name)."""
     teams = {name for name in summary.today.teams if name} | set(summary.context.team_budgets)
-    return sorted(teams, key=lambda team: (-_team_cost(summary.today, team), team))
+    return sorted(teams, key=lambda team: (-_team_cents(summary.today, team), team))
 
 
 def short_key_id(key_id: str) -> str:
@@ -345,8 +419,8 @@ def _totals(today: AttributedDay) -> Totals:
     amount = _sum_amounts(groups.amount for groups in today.teams.values())
     deployments = {name for groups in today.teams.values() for name in groups.deployments}
     return Totals(
-        cost=today.total,
-        estimated=today.estimated_total,
+        cents=today.total_cents,
+        estimated_cents=today.estimated_cents,
         prompt_tokens=amount.prompt_tokens,
         cached_prompt_tokens=amount.cached_prompt_tokens,
         completion_tokens=amount.completion_tokens,
@@ -356,21 +430,21 @@ def _totals(today: AttributedDay) -> Totals:
     )
 
 
-def _change(today: Decimal, trailing: Sequence[Decimal | None]) -> Change:
+def _change(today: int, trailing: Sequence[int | None]) -> Change:
     """Trailing is oldest first and ends the day before today."""
     last_week = [value for value in trailing[-AVERAGE_DAYS:] if value is not None]
     return Change(
         previous=trailing[-1] if trailing else None,
-        average=sum(last_week, ZERO) / len(last_week) if last_week else None,
+        average=_average(trailing),
         average_days=len(last_week),
         today=today,
     )
 
 
-def _pct(now: Decimal, before: Decimal | None) -> Decimal | None:
+def _pct(now: int, before: int | Decimal | None) -> Decimal | None:
     if before is None or before == 0:
         return None
-    return (now - before) / before * 100
+    return (now - before) / Decimal(before) * 100
 
 
 def _month_to_date(
@@ -379,11 +453,11 @@ def _month_to_date(
     start = today.day.replace(day=1)
     days = [start + timedelta(days=n) for n in range(today.day.day - 1)]
     missing = tuple(day for day in days if day not in earlier)
-    spent = today.total + sum((earlier[d].total for d in days if d in earlier), ZERO)
+    spent = today.total_cents + sum(earlier[d].total_cents for d in days if d in earlier)
     days_in_month = calendar.monthrange(today.day.year, today.day.month)[1]
     return MonthToDate(
         month_start=start,
-        cost=spent,
+        cents=spent,
         days_missing=missing,
         projection=_project(spent, today, earlier, days_in_month - today.day.day),
         days_in_month=days_in_month,
@@ -391,19 +465,19 @@ def _month_to_date(
 
 
 def _project(
-    spent: Decimal,
+    spent: int,
     today: AttributedDay,
     earlier: Mapping[date, AttributedDay],
     days_left: int,
-    cost_of: Callable[[AttributedDay], Decimal] = lambda day: day.total,
+    cents_of_day: Callable[[AttributedDay], int] = lambda day: day.total_cents,
 ) -> Decimal:
-    """Month-end pace: spent so far plus the last 7 days' average per day left.
+    """Month-end pace in cents: spent so far plus the last 7 days' average per day left.
 
     The 7 days may cross into last month, so the first of the month still projects sensibly.
     """
     week = [today.day - timedelta(days=n) for n in range(AVERAGE_DAYS)]
-    values = [cost_of(today)] + [cost_of(earlier[d]) for d in week[1:] if d in earlier]
-    return spent + sum(values, ZERO) / len(values) * days_left
+    values = [cents_of_day(today)] + [cents_of_day(earlier[d]) for d in week[1:] if d in earlier]
+    return spent + Decimal(sum(values)) / len(values) * days_left
 
 
 # ---- views ---------------------------------------------------------------------------------
@@ -414,10 +488,10 @@ def _views(
 ) -> dict[str, View]:
     trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS - 1, 0, -1)]
 
-    def history_of(cost_of: Callable[[AttributedDay], Decimal]) -> tuple[Decimal | None, ...]:
+    def history_of(cents_of_day: Callable[[AttributedDay], int]) -> tuple[int | None, ...]:
         return (
-            *(cost_of(earlier[d]) if d in earlier else None for d in trailing),
-            cost_of(today),
+            *(cents_of_day(earlier[d]) if d in earlier else None for d in trailing),
+            cents_of_day(today),
         )
 
     builder = _ViewBuilder(today, context.top_n, history_of)
@@ -436,7 +510,7 @@ class _ViewBuilder:
         self,
         today: AttributedDay,
         top_n: int,
-        history_of: Callable[[Callable[[AttributedDay], Decimal]], tuple[Decimal | None, ...]],
+        history_of: Callable[[Callable[[AttributedDay], int]], tuple[int | None, ...]],
     ) -> None:
         self.today = today
         self.top_n = top_n
@@ -444,22 +518,22 @@ class _ViewBuilder:
 
     def _billed_only_rows(self) -> list[Row]:
         return [
-            Row(f"{BILLED_ONLY_LABEL} ({category})", cost, BILLED_ONLY)
-            for category, cost in sorted(self.today.billed_only.items())
+            Row(f"{BILLED_ONLY_LABEL} ({category})", amount.cents, RowKind.BILLED_ONLY)
+            for category, amount in sorted(self.today.billed_only.items())
         ]
 
     def teams(self) -> View:
         rows = []
         for name, groups in self.today.teams.items():
-            trend = self.history_of(partial(_team_cost, team=name))
+            trend = self.history_of(partial(_team_cents, team=name))
             rows.append(
                 Row(
                     name or UNATTRIBUTED_TEAM_LABEL,
-                    groups.amount.cost,
-                    ITEM if name else UNATTRIBUTED,
+                    groups.amount.cents,
+                    RowKind.ITEM if name else RowKind.UNATTRIBUTED,
                     detail="" if name else "no team annotation",
                     team=name,
-                    change_pct=_pct(groups.amount.cost, _average(trend[:-1])),
+                    change_pct=_pct(groups.amount.cents, _average(trend[:-1])),
                     trend=trend,
                     estimated=bool(groups.amount.estimated),
                 )
@@ -468,7 +542,7 @@ class _ViewBuilder:
 
     def by_annotation(self, attribute: str, title: str, empty_label: str) -> View:
         rows = [
-            Row(name or empty_label, amount.cost, ITEM if name else UNATTRIBUTED)
+            Row(name or empty_label, amount.cents, RowKind.ITEM if name else RowKind.UNATTRIBUTED)
             for name, amount in _merge(self.today.teams.values(), attribute).items()
         ]
         return self._fold(attribute, title, rows + self._billed_only_rows())
@@ -476,24 +550,26 @@ class _ViewBuilder:
     def keys(self) -> View:
         merged: dict[str, Amount] = defaultdict(Amount)
         names: dict[str, str] = {}
-        team_costs: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        team_cents: dict[str, dict[str, int]] = defaultdict(dict)
         for team, groups in self.today.teams.items():
             for key_id, key in groups.keys.items():
                 merged[key_id].add(key.amount)
                 names[key_id] = names.get(key_id) or key.name
-                team_costs[key_id][team] = key.amount.cost
+                team_cents[key_id][team] = key.amount.cents
         rows = []
         for key_id, amount in merged.items():
             if not key_id:
-                rows.append(Row("Not per key", amount.cost, NOT_PER_KEY, detail="GPU time"))
+                rows.append(
+                    Row("Not per key", amount.cents, RowKind.NOT_PER_KEY, detail="GPU time")
+                )
                 continue
-            teams = team_costs[key_id]
+            teams = team_cents[key_id]
             main_team = max(teams, key=lambda t: (teams[t], t))
             rows.append(
                 Row(
                     names[key_id] or short_key_id(key_id),
-                    amount.cost,
-                    UNATTRIBUTED if key_id == "unattributed" else ITEM,
+                    amount.cents,
+                    RowKind.UNATTRIBUTED if key_id == "unattributed" else RowKind.ITEM,
                     detail=short_key_id(key_id),
                     team=main_team or UNATTRIBUTED_TEAM_LABEL,
                     estimated=bool(amount.estimated),
@@ -507,7 +583,7 @@ class _ViewBuilder:
             rows.append(
                 Row(
                     name,
-                    amount.cost,
+                    amount.cents,
                     detail=_usage_detail(amount),
                     estimated=bool(amount.estimated),
                 )
@@ -517,9 +593,9 @@ class _ViewBuilder:
 
     def deployments(self) -> View:
         rows = self._deployment_rows()
-        rest = self.today.total - sum((row.cost for row in rows), ZERO)
+        rest = self.today.total_cents - sum(row.cents for row in rows)
         if rest:
-            rows.append(Row("Serverless and other", rest, NOT_PER_KEY))
+            rows.append(Row("Serverless and other", rest, RowKind.NOT_PER_KEY))
         return self._fold("deployments", "GPU deployments", rows)
 
     def _deployment_rows(self) -> list[Row]:
@@ -531,7 +607,7 @@ class _ViewBuilder:
         return [
             Row(
                 name,
-                amount.cost,
+                amount.cents,
                 detail=f"{'training · ' if kind == 'training' else ''}{_accelerator_label(acc)}"
                 f" · {Decimal(amount.gpu_seconds) / SECONDS_PER_HOUR:.1f} h",
                 estimated=bool(amount.estimated),
@@ -542,15 +618,17 @@ class _ViewBuilder:
     def _fold(self, name: str, title: str, rows: list[Row]) -> View:
         """Keep the top N ordinary rows; fold the rest into "Other", computed as the remainder."""
         ordinary = sorted(
-            (row for row in rows if row.kind == ITEM), key=lambda r: (-r.cost, r.label)
+            (row for row in rows if row.kind is RowKind.ITEM), key=lambda r: (-r.cents, r.label)
         )
-        special = sorted((row for row in rows if row.kind != ITEM), key=lambda r: -r.cost)
+        special = sorted(
+            (row for row in rows if row.kind is not RowKind.ITEM), key=lambda r: -r.cents
+        )
         shown = ordinary[: self.top_n] + special
         hidden = len(ordinary) - self.top_n
         if hidden > 0:
-            rest = self.today.total - sum((row.cost for row in shown), ZERO)
-            shown.insert(self.top_n, Row(f"{hidden} others", rest, OTHER, count=hidden))
-        return View(name, title, tuple(shown), self.today.total, len(rows))
+            rest = self.today.total_cents - sum(row.cents for row in shown)
+            shown.insert(self.top_n, Row(f"{hidden} others", rest, RowKind.OTHER, count=hidden))
+        return View(name, title, tuple(shown), self.today.total_cents, len(rows))
 
 
 def _merge(teams: Iterable[TeamGroups], attribute: str) -> dict[str, Amount]:
@@ -591,41 +669,85 @@ def compact_number(value: int | Decimal | float) -> str:
     return f"{number:.0f}"
 
 
-def _team_cost(day: AttributedDay, team: str) -> Decimal:
+def _team_cents(day: AttributedDay, team: str) -> int:
     groups = day.teams.get(team)
-    return groups.amount.cost if groups else ZERO
+    return groups.amount.cents if groups else 0
 
 
-def _average(values: Sequence[Decimal | None]) -> Decimal | None:
+def _average(values: Sequence[int | None]) -> Decimal | None:
+    """The trailing 7 days' average of the days present, in cents."""
     present = [value for value in values[-AVERAGE_DAYS:] if value is not None]
-    return sum(present, ZERO) / len(present) if present else None
+    return Decimal(sum(present)) / len(present) if present else None
+
+
+def _median(values: Iterable[int | Decimal]) -> Decimal:
+    return Decimal(median(Decimal(value) for value in values))
 
 
 # ---- anomalies, arrivals, budgets ----------------------------------------------------------
 
 
-def _subjects(day: AttributedDay) -> dict[tuple[str, str], tuple[Decimal, str]]:
-    """(dimension, name) -> (cost, owning team) for everything a change can be noticed on.
+def baseline(day: date, earlier: Mapping[date, AttributedDay], min_days: int) -> Baseline | None:
+    """`day`'s usual days among the BASELINE_DAYS before it, the latest first.
+
+    The same weekday's days when at least `min_days` of them are archived, else the same kind of
+    day's (weekdays, or weekend days); None when neither has `min_days`.
+    """
+    weekend = _is_weekend(day)
+    window = [day - timedelta(days=n) for n in range(1, BASELINE_DAYS + 1)]
+    present = [d for d in window if d in earlier]
+    same_weekday = tuple(d for d in present if d.weekday() == day.weekday())
+    if len(same_weekday) >= min_days:
+        return Baseline(same_weekday, day.weekday(), weekend)
+    same_kind = tuple(d for d in present if _is_weekend(d) == weekend)
+    if len(same_kind) >= min_days:
+        return Baseline(same_kind, None, weekend)
+    return None
+
+
+def _is_weekend(day: date) -> bool:
+    return day.weekday() >= 5
+
+
+def _subjects(day: AttributedDay) -> dict[Subject, tuple[int, str]]:
+    """Subject -> (cents, owning team) for everything a change can be noticed on.
 
     Keys and deployments belong to the first team seen with them; models to no team.
     """
-    found: dict[tuple[str, str], tuple[Decimal, str]] = {}
+    found: dict[Subject, tuple[int, str]] = {}
 
-    def add(subject: tuple[str, str], cost: Decimal, team: str) -> None:
-        before, owner = found.get(subject, (ZERO, team))
-        found[subject] = (before + cost, owner)
+    def add(subject: Subject, cents: int, team: str) -> None:
+        before, owner = found.get(subject, (0, team))
+        found[subject] = (before + cents, owner)
 
     for team, groups in day.teams.items():
         if team:
-            add(("team", team), groups.amount.cost, team)
+            add((Dimension.TEAM, team), groups.amount.cents, team)
         for key_id, key in groups.keys.items():
             if key_id and key_id != "unattributed":
-                add(("key", key_id), key.amount.cost, team)
+                add((Dimension.KEY, key_id), key.amount.cents, team)
         for model, amount in groups.models.items():
-            add(("model", model), amount.cost, "")
+            add((Dimension.MODEL, model), amount.cents, "")
         for name, deployment in groups.deployments.items():
-            add(("deployment", name), deployment.amount.cost, team)
+            add((Dimension.DEPLOYMENT, name), deployment.amount.cents, team)
     return found
+
+
+def _cents_in(groups: TeamGroups | None, subject: Subject) -> int:
+    """A subject's cents within one team's groups; a team's (or the account's) is the team's own."""
+    if groups is None:
+        return 0
+    dimension, name = subject
+    if dimension is Dimension.KEY:
+        key = groups.keys.get(name)
+        return key.amount.cents if key else 0
+    if dimension is Dimension.MODEL:
+        amount = groups.models.get(name)
+        return amount.cents if amount else 0
+    if dimension is Dimension.DEPLOYMENT:
+        deployment = groups.deployments.get(name)
+        return deployment.amount.cents if deployment else 0
+    return groups.amount.cents
 
 
 def _key_names(day: AttributedDay) -> dict[str, str]:
@@ -638,71 +760,128 @@ def _key_names(day: AttributedDay) -> dict[str, str]:
 
 
 def _anomalies(
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
-    trailing: Sequence[date],
-    settings: AnomalySettings,
+    today: AttributedDay, earlier: Mapping[date, AttributedDay], settings: AnomalySettings
 ) -> list[Anomaly]:
-    present = [earlier[d] for d in trailing if d in earlier]
-    if len(present) < settings.min_history_days:
+    usual = baseline(today.day, earlier, settings.min_baseline_days)
+    if usual is None:
         return []
-    past = [_subjects(day) for day in present]
-    names = _key_names(today)
-    subjects = {("account", ""): (today.total, "")} | _subjects(today)
-    found = []
-    for (dimension, name), (cost, team) in subjects.items():
-        if dimension == "account":
-            values = [day.total for day in present]
+    days = [earlier[d] for d in usual.days]
+    past = [_subjects(day) for day in days]
+    subjects = {(Dimension.ACCOUNT, ""): (today.total_cents, "")} | _subjects(today)
+    floor_cents = settings.dollar_floor * 100
+    found: dict[Subject, tuple[int, Decimal, str]] = {}
+    for subject, (cents, team) in subjects.items():
+        if subject[0] is Dimension.ACCOUNT:
+            values = [day.total_cents for day in days]
         else:
-            values = [p.get((dimension, name), (ZERO, ""))[0] for p in past]
-        middle = Decimal(median(values))
-        spread = Decimal(median(abs(v - middle) for v in values)) * MAD_TO_SIGMA
+            values = [p.get(subject, (0, ""))[0] for p in past]
+        middle = _median(values)
+        spread = _median(abs(v - middle) for v in values) * MAD_TO_SIGMA
         if (
-            cost > middle + settings.mad_multiplier * spread
-            and cost >= middle * settings.min_ratio
-            and cost - middle >= settings.dollar_floor
+            cents > middle + settings.mad_multiplier * spread
+            and cents >= middle * settings.min_ratio
+            and cents - middle >= floor_cents
         ):
-            label = names.get(name, name) if dimension == "key" else name
-            found.append(Anomaly(dimension, label, cost, middle, team))
-    return _explained(found, today, present, names)
+            found[subject] = (cents, middle, team)
+    return _one_line_per_event(found, today, days, usual)
 
 
-def _explained(
-    found: list[Anomaly],
+def _one_line_per_event(
+    found: Mapping[Subject, tuple[int, Decimal, str]],
     today: AttributedDay,
-    present: Sequence[AttributedDay],
-    names: Mapping[str, str],
+    days: Sequence[AttributedDay],
+    usual: Baseline,
 ) -> list[Anomaly]:
-    """Say which model and key drove each team's jump, and drop the lines that repeat it."""
-    teams = {a.name: a for a in found if a.dimension == "team"}
-    for team, anomaly in teams.items():
-        groups = today.teams[team]
-        past = [day.teams.get(team) or TeamGroups() for day in present]
-        model = _biggest_rise(
-            {m: a.cost for m, a in groups.models.items()},
-            [{m: a.cost for m, a in p.models.items()} for p in past],
-        )
-        key = _biggest_rise(
-            {k: g.amount.cost for k, g in groups.keys.items() if k},
-            [{k: g.amount.cost for k, g in p.keys.items()} for p in past],
-        )
-        teams[team] = replace(anomaly, driver_model=model, driver_key=names.get(key, key))
-    explained_models = {a.driver_model for a in teams.values()}
-    kept = [
-        teams.get(a.name, a) if a.dimension == "team" else a
-        for a in found
-        if not (a.dimension == "account" and teams)
-        and not (a.dimension == "key" and a.team in teams)
-        and not (a.dimension == "model" and a.name in explained_models)
-    ]
-    return sorted(kept, key=lambda a: (a.dimension != "account", -(a.cost - a.median)))
+    """One line per event, naming what drove it.
+
+    A team's jump is one line, naming the model and key within it that grew most; a key's,
+    model's or deployment's jump (or the account's) that lies mostly (half its rise or more)
+    within the teams that jumped is part of theirs. The other jumps that lie mostly within one
+    team are one line for that team: its key (else deployment, else model) that rose most, with
+    the others named after it. The account's jump is a line of its own only when no other line
+    holds most of it.
+    """
+    teams = [name for dimension, name in found if dimension is Dimension.TEAM]
+    names = _key_names(today)
+    lines = []
+    by_team: dict[str, list[Anomaly]] = defaultdict(list)
+    account: Anomaly | None = None
+    account_home = None
+    for subject, (cents, middle, team) in found.items():
+        dimension, name = subject
+        anomaly = Anomaly(dimension, name, cents, middle, usual, team)
+        if dimension is Dimension.TEAM:
+            lines.append(_team_drivers(anomaly, today, days, names))
+            continue
+        if sum(_rise(subject, t, today, days) for t in teams) * 2 >= cents - middle:
+            continue  # part of the jumping teams' lines
+        home = _home_team(subject, cents - middle, today, days)
+        if dimension is Dimension.KEY:
+            anomaly = replace(anomaly, name=names.get(name, name))
+        if dimension is Dimension.ACCOUNT:
+            account, account_home = anomaly, home
+            if home is not None:
+                account = replace(anomaly, driver_team=home or UNATTRIBUTED_TEAM_LABEL)
+        elif home is None:
+            lines.append(anomaly)
+        else:
+            by_team[home].append(anomaly)
+    lines += [_one_line(group) for group in by_team.values()]
+    if account is not None and account_home not in by_team:
+        lines.append(account)
+    return sorted(
+        lines, key=lambda a: (a.dimension is not Dimension.ACCOUNT, -(a.cents - a.median))
+    )
 
 
-def _biggest_rise(today: Mapping[str, Decimal], past: Sequence[Mapping[str, Decimal]]) -> str:
-    rises = {
-        name: cost - Decimal(median([p.get(name, ZERO) for p in past]))
-        for name, cost in today.items()
-    }
+def _home_team(
+    subject: Subject, rise: Decimal, today: AttributedDay, days: Sequence[AttributedDay]
+) -> str | None:
+    """The team holding half or more of a subject's rise, if one does."""
+    rises = {team: _rise(subject, team, today, days) for team in today.teams}
+    home = max(rises, key=lambda team: (rises[team], team), default=None)
+    return home if home is not None and rises[home] * 2 >= rise else None
+
+
+LEADS = (Dimension.KEY, Dimension.DEPLOYMENT, Dimension.MODEL)  # which jump a team's line names
+
+
+def _one_line(group: Sequence[Anomaly]) -> Anomaly:
+    """A team's jumps as one: its key (else deployment, else model) that rose most, then the rest."""
+    ranked = sorted(group, key=lambda a: (LEADS.index(a.dimension), -(a.cents - a.median)))
+    lead, rest = ranked[0], sorted(ranked[1:], key=lambda a: -(a.cents - a.median))
+    return replace(lead, also=tuple((a.dimension, a.name) for a in rest))
+
+
+def _rise(
+    subject: Subject, team: str, today: AttributedDay, days: Sequence[AttributedDay]
+) -> Decimal:
+    """How far a subject's cents within `team` are above their median on the usual days."""
+    now = _cents_in(today.teams.get(team), subject)
+    return now - _median(_cents_in(day.teams.get(team), subject) for day in days)
+
+
+def _team_drivers(
+    anomaly: Anomaly,
+    today: AttributedDay,
+    days: Sequence[AttributedDay],
+    names: Mapping[str, str],
+) -> Anomaly:
+    groups = today.teams[anomaly.name]
+    past = [day.teams.get(anomaly.name) or TeamGroups() for day in days]
+    model = _biggest_rise(
+        {m: a.cents for m, a in groups.models.items()},
+        [{m: a.cents for m, a in p.models.items()} for p in past],
+    )
+    key = _biggest_rise(
+        {k: g.amount.cents for k, g in groups.keys.items() if k},
+        [{k: g.amount.cents for k, g in p.keys.items()} for p in past],
+    )
+    return replace(anomaly, driver_model=model, driver_key=names.get(key, key))
+
+
+def _biggest_rise(today: Mapping[str, int], past: Sequence[Mapping[str, int]]) -> str:
+    rises = {name: cents - _median(p.get(name, 0) for p in past) for name, cents in today.items()}
     best = max(rises, key=lambda name: (rises[name], name), default="")
     return best if best and rises[best] > 0 else ""
 
@@ -713,32 +892,80 @@ def _arrivals(
     trailing: Sequence[date],
     settings: AnomalySettings,
 ) -> list[Arrival]:
-    present = [earlier[d] for d in trailing if d in earlier]
+    names = _key_names(today)
+    for day in sorted(earlier):
+        names = _key_names(earlier[day]) | names
+    found = _new(today, [earlier[d] for d in trailing if d in earlier], names)
+    found += _gone_quiet(today, earlier, settings, names)
+    order = {Dimension.TEAM: 0, Dimension.KEY: 1, Dimension.MODEL: 2}
+    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
+
+
+def _new(
+    today: AttributedDay, present: Sequence[AttributedDay], names: Mapping[str, str]
+) -> list[Arrival]:
+    """What spent today and on none of the trailing days (at least 3 of them archived)."""
     if len(present) < 3:  # too little history to call anything new
         return []
-    now = {k: v for k, v in _subjects(today).items() if v[0] > 0 and k[0] != "deployment"}
     seen = [_subjects(day) for day in present]
-    names = _key_names(today)
-    for day in present:
-        names = _key_names(day) | names
     found = []
-    for (dimension, name), (cost, team) in now.items():
-        if not any(past.get((dimension, name), (ZERO, ""))[0] > 0 for past in seen):
-            label = names.get(name, name) if dimension == "key" else name
-            found.append(Arrival(dimension, label, True, cost, team))
-    last_week = seen[-AVERAGE_DAYS:]
-    regulars: dict[tuple[str, str], list[tuple[Decimal, str]]] = defaultdict(list)
-    for past in last_week:
-        for subject, value in past.items():
-            if value[0] > 0 and subject[0] != "deployment":
-                regulars[subject].append(value)
-    for (dimension, name), values in regulars.items():
-        usual = sum((v for v, _ in values), ZERO) / len(last_week)
-        if (dimension, name) not in now and len(values) >= 3 and usual >= settings.quiet_floor:
-            label = names.get(name, name) if dimension == "key" else name
-            found.append(Arrival(dimension, label, False, usual, values[-1][1]))
-    order = {"team": 0, "key": 1, "model": 2}
-    return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cost, a.name))
+    for subject, (cents, team) in _subjects(today).items():
+        dimension, name = subject
+        if cents <= 0 or dimension is Dimension.DEPLOYMENT:
+            continue
+        if not any(past.get(subject, (0, ""))[0] > 0 for past in seen):
+            label = names.get(name, name) if dimension is Dimension.KEY else name
+            found.append(Arrival(dimension, label, True, cents, team))
+    return found
+
+
+def _gone_quiet(
+    today: AttributedDay,
+    earlier: Mapping[date, AttributedDay],
+    settings: AnomalySettings,
+    names: Mapping[str, str],
+) -> list[Arrival]:
+    """What usually spends on a day like today, spent nothing today, and spent in the week
+    before: said while its silence is under a week old.
+
+    "Usually" is on more than half of today's usual days (`baseline`: the same weekday's, else
+    the same kind of day's), averaging `quiet_floor` or more on them, so a key that only runs on
+    weekdays is not missed on a Saturday.
+    """
+    usual = baseline(today.day, earlier, settings.min_baseline_days)
+    if usual is None:
+        return []
+    last_week = [today.day - timedelta(days=n) for n in range(1, 8)]
+    spend = {d: _subjects(earlier[d]) for d in {*usual.days, *last_week} if d in earlier}
+    now = _subjects(today)
+
+    def cents(subject: Subject, day: date) -> int:
+        return spend[day].get(subject, (0, ""))[0] if day in spend else 0
+
+    candidates = {
+        subject
+        for day in usual.days
+        for subject, (value, _) in spend[day].items()
+        if value > 0 and subject[0] is not Dimension.DEPLOYMENT
+    }
+    floor_cents = settings.quiet_floor * 100
+    found = []
+    for subject in sorted(candidates, key=lambda s: (s[0].value, s[1])):
+        spent_on = [d for d in usual.days if cents(subject, d) > 0]
+        average = Decimal(sum(cents(subject, d) for d in spent_on)) / len(usual.days)
+        latest = next((d for d in last_week if cents(subject, d) > 0), None)
+        if (
+            now.get(subject, (0, ""))[0] > 0
+            or len(spent_on) * 2 <= len(usual.days)
+            or average < floor_cents
+            or latest is None
+        ):
+            continue
+        dimension, name = subject
+        label = names.get(name, name) if dimension is Dimension.KEY else name
+        team = "" if dimension is Dimension.MODEL else spend[latest][subject][1]
+        found.append(Arrival(dimension, label, False, average, team, usual))
+    return found
 
 
 def _budgets(
@@ -749,20 +976,23 @@ def _budgets(
 ) -> list[BudgetStatus]:
     days = [month.month_start + timedelta(days=n) for n in range(today.day.day - 1)]
     days_left = month.days_in_month - today.day.day
-    wanted: list[tuple[str, Decimal, Callable[[AttributedDay], Decimal]]] = []
+    wanted: list[tuple[str, Decimal, Callable[[AttributedDay], int]]] = []
     if context.account_budget is not None:
-        wanted.append(("", context.account_budget, lambda day: day.total))
+        wanted.append(("", context.account_budget, lambda day: day.total_cents))
     for team, budget in sorted(context.team_budgets.items()):
-        wanted.append((team, budget, partial(_team_cost, team=team)))
+        wanted.append((team, budget, partial(_team_cents, team=team)))
     found = []
-    for scope, budget, cost_of in wanted:
-        spent = cost_of(today) + sum((cost_of(earlier[d]) for d in days if d in earlier), ZERO)
-        projected = _project(spent, today, earlier, days_left, cost_of)
+    for scope, budget_usd, cents_of_day in wanted:
+        budget = budget_usd * 100
+        spent = cents_of_day(today) + sum(cents_of_day(earlier[d]) for d in days if d in earlier)
+        projected = _project(spent, today, earlier, days_left, cents_of_day)
         if spent >= budget:
-            state = "over"
-        elif projected > budget or spent >= budget * context.budget_warn_share:
-            state = "warn"
+            state = BudgetState.OVER
+        elif projected > budget:
+            state = BudgetState.PROJECTED_OVER
+        elif spent >= budget * context.budget_warn_share:
+            state = BudgetState.NEAR
         else:
-            state = "ok"
+            state = BudgetState.OK
         found.append(BudgetStatus(scope, budget, spent, projected, days_left, state))
     return found

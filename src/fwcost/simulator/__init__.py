@@ -58,7 +58,10 @@ Readings of points the reference leaves [open] or unsaid (the product must toler
   the same config gives the same bytes). The 100-days-back limit is not simulated.
 - Special days are home_timezone days: new_key_day (None: the 15th of every month) is the
   first day of the newcomer key; the quiet key stops two days before it (None: from the 13th);
-  spike_day triples team "ads". Weekends are ~half of weekdays; volume grows 0.1% a day.
+  on spike_day team "ads"'s costliest key × model stream runs at spike_multiplier (3) times
+  its volume; late_batch_day's batch usage has not arrived yet (every API leaves it out, as
+  with usage metered late). Weekends are ~half of weekdays; volume grows 0.1% a day.
+  scenario.py arranges these into the demo's story.
 """
 
 from fwcost.simulator.account import SimulatedAccount

@@ -40,7 +40,6 @@ SLOT_SECONDS = 900
 SLOTS_PER_HOUR = 4
 GROWTH_EPOCH = date(2026, 1, 1)  # volume grows 0.1% a day from here
 WEEKDAY_PERMILLE = (1000, 1040, 1060, 1030, 950, 560, 500)  # Monday first
-SPIKE_MULTIPLIER = 3
 NOISE_LOW, NOISE_SPAN = 850, 301  # per stream and day: 0.85 .. 1.15
 # Cache recent ranges, up to about a million stream entries (a 100k-row account keeps 10 days).
 CACHE_STREAM_ENTRIES = 1_000_000
@@ -100,6 +99,7 @@ class SimulatedAccount:
         self._lock = threading.Lock()
         low, high = CACHE_RANGES
         self._cache_size = max(low, min(high, CACHE_STREAM_ENTRIES // len(self.streams)))
+        self.spike_stream = self._busiest_text_stream(SPIKE_TEAM)
 
     # ---- who is who -------------------------------------------------------------------------
 
@@ -111,6 +111,16 @@ class SimulatedAccount:
     @property
     def readonly_key(self) -> ApiKey:
         return self.keys[1]
+
+    def _busiest_text_stream(self, team: str) -> int | None:
+        """The team's costliest serverless stream (one key, one model): what spike_day runs
+        away with. None when the team has none (an account under hostile names)."""
+        candidates = [
+            (self.stream_cost_nanos(stream, list(stream.base)), index)
+            for index, stream in enumerate(self.streams)
+            if stream.team == team and stream.kind is Kind.TEXT and not stream.batch
+        ]
+        return max(candidates)[1] if candidates else None
 
     def key_by_activity(self, activity: Activity) -> ApiKey:
         return next(key for key in self.keys if key.activity is activity)
@@ -168,17 +178,19 @@ class SimulatedAccount:
         day = segment.home_day
         weights = {p: prefix[segment.hi] - prefix[segment.lo] for p, prefix in _PREFIX.items()}
         active = {activity: self._is_active(activity, day) for activity in Activity}
-        team_factor: dict[str, int] = {}
+        permille = self._day_permille(day)
         ordinal = day.toordinal()
         seed = self.config.seed
+        late = day == self.config.late_batch_day
+        spike = self.spike_stream if day == self.config.spike_day else None
         for index, stream in enumerate(self.streams):
-            if not active[stream.activity]:
+            if not active[stream.activity] or (late and stream.batch):
                 continue
             if stream.seasonal:
-                if stream.team not in team_factor:
-                    team_factor[stream.team] = self._team_permille(stream.team, day)
                 noise = NOISE_LOW + _mix(seed, index, ordinal) % NOISE_SPAN
-                factor = team_factor[stream.team] * noise
+                factor = permille * noise
+                if index == spike:
+                    factor *= self.config.spike_multiplier
             else:
                 factor = 1_000_000
             scale = weights[stream.profile] * stream.multiple
@@ -201,12 +213,9 @@ class SimulatedAccount:
             return day < new_key_day - timedelta(days=2) if new_key_day else day.day < 13
         return True
 
-    def _team_permille(self, team: str, day: date) -> int:
+    def _day_permille(self, day: date) -> int:
         growth = min(2000, max(500, 1000 + (day - GROWTH_EPOCH).days))
-        permille = WEEKDAY_PERMILLE[day.weekday()] * growth // 1000
-        if team == SPIKE_TEAM and day == self.config.spike_day:
-            permille *= SPIKE_MULTIPLIER
-        return permille
+        return WEEKDAY_PERMILLE[day.weekday()] * growth // 1000
 
     # ---- rating -----------------------------------------------------------------------------
 
@@ -244,4 +253,13 @@ class SimulatedAccount:
                 continue
             key_id = stream.key.key_id if stream.key else ""
             costs[key_id] = costs.get(key_id, 0) + self.stream_cost_nanos(stream, quantities)
+        return costs
+
+    def team_costs_nanos(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Billed cost per team annotation ("" for unannotated usage), every stream included."""
+        costs: dict[str, int] = {}
+        for stream, quantities in zip(self.streams, self.quantities(start, end), strict=True):
+            if quantities is not None:
+                cost = self.stream_cost_nanos(stream, quantities)
+                costs[stream.team] = costs.get(stream.team, 0) + cost
         return costs

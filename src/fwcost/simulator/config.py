@@ -67,6 +67,11 @@ class SimulatorConfig:
     seed: int = 7
     new_key_day: date | None = None
     spike_day: date | None = None
+    # On spike_day, team "ads"'s costliest stream (one key, one model) runs at this multiple.
+    spike_multiplier: int = 3
+    # A home day whose batch usage has not arrived yet: every API leaves it out, as Fireworks
+    # does with usage it meters late. A later fetch (late_batch_day=None) shows it: a revision.
+    late_batch_day: date | None = None
     home_timezone: str = "UTC"
     hostile_names: Sequence[str] = ()
     echo_headers_on_error: bool = False
@@ -82,6 +87,8 @@ class SimulatorConfig:
             raise ValueError(f"keys must be at least {MIN_KEYS}, got {self.keys}")
         if self.models < 2:
             raise ValueError(f"models must be at least 2, got {self.models}")
+        if self.spike_multiplier < 1:
+            raise ValueError(f"spike_multiplier must be at least 1, got {self.spike_multiplier}")
         if self.latency_seconds < 0:
             raise ValueError(f"latency_seconds must not be negative, got {self.latency_seconds}")
         if self.api_key == self.readonly_api_key:

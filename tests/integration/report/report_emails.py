@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
+from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage, ServerlessUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import load_price_book
@@ -65,7 +66,8 @@ def demo_summary() -> DailySummary:
 
 
 def edge_emails() -> dict[str, str]:
-    """A day with no usage after busy days, and a day without a bill."""
+    """A day with no usage after busy days, a day without a bill, and a report with presigned
+    links (long URLs, `&` in them, and the line saying until when they work)."""
     _, history = demo_history(DEMO_DAY, days=14)
     empty = attribute_day(DayUsage(day=DEMO_DAY), PRICES)
     no_bill = demo_usage(DEMO_DAY)
@@ -74,7 +76,16 @@ def edge_emails() -> dict[str, str]:
     no_bill.key_costs = None
     no_bill.gaps = ["usageCosts:query was refused (403): per-key dollars are estimates."]
     context = demo_context(DEMO_DAY, restatements=())
+    presigned = "https://acme-fwcost-archive.s3.amazonaws.com/fireworks/account%3Dacme-ai/dt%3D2026-11-01/report/{}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261101T150000Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature={}"
+    until = datetime(2026, 11, 8, 15, 0, tzinfo=UTC)
+    links = ReportLinks(
+        Link(presigned.format("report.html", "a" * 64), "Full report", until),
+        Link(presigned.format("report.csv", "b" * 64), "CSV", until),
+    )  # fmt: skip
+    linked = demo_summary()
+    linked = replace(linked, context=replace(linked.context, links=links))
     return {
+        "presigned links": render_email_html(linked),
         "empty day": render_email_html(summarize(empty, history, context)),
         "no bill": render_email_html(summarize(attribute_day(no_bill, PRICES), history, context)),
     }

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
 from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS
+from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
+from fwcost.report.cents import nanos_of, split_cents
 from fwcost.simulator.catalog import HOSTILE_NAMES
 from samples import sample_day
 
@@ -15,15 +17,27 @@ def read_rows(body: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body.decode())))
 
 
+def costed(
+    usage: DayUsage, serverless: list[str], dedicated: list[str], billed_only: str
+) -> AttributedDay:
+    """Rows' exact dollars and their cents by the one rounding, as attribute_day gives them."""
+    exact = [Decimal(v) for v in [*serverless, *dedicated, billed_only]]
+    cents = split_cents([nanos_of(v) for v in exact])
+    return AttributedDay(
+        day=usage.day, teams={}, billed_only={}, total=sum(exact), total_cents=sum(cents),
+        billed_total=None, estimated_total=Decimal(0), estimated_cents=0,
+        key_source="allocation",
+        serverless_costs=exact[: len(serverless)],
+        dedicated_costs=exact[len(serverless) : -1],
+        serverless_cents=cents[: len(serverless)],
+        dedicated_cents=cents[len(serverless) : -1],
+        billed_only_rows=[BilledOnlyRow("Embeddings", "nomic", exact[-1], cents[-1])],
+    )  # fmt: skip
+
+
 def test_one_row_per_group_with_documented_columns_and_costs_that_sum():
     usage = sample_day()
-    costs = AttributedDay(
-        day=usage.day, teams={}, billed_only={}, total=Decimal("100.901234567"),
-        billed_total=None, estimated_total=Decimal(0), key_source="allocation",
-        serverless_costs=[Decimal("3.40"), Decimal("0.001234567")],
-        dedicated_costs=[Decimal("96")],
-        billed_only_rows=[BilledOnlyRow("Embeddings", "nomic-embed-text-v1.5", Decimal("1.5"))],
-    )  # fmt: skip
+    costs = costed(usage, ["3.404", "0.001234567"], ["96.006"], "1.5")
     body = usage_csv(usage, "acme-ai", "America/Los_Angeles", costs)
     header = body.decode().splitlines()[0].split(",")
     assert tuple(header) == CSV_COLUMNS
@@ -39,8 +53,11 @@ def test_one_row_per_group_with_documented_columns_and_costs_that_sum():
     assert rows[2]["accelerator_seconds"] == "86400" and rows[2]["deployment"] == "ranker-h100"
     assert rows[3]["category"] == "Embeddings"
     assert all(r["day"] == "2026-11-21" and r["timezone"] == "America/Los_Angeles" for r in rows)
-    total = sum(Decimal(r["attributed_cost_usd"]) for r in rows)
-    assert total == Decimal("100.901234567")
+    # The column holds the rows' cents: it sums to the day's total to the cent (100.91)
+    # One running total rounds the rows (cents.split_cents): each within a cent of its exact
+    # dollars, the first two 3.405… → $3.41 together
+    assert [r["attributed_cost_usd"] for r in rows] == ["3.40", "0.01", "96.00", "1.50"]
+    assert sum(Decimal(r["attributed_cost_usd"]) for r in rows) == Decimal("100.91")
 
 
 def test_without_costs_the_cost_column_is_empty():
@@ -57,12 +74,7 @@ def test_a_team_csv_holds_that_team_alone():
 def test_team_slices_are_the_whole_days_lines_of_that_team_without_billed_only_rows():
     # Given a day with costs and a billed-only row
     usage = sample_day()
-    costs = AttributedDay(
-        day=usage.day, teams={}, billed_only={}, total=Decimal("100.5"),
-        billed_total=None, estimated_total=Decimal(0), key_source="allocation",
-        serverless_costs=[Decimal("3"), Decimal("0.5")], dedicated_costs=[Decimal("96")],
-        billed_only_rows=[BilledOnlyRow("Embeddings", "nomic", Decimal("1"))],
-    )  # fmt: skip
+    costs = costed(usage, ["3", "0.5"], ["96"], "1")
     # When the whole day and each team's slice come from one UsageCsv
     day_csv = UsageCsv(usage, "acme-ai", "UTC", costs)
     whole = day_csv.body().decode().splitlines(keepends=True)
@@ -91,10 +103,10 @@ def test_text_cells_are_neutralised_against_formulas_and_numbers_are_not() -> No
     ]  # fmt: skip
     day.dedicated = []
     costs = AttributedDay(
-        day=day.day, teams={}, billed_only={}, total=Decimal(0), billed_total=None,
-        estimated_total=Decimal(0), key_source="allocation",
-        serverless_costs=[Decimal("-1.5")] * len(names), dedicated_costs=[],
-        billed_only_rows=[BilledOnlyRow("=cmd|' /C calc'!A0", "-detail", Decimal("-2"))],
+        day=day.day, teams={}, billed_only={}, total=Decimal(0), total_cents=0, billed_total=None,
+        estimated_total=Decimal(0), estimated_cents=0, key_source="allocation",
+        serverless_costs=[Decimal("-1.5")] * len(names), serverless_cents=[-150] * len(names),
+        billed_only_rows=[BilledOnlyRow("=cmd|' /C calc'!A0", "-detail", Decimal("-2"), -200)],
     )  # fmt: skip
 
     # When the CSV is written (and read back as a spreadsheet or Athena would)
@@ -114,8 +126,8 @@ def test_text_cells_are_neutralised_against_formulas_and_numbers_are_not() -> No
         one_line = re.sub(r"[\r\n]+", " ", name)
         expected = "'" + one_line if one_line.startswith(FORMULA_STARTS) else one_line
         assert row["team"] == row["model"] == row["api_key_name"] == expected
-        assert row["attributed_cost_usd"] == "-1.500000000"
+        assert row["attributed_cost_usd"] == "-1.50"
     assert rows[-1]["category"] == "'=cmd|' /C calc'!A0" and rows[-1]["model"] == "'-detail"
-    assert rows[-1]["attributed_cost_usd"] == "-2.000000000"
+    assert rows[-1]["attributed_cost_usd"] == "-2.00"
     # A team's slice is still found by its name as annotated
     assert read_rows(day_csv.body("=1+1"))[0]["team"] == "'=1+1"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay
+from fwcost.report.cents import nanos_of, split_cents
 from fwcost.report.groups import Amount, TeamGroups
 
 DAY = date(2026, 11, 21)
@@ -78,34 +80,59 @@ def simple_day(
     keys: dict[str, tuple[str, str, str]] | None = None,
     models: dict[str, str] | None = None,
 ) -> AttributedDay:
-    """An attributed day built directly: team -> cost; optional key id -> (name, team, cost)."""
+    """An attributed day built directly: team -> cost; optional key id -> (name, team, cost).
+
+    Each entry is one usage row; its cents come from the one rounding (split_cents).
+    """
+    rows = [
+        (team, f"key_{team}", f"{team}-key", (models or {}).get(team, "gpt-oss-120b"), cost)
+        for team, cost in teams.items()
+    ]
+    rows += [
+        (team, key_id, name, "gpt-oss-120b", cost)
+        for key_id, (name, team, cost) in (keys or {}).items()
+    ]
+    return rows_day(day, rows)
+
+
+def rows_day(day: date, rows: list[tuple[str, str, str, str, str | Decimal]]) -> AttributedDay:
+    """An attributed day of usage rows (team, key id, key name, model, cost), built directly."""
+    costs = [Decimal(cost) for *_, cost in rows]
+    cents = split_cents([nanos_of(cost) for cost in costs])
     groups: dict[str, TeamGroups] = {}
-    for team, cost in teams.items():
-        key_id = f"key_{team}"
+    for (team, key_id, key_name, model, _), cost, row_cents in zip(rows, costs, cents, strict=True):
         groups.setdefault(team, TeamGroups()).add_row(
-            Amount(cost=Decimal(cost)),
+            Amount(cost=cost, cents=row_cents),
             project=f"proj-{team}",
             environment="prod",
-            key=(key_id, f"{team}-key"),
-            model=(models or {}).get(team, "gpt-oss-120b"),
+            key=(key_id, key_name),
+            model=model,
             deployment=None,
         )
-    for key_id, (name, team, cost) in (keys or {}).items():
-        groups.setdefault(team, TeamGroups()).add_row(
-            Amount(cost=Decimal(cost)),
-            project=f"proj-{team}",
-            environment="prod",
-            key=(key_id, name),
-            model="gpt-oss-120b",
-            deployment=None,
-        )
-    total = sum((g.amount.cost for g in groups.values()), Decimal(0))
+    total = sum(costs, Decimal(0))
     return AttributedDay(
         day=day,
         teams=groups,
         billed_only={},
         total=total,
+        total_cents=sum(cents),
         billed_total=total,
         estimated_total=Decimal(0),
+        estimated_cents=0,
         key_source="usage_costs",
     )
+
+
+def version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """The attribution.json fwcost wrote before cents: exact dollars only."""
+    cents_fields = {"cents", "estimated_cents", "total_cents", "billed_cents"}
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in cents_fields}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+
+    return strip(document) | {
+        "version": 1,
+        "billed_only": {k: v["cost"] for k, v in document["billed_only"].items()},
+    }

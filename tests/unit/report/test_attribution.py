@@ -12,6 +12,7 @@ from report_helpers import (
     key_cost,
     text_row,
     training_row,
+    version_1,
 )
 
 from fwcost.model import DayUsage
@@ -22,6 +23,7 @@ from fwcost.report.attribution import (
     attribute_day,
     split_nanos,
 )
+from fwcost.report.cents import cents_of
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import summarize
 from report_fixtures import demo_context, demo_usage
@@ -47,9 +49,10 @@ def test_demo_day_every_view_adds_up_to_the_bill_to_the_cent():
 
     assert day.total == bill
     assert row_total(day) == bill
+    assert day.total_cents == cents_of(bill)
     for name in ("teams", "projects", "environments", "keys", "models", "deployments"):
         view = summary.views[name]
-        assert sum(row.cost for row in view.rows) == bill, name
+        assert sum(row.cents for row in view.rows) == view.total == cents_of(bill), name
     labels = {row.label for row in summary.views["teams"].rows}
     assert "Unattributed" in labels
     assert "Billed, not in usage data (Embeddings)" in labels
@@ -161,7 +164,10 @@ def test_items_with_no_usage_become_billed_only_rows_by_category():
         ],
     )
     day = attribute_day(usage, PRICES)
-    assert day.billed_only == {"Embeddings": Decimal("2.50"), "Image Generation": Decimal("3.00")}
+    assert {category: (a.cost, a.cents) for category, a in day.billed_only.items()} == {
+        "Embeddings": (Decimal("2.50"), 250),
+        "Image Generation": (Decimal("3.00"), 300),
+    }
     assert day.total == Decimal("6.50") == row_total(day)
 
 
@@ -181,7 +187,7 @@ def test_usage_without_a_line_item_is_estimated_from_the_price_book_and_flagged(
     assert day.estimated_total == Decimal("0.90")
     assert day.total == Decimal("1.90")
     assert day.teams["t"].models["gpt-oss-120b"].estimated == Decimal("0.90")
-    assert any("gpt-oss-120b" in note and "Estimated" in note for note in day.notes)
+    assert any("gpt-oss-120b" in note and "list price" in note for note in day.notes)
 
 
 def test_unattributed_usage_is_its_own_team():
@@ -237,6 +243,7 @@ def test_json_round_trip_keeps_group_totals_and_stays_small():
     document = day.to_json()
     again = AttributedDay.from_json(document)
     assert again.total == day.total
+    assert (again.total_cents, again.estimated_cents) == (day.total_cents, day.estimated_cents)
     assert again.teams == day.teams
     assert again.billed_only == day.billed_only
     assert again.price_checks == day.price_checks
@@ -245,11 +252,34 @@ def test_json_round_trip_keeps_group_totals_and_stays_small():
         AttributedDay.from_json({**document, "version": 99})
 
 
+def test_version_1_archives_are_read_with_cents_that_add_up():
+    # Given a day archived before cents were (version 1: exact dollars alone)
+    day = attribute_day(demo_usage(DAY), PRICES)
+    old = AttributedDay.from_json(version_1(day.to_json()))
+
+    # Then its figures get cents by the same rule, a level at a time, and its tables add up
+    assert old.teams.keys() == day.teams.keys()
+    assert old.billed_only.keys() == day.billed_only.keys()
+    assert old.total_cents == cents_of(day.total) == day.total_cents
+    parts = [g.amount for g in old.teams.values()] + list(old.billed_only.values())
+    assert sum(part.cents for part in parts) == old.total_cents
+    for groups in old.teams.values():
+        for breakdown in groups.breakdowns():
+            assert sum(amount.cents for amount in breakdown) == groups.amount.cents
+            parts += breakdown
+    # each within a cent of its exact dollars
+    assert all(abs(part.cents - part.cost * 100) < 1 for part in parts)
+    assert [c.billed_cents for c in old.price_checks] == [
+        None if c.billed is None else cents_of(c.billed) for c in day.price_checks
+    ]
+
+
 def test_team_slice_holds_only_that_team():
     day = attribute_day(demo_usage(DAY), PRICES)
     search = day.for_team("search")
     assert list(search.teams) == ["search"]
     assert search.total == day.teams["search"].amount.cost
+    assert search.total_cents == day.teams["search"].amount.cents
     assert search.billed_only == {}
     assert not any("Embeddings" in note for note in search.notes)
 
@@ -303,3 +333,39 @@ def test_group_totals_match_row_costs_per_team():
     for row, cost in zip(usage.dedicated, day.dedicated_costs, strict=True):
         by_team[row.team] += cost
     assert {t: g.amount.cost for t, g in day.teams.items()} == dict(by_team)
+
+
+def test_price_checks_count_shared_rows_once_and_bill_the_rows_cents():
+    # Given two model buckets shared over the same rows, and a model billed on its own
+    usage = DayUsage(
+        day=DAY,
+        serverless=[
+            text_row("llama-v3p3-70b-instruct", "a", "t", 1_000_000),
+            text_row("qwen3-30b-a3b", "b", "t", 3_000_000),
+            text_row("kimi-k2p6", "a", "t", 2_000_000),
+        ],
+        line_items=[
+            item("Text Completion", "model_bucket", "16.1B+", "1.005"),
+            item("Text Completion", "model_bucket", "4.1B-16B", "0.002"),
+            item("Text Completion", "model", "kimi-k2p6", "2.001"),
+        ],
+    )
+    day = attribute_day(usage, PRICES)
+    summary = summarize(day, {}, demo_context(DAY))
+
+    # Then the buckets are one check, over their rows once, and each check's billed cents are
+    # the cents its rows show in the models table
+    kimi, buckets = day.price_checks  # by label
+    assert buckets.label == "model bucket 16.1B+ + model bucket 4.1B-16B"
+    assert buckets.billed == Decimal("1.007")
+    assert buckets.price_book == sum(
+        (
+            PRICES.token_cost(r.model, r.prompt_tokens, 0, 0, batch=False)
+            for r in usage.serverless[:2]
+        ),
+        Decimal(0),
+    )
+    models = {row.label: row.cents for row in summary.views["models"].rows}
+    assert buckets.billed_cents == models["llama-v3p3-70b-instruct"] + models["qwen3-30b-a3b"]
+    assert (kimi.label, kimi.billed_cents) == ("kimi-k2p6", models["kimi-k2p6"])
+    assert buckets.billed_cents + kimi.billed_cents == day.total_cents == 301

@@ -8,6 +8,7 @@ from report_helpers import DAY, audio_row, gpu_row, item, key_cost, text_row
 
 from fwcost.model import DayUsage
 from fwcost.report.attribution import attribute_day
+from fwcost.report.cents import cents_of
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import summarize
 from report_fixtures import demo_context
@@ -89,6 +90,7 @@ def test_every_view_sums_to_the_total_and_nothing_is_negative(
     rows = [*day.serverless_costs, *day.dedicated_costs, *(r.cost for r in day.billed_only_rows)]
     assert sum(rows, Decimal(0)) == day.total
     assert all(cost >= 0 for cost in rows)
+    assert day.total_cents == cents_of(day.total)
     for view in summary.views.values():
-        assert sum((row.cost for row in view.rows), Decimal(0)) == day.total, view.name
-        assert all(row.cost >= 0 for row in view.rows), view.name
+        assert sum(row.cents for row in view.rows) == view.total == day.total_cents, view.name
+        assert all(row.cents >= 0 for row in view.rows), view.name

@@ -105,3 +105,33 @@ def test_unreadable_and_malformed_files_are_named(tmp_path):
         load_price_book(missing)
     with pytest.raises(PriceBookError, match="not valid TOML"):
         load_price_book(write(tmp_path, "[tiers\n"))
+
+
+def test_the_built_in_book_prices_every_model_and_gpu_the_demo_account_uses_as_it_is_billed():
+    """So the demo's footer shows real differences (batch discounts), not gaps in the book."""
+    from datetime import date
+    from fractions import Fraction
+
+    from fwcost.simulator import SimulatedAccount
+    from fwcost.simulator.catalog import Kind
+    from fwcost.simulator.prices import AUDIO_PER_SECOND, GPU_USD_PER_HOUR, NANOS_PER_USD
+    from fwcost.simulator.scenario import DemoScenario
+
+    book = load_price_book()
+    config = DemoScenario(date(2026, 11, 28), "America/Los_Angeles").config(late_data_arrived=True)
+    account = SimulatedAccount(config)
+    text = {s.model for s in account.streams if s.kind is Kind.TEXT and s.model is not None}
+    assert len(text) == config.models
+    for model in text:
+        assert book.is_listed(model.name), f"{model.short} is not in the price book"
+        price = book.token_price(model.name)
+        billed = model.price
+        assert (price.input, price.cached_input, price.output) == (
+            Decimal(billed.input), Decimal(billed.cached_input), Decimal(billed.output)
+        ), model.short  # fmt: skip
+    per_minute = Fraction(AUDIO_PER_SECOND.numerator, AUDIO_PER_SECOND.denominator) * 60
+    assert Fraction(book.audio_usd_per_minute) == per_minute / NANOS_PER_USD
+    accelerators = {s.deployment.accelerator_type for s in account.streams if s.deployment}
+    accelerators |= {s.job.accelerator_type for s in account.streams if s.job}
+    for accelerator in accelerators:
+        assert book.gpu_usd_per_hour[accelerator] == Decimal(GPU_USD_PER_HOUR[accelerator])

@@ -1,34 +1,46 @@
 import json
 import os
+import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from report_helpers import simple_day
-from slack_sdk.models.blocks import Block
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
+from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.groups import Amount
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.render import (
     NAME_MAX,
-    SLACK_MAX_BLOCKS,
-    SLACK_MAX_SECTION,
     UNBROKEN,
     breakable,
     email_subject,
-    escape_mrkdwn,
-    fit_slack,
     render_email_html,
     render_email_text,
+    sparkline,
+)
+from fwcost.report.slack_message import (
+    SLACK_MAX_BLOCKS,
+    SLACK_MAX_SECTION,
+    Part,
+    escape_mrkdwn,
+    fit_slack,
     render_slack,
     slack_text_length,
-    sparkline,
-    split_cents,
 )
-from fwcost.report.summary import DailySummary, summarize, team_summaries
+from fwcost.report.summary import DailySummary, Restatement, summarize, team_summaries
 from fwcost.simulator.catalog import HOSTILE_NAMES
 from report_fixtures import demo_context, demo_history, demo_usage
 
@@ -79,8 +91,91 @@ def test_slack_matches_golden(demo):
 
 def test_subject(demo):
     assert (
-        email_subject(demo) == "Fireworks AI spend, Sun 1 Nov 2026: $645.34 (+77.3% vs 7-day avg)"
+        email_subject(demo) == "Fireworks AI spend, Sun 1 Nov 2026: $534.12 (+46.7% vs 7-day avg)"
     )
+
+
+def slack_lines(payload: dict) -> list[str]:
+    """The message's lines as Slack shows them (a header is one, a divider none)."""
+    lines = []
+    for block in payload["blocks"]:
+        for text in _all_texts([block]):
+            lines += text.split("\n")
+    return lines
+
+
+def test_slack_is_the_day_at_a_glance(demo):
+    # Given the demo day: a budget on pace to pass, a team's spike, a new key, a revised day
+    payload = render_slack(demo)
+    lines = slack_lines(payload)
+
+    # Then about a dozen lines say it: the day, the month, what changed, the teams, the keys
+    assert len(payload["blocks"]) == 7
+    assert len(lines) == 16
+    assert lines[:3] == [
+        "Fireworks AI spend · Sun 1 Nov 2026",
+        "*Sun 1 Nov*  *$534.12*  ▲ +$170.12 (+46.7%) vs 7-day avg",
+        "*November to date*  $534.12 · on pace for $12,171",
+    ]
+    assert lines[3].startswith(":rotating_light: *ads &amp; growth* is projected at $1,526")
+    assert lines[4].startswith(":warning: *search* spent $374.42, 2.6× its usual Sunday")
+    # the team table: its rows labelled, a row for what is billed but not in usage, no Total
+    table = lines[lines.index("*By team*") + 1 :][:6]
+    assert [row.split("  ")[0].strip("`") for row in table] == [
+        "search",
+        "research",
+        "ads &amp; growth",
+        "support",
+        "Unattributed",
+        "Not in usage",
+    ]
+    assert table[-1].endswith("$52.26         Embeddings```")
+    assert lines[-2] == (
+        "*Top keys*  prod-eng-12 $265.21 · growth-api $30.24 · ci-runner-7 $17.17 · 6 more $32.86"
+    )
+    assert lines[-1].startswith(
+        "Archived at s3://acme-fwcost-archive/fireworks/account=acme-ai/dt=2026-11-01/ · "
+    )
+
+
+def test_slack_names_are_whole_unless_slack_needs_them_clipped():
+    # Given a 60-character team, a 300-character one, one with a line break, and two kinds of
+    # line items with no usage
+    long_name, huge_name = "very-long-team-name-" * 3, "x" * 300
+    today = simple_day(DEMO_DAY, {long_name: "30", huge_name: "20", "two\nlines": "10"})
+    today.billed_only = {
+        "Image Generation": Amount(Decimal("1.90"), 190),
+        "Embeddings": Amount(Decimal("0.11"), 11),
+    }
+    today.total, today.total_cents = today.total + Decimal("2.01"), today.total_cents + 201
+    summary = summarize(today, {}, demo_context(DEMO_DAY))
+
+    payload = render_slack(summary)
+
+    assert_valid_slack(payload)
+    table = next(t for t in _all_texts(payload["blocks"]) if t.startswith("*By team*"))
+    rows = table.removeprefix("*By team*\n```").removesuffix("```").split("\n")
+    # a long name whole, on a line of its own; a huge one clipped at NAME_MAX; no line break
+    assert long_name in rows and "x" * (NAME_MAX - 1) + "…" in rows
+    assert any(row.startswith("two lines ") for row in rows)
+    assert re.fullmatch(r"Not in usage +\$2\.01 +Embeddings, Image Generation", rows[-1])
+
+
+def test_slack_keeps_within_its_limits_however_much_there_is_to_say(demo):
+    # Given twenty long gaps in the data and twenty revised days, on top of the demo's news
+    gaps = tuple(f"gap {n}: " + "the usage endpoint said something long " * 12 for n in range(20))
+    revised = tuple(
+        Restatement(DEMO_DAY - timedelta(days=n), Decimal(100), Decimal(n)) for n in range(2, 22)
+    )
+    summary = replace(demo, gaps=gaps, restatements=revised)
+
+    payload = render_slack(summary)
+
+    # Then the message is valid and within Slack's limits, and says what it left to the email
+    assert_valid_slack(payload)
+    texts = " ".join(_all_texts(payload["blocks"]))
+    assert "more in the email" in texts
+    assert "gap 0: the usage endpoint" in texts and "gap 19" not in texts
 
 
 def test_every_team_slice_renders_valid_slack(demo):
@@ -109,7 +204,7 @@ def test_stress_200_keys_with_long_names_fits_slack():
         assert_valid_slack(payload)
     text = str(render_slack(summary))
     assert "others" in text
-    assert "full CSV" in text
+    assert "Archived at s3://" in text
 
 
 def test_user_strings_are_escaped_for_slack_and_html():
@@ -165,13 +260,8 @@ def test_archived_days_render_like_fresh_ones(demo):
     assert render_email_text(summary) == render_email_text(demo)
 
 
-def test_split_cents_keeps_the_printed_total():
-    values = [Decimal("0.335"), Decimal("0.335"), Decimal("0.33")]
-    assert split_cents(values, sum(values)) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
-
-
 def test_sparkline_marks_missing_days():
-    assert sparkline([Decimal(0), None, Decimal(4), Decimal(8)]) == "▁·▅█"
+    assert sparkline([0, None, 400, 800]) == "▁·▅█"
 
 
 def test_reports_name_their_day_as_a_date_not_yesterday(demo):
@@ -214,19 +304,17 @@ def test_mrkdwn_escape():
     assert escape_mrkdwn(EVIL) == "&lt;!channel&gt; &amp; &lt;https://x|click&gt;"
 
 
+def section(text: str, *, optional: bool = False) -> Part:
+    return Part(SectionBlock(text=MarkdownTextObject(text=text)), optional)
+
+
 def test_fit_slack_drops_optional_sections_from_the_end_and_says_so():
     big = "x" * 1500
-    payload = {
-        "text": "fallback",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "headline"}},
-            {"type": "section", "block_id": "opt-a", "text": {"type": "mrkdwn", "text": big}},
-            {"type": "section", "block_id": "opt-b", "text": {"type": "mrkdwn", "text": big}},
-            {"type": "section", "block_id": "opt-c", "text": {"type": "mrkdwn", "text": big}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "footer"}]},
-        ],
-    }
-    fitted = fit_slack(payload)
+    footer = Part(ContextBlock(elements=[MarkdownTextObject(text="footer")]))
+    parts = [section("headline"), *(section(big, optional=True) for _ in range(3)), footer]
+
+    fitted = fit_slack("fallback", parts)
+
     texts = [b.get("text", {}).get("text") for b in fitted["blocks"]]
     assert texts.count(big) == 2
     assert (
@@ -234,31 +322,26 @@ def test_fit_slack_drops_optional_sections_from_the_end_and_says_so():
         == "1 section(s) left out to fit Slack; the email has them all."
     )
     assert fitted["blocks"][-1]["elements"][0]["text"] == "footer"
-    assert all("block_id" not in block for block in fitted["blocks"])
     assert_valid_slack(fitted)
 
 
 def test_fit_slack_counts_its_own_note_against_the_block_limit():
     # Given 51 short blocks, a few of them optional: only the block count is over
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"row {n}"}} for n in range(49)
-    ]
-    blocks[10:13] = [{**b, "block_id": f"opt-{n}"} for n, b in enumerate(blocks[10:13])]
-    payload = {
-        "text": "fallback",
-        "blocks": [
-            *blocks,
-            {"type": "divider"},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "footer"}]},
-        ],
-    }
+    parts = [section(f"row {n}", optional=10 <= n < 13) for n in range(49)]
+    parts += [Part(DividerBlock()), Part(ContextBlock(elements=[MarkdownTextObject(text="f")]))]
 
-    fitted = fit_slack(payload)
+    fitted = fit_slack("fallback", parts)
 
     # Then two optional blocks go (one for the excess, one for the note) and the limit holds
     assert len(fitted["blocks"]) == 50
     assert fitted["blocks"][-2]["elements"][0]["text"].startswith("2 section(s) left out")
     assert_valid_slack(fitted)
+
+
+def test_fit_slack_refuses_a_block_slack_would_refuse():
+    too_many_fields = SectionBlock(fields=[MarkdownTextObject(text=str(n)) for n in range(11)])
+    with pytest.raises(SlackObjectFormationError, match="fields"):
+        fit_slack("fallback", [Part(too_many_fields)])
 
 
 def test_html_is_email_safe(demo):
@@ -312,3 +395,66 @@ def _all_texts(blocks: list[dict]) -> list[str]:
             if isinstance(part, dict) and "text" in part:
                 found.append(part["text"])
     return found
+
+
+# ---- links to the archived report and CSV ---------------------------------------------------
+
+
+def with_links(summary: DailySummary, links: ReportLinks) -> DailySummary:
+    return replace(summary, context=replace(summary.context, links=links))
+
+
+def test_presigned_links_are_printed_with_the_moment_they_stop_working(demo):
+    # Given links that expire at 15:00 UTC on Mon 7 Dec (07:00 in the report's Los Angeles)
+    expires = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    links = ReportLinks(
+        Link("https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1", "Full report", expires),
+        Link("https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800", "CSV", expires),
+    )
+    summary = with_links(demo, links)
+
+    text, html = render_email_text(summary), render_email_html(summary)
+
+    # Then both parts link the report and the CSV and say until when, in the report's zone
+    assert "Full report: https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&a=1" in text
+    assert "CSV: https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800" in text
+    assert "Links work until Mon 7 Dec, 07:00 PST." in text
+    assert 'href="https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&amp;a=1"' in html
+    assert 'href="https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800"' in html
+    assert "Links work until Mon 7 Dec, 07:00 PST." in html
+    # and the note under a table's "others" row links the CSV too
+    assert 'the <a class="link" href="https://b.s3.amazonaws.com/d.csv' in html
+    # Slack links both, its URLs escaped as Slack asks, and says until when
+    (context,) = render_slack(summary)["blocks"][-1]["elements"]
+    assert context["text"].startswith(
+        "<https://b.s3.amazonaws.com/r.html?X-Amz-Expires=604800&amp;a=1|Full report> · "
+        "<https://b.s3.amazonaws.com/d.csv?X-Amz-Expires=604800|CSV> · "
+        "Links work until Mon 7 Dec, 07:00 PST · Adds up to"
+    )
+
+
+def test_console_links_say_they_need_a_sign_in_and_no_links_leave_the_archive_named(demo):
+    console = ReportLinks(
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=r.html", "Full report", None, True),
+        Link("https://console.aws.amazon.com/s3/object/b?prefix=d.csv", "CSV", None, True),
+    )
+    text = render_email_text(with_links(demo, console))
+    assert "Full report: https://console.aws.amazon.com/s3/object/b?prefix=r.html" in text
+    assert "Links open the AWS console: sign in to the account that holds the archive." in text
+
+    slack = render_slack(with_links(demo, console))["blocks"][-1]["elements"][0]["text"]
+    assert "|Full report> · " in slack
+    assert "Links open the AWS console: sign in to the account that holds the archive" in slack
+
+    plain = render_email_text(demo)
+    assert "Full report:" not in plain and "Links " not in plain
+    assert "Archived at s3://acme-fwcost-archive/" in plain
+    assert "|Full report>" not in str(render_slack(demo))
+
+
+def test_the_footer_says_in_plain_words_what_is_exact_and_what_is_estimated(demo):
+    text = " ".join(render_email_text(demo).split())
+    assert "what Fireworks billed for the day, before credits, discounts and taxes" in text
+    assert "The totals are exact; the split is an estimate." in text
+    for jargon in ("IPF", "proportional fitting", "usage-cost query", "price book vs bill"):
+        assert jargon.lower() not in text.lower()

@@ -5,15 +5,14 @@ from decimal import Decimal
 import pytest
 from report_helpers import simple_day
 
-from fwcost.report.render import (
-    render_email_html,
-    render_email_text,
-    render_slack,
-    restatement_text,
-)
+from fwcost.report.notices import restatement_text
+from fwcost.report.render import render_email_html, render_email_text
+from fwcost.report.slack_message import render_slack
 from fwcost.report.summary import (
-    OTHER,
+    BudgetState,
+    Dimension,
     Restatement,
+    RowKind,
     short_key_id,
     summarize,
     team_summaries,
@@ -42,20 +41,20 @@ def test_other_row_is_the_remainder_so_the_view_sums_to_the_total():
     rows = summary.views["teams"].rows
     assert [row.label for row in rows] == ["team-8", "team-7", "team-6", "5 others"]
     other = rows[-1]
-    assert other.kind == OTHER
+    assert other.kind is RowKind.OTHER
     assert other.count == 5
-    assert other.cost == today.total - Decimal(81 + 71 + 61)
-    assert sum(row.cost for row in rows) == today.total
+    assert other.cents == today.total_cents - (81 + 71 + 61) * 100
+    assert sum(row.cents for row in rows) == today.total_cents
 
 
 def test_change_against_previous_day_and_trailing_seven_day_average():
     history = history_of({back: {"a": str(100 * (8 - back))} for back in range(1, 8)})
     summary = summarize(simple_day(TODAY, {"a": "800"}), history, demo_context(TODAY))
     change = summary.change
-    assert change.previous == Decimal(700)
-    assert change.average == Decimal(400)
+    assert change.previous == 70000  # cents
+    assert change.average == 40000
     assert change.pct_vs_average == Decimal(100)
-    assert change.vs_previous == Decimal(100)
+    assert change.vs_previous == 10000
     assert round(change.pct_vs_previous, 2) == Decimal("14.29")
 
 
@@ -63,7 +62,7 @@ def test_change_with_a_missing_previous_day_uses_the_days_present():
     history = history_of({2: {"a": "100"}, 3: {"a": "300"}})
     summary = summarize(simple_day(TODAY, {"a": "50"}), history, demo_context(TODAY))
     assert summary.change.previous is None
-    assert summary.change.average == Decimal(200)
+    assert summary.change.average == 20000
     assert summary.change.average_days == 2
     assert TODAY - timedelta(days=1) in summary.missing_days
 
@@ -77,29 +76,31 @@ def test_month_to_date_stops_at_the_month_boundary_and_projects_the_pace():
     }
     summary = summarize(simple_day(today, {"a": "300"}), history, demo_context(today))
     month = summary.month
-    assert month.cost == Decimal(600)
+    assert month.cents == 60000
     assert month.days_missing == ()
     # pace: average of the last 7 days present (300, 200, 100, 300) for 27 days left
-    assert month.projection == Decimal(600) + Decimal(225) * 27
+    assert month.projection == (600 + 225 * 27) * 100
 
 
 def test_month_to_date_names_missing_days_and_the_last_day_projects_itself():
     today = date(2026, 12, 31)
     history = {date(2026, 12, 1): simple_day(date(2026, 12, 1), {"a": "10"})}
     summary = summarize(simple_day(today, {"a": "5"}), history, demo_context(today))
-    assert summary.month.cost == Decimal(15)
+    assert summary.month.cents == 1500
     assert len(summary.month.days_missing) == 29
-    assert summary.month.projection == Decimal(15)
+    assert summary.month.projection == 1500
 
 
 def test_anomaly_is_found_despite_an_earlier_spike():
-    # Given 14 ordinary days around $100, one of them a $1,000 spike
-    costs = {back: {"a": str(100 + back % 3)} for back in range(1, 15)}
-    costs[5] = {"a": "1000"}
+    # Given four weeks of ordinary days around $100, one of its Saturdays a $1,000 spike
+    costs = {back: {"a": str(100 + back % 3)} for back in range(1, 29)}
+    costs[7] = {"a": "1000"}
     summary = summarize(simple_day(TODAY, {"a": "400"}), history_of(costs), demo_context(TODAY))
-    teams = [a for a in summary.anomalies if a.dimension == "team"]
+    teams = [a for a in summary.anomalies if a.dimension is Dimension.TEAM]
     assert [a.name for a in teams] == ["a"]
-    assert teams[0].median == Decimal("101")
+    # the median of the Saturdays (101, 102, 100 and the spike) shrugs the spike off
+    assert teams[0].median == 10150
+    assert teams[0].baseline.usual_day == "Saturday"
 
 
 def test_no_anomaly_below_the_ratio_or_the_dollar_floor():
@@ -116,10 +117,10 @@ def test_no_anomalies_without_enough_history():
 
 
 def test_new_and_gone_quiet_keys_models_and_teams():
-    history = steady({"old": "10", "fading": "5"}, days=7)
+    history = steady({"old": "10", "fading": "5"})
     today = simple_day(TODAY, {"old": "10", "fresh": "3"}, models={"fresh": "brand-new-model"})
     summary = summarize(today, history, demo_context(TODAY))
-    found = {(a.dimension, a.name, a.new) for a in summary.arrivals}
+    found = {(a.dimension.value, a.name, a.new) for a in summary.arrivals}
     assert ("team", "fresh", True) in found
     assert ("key", "fresh-key", True) in found
     assert ("model", "brand-new-model", True) in found
@@ -129,17 +130,35 @@ def test_new_and_gone_quiet_keys_models_and_teams():
 
 
 @pytest.mark.parametrize(
-    ("budget", "state"), [("100000", "ok"), ("2900", "warn"), ("2000", "over")]
+    ("budget", "state"),
+    [
+        ("100000", BudgetState.OK),
+        ("2900", BudgetState.PROJECTED_OVER),
+        ("2000", BudgetState.OVER),
+    ],
 )
 def test_budget_states(budget, state):
     history = history_of({back: {"a": "100"} for back in range(1, 21)})
     context = demo_context(TODAY, team_budgets={"a": Decimal(budget)}, account_budget=None)
     summary = summarize(simple_day(TODAY, {"a": "100"}), history, context)
     (status,) = summary.budgets
-    assert status.spent == Decimal(2100)
-    assert status.projected == Decimal(3000)
+    assert status.spent == 210000
+    assert status.projected == 300000
     assert status.days_left == 9
-    assert status.state == state
+    assert status.state is state
+
+
+def test_a_budget_nearly_spent_but_on_pace_to_hold_is_near():
+    # Given $100 a day for 29 days of a 30-day month against $3,050: 95 % spent, $3,000 projected
+    day = date(2026, 11, 29)
+    history = {
+        day - timedelta(days=back): simple_day(day - timedelta(days=back), {"a": "100"})
+        for back in range(1, 29)
+    }
+    context = demo_context(day, team_budgets={"a": Decimal(3050)}, account_budget=None)
+    (status,) = summarize(simple_day(day, {"a": "100"}), history, context).budgets
+    assert (status.spent, status.projected) == (290000, 300000)
+    assert status.state is BudgetState.NEAR
 
 
 def test_restatement_wording():
@@ -172,9 +191,9 @@ def test_team_slice_shows_no_other_teams_names_or_numbers():
             for key in groups.keys.values()
             if key.name
         ]
-        assert piece.totals.cost == today.teams[team].amount.cost
+        assert piece.totals.cents == today.teams[team].amount.cents
         for view in piece.views.values():
-            assert sum(row.cost for row in view.rows) == piece.totals.cost
+            assert sum(row.cents for row in view.rows) == piece.totals.cents
         outputs = [render_email_text(piece), render_email_html(piece), str(render_slack(piece))]
         for output in outputs:
             for other in [*others, *other_keys, "Embeddings", "Unattributed"]:

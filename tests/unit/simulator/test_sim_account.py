@@ -115,18 +115,32 @@ def test_without_a_new_key_day_the_newcomer_appears_on_the_15th() -> None:
     assert _text_tokens(account, date(2026, 11, 15), LA, key_id=newcomer) > 0
 
 
-def test_the_spike_team_triples_on_spike_day_and_only_then() -> None:
+def test_on_spike_day_the_spike_teams_costliest_stream_triples_and_nothing_else_moves() -> None:
     calm = SimulatedAccount(replace(CONFIG, spike_day=None))
-    spiked = _text_tokens(ACCOUNT, DAY, LA, team=SPIKE_TEAM)
-    usual = _text_tokens(calm, DAY, LA, team=SPIKE_TEAM)
-    assert 2.9 < spiked / usual < 3.1
-    assert _text_tokens(ACCOUNT, DAY, LA, team="search") == _text_tokens(
-        calm, DAY, LA, team="search"
-    )
+    spike = ACCOUNT.spike_stream
+    assert spike is not None and ACCOUNT.streams[spike].team == SPIKE_TEAM
+    spiked, usual = ACCOUNT.day_quantities(DAY, LA), calm.day_quantities(DAY, LA)
+    assert 2.9 < sum(spiked[spike] or []) / sum(usual[spike] or [1]) < 3.1
+    assert [q for i, q in enumerate(spiked) if i != spike] == [
+        q for i, q in enumerate(usual) if i != spike
+    ]
     before = DAY - timedelta(days=1)
-    assert _text_tokens(ACCOUNT, before, LA, team=SPIKE_TEAM) == _text_tokens(
-        calm, before, LA, team=SPIKE_TEAM
-    )
+    assert ACCOUNT.day_quantities(before, LA) == calm.day_quantities(before, LA)
+
+
+def test_a_late_batch_day_lacks_its_batch_usage_and_only_it() -> None:
+    # Given the same account before and after the day's batch usage arrived
+    arrived = ACCOUNT.day_quantities(DAY, LA)
+    late = SimulatedAccount(replace(CONFIG, late_batch_day=DAY))
+    early = late.day_quantities(DAY, LA)
+    batch = [i for i, stream in enumerate(ACCOUNT.streams) if stream.batch]
+    # Then only batch streams differ, absent until they arrive; other days are untouched
+    assert batch and all(early[i] is None and arrived[i] for i in batch)
+    assert [q for i, q in enumerate(early) if i not in batch] == [
+        q for i, q in enumerate(arrived) if i not in batch
+    ]
+    before = DAY - timedelta(days=1)
+    assert late.day_quantities(before, LA) == ACCOUNT.day_quantities(before, LA)
 
 
 def test_weekends_are_quieter_than_weekdays() -> None:

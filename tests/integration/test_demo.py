@@ -1,0 +1,81 @@
+"""`fwcost demo` shows every kind of news on any day: weekday, weekend, DST day, first of a month.
+
+Each run goes through the real pipeline against the simulator on loopback: the revision comes
+from the archive's restatement check (the day before was seeded without its late batch usage),
+the budget warning from the budget the demo sets, the spike from the anomaly rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fwcost.cli import main
+from fwcost.simulator import SimulatedAccount
+from fwcost.simulator.catalog import Activity
+from fwcost.simulator.scenario import DemoScenario
+
+LA = "America/Los_Angeles"
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount.quantize(Decimal('0.01')):,.2f}"
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 11, 25),  # a Wednesday
+        date(2026, 11, 28),  # a Saturday
+        date(2026, 11, 22),  # a Sunday
+        date(2026, 11, 1),  # a Sunday of 25 hours (clocks went back), the first of a month
+        date(2026, 3, 8),  # a Sunday of 23 hours (clocks went forward)
+    ],
+    ids=str,
+)
+def test_the_demo_report_shows_every_kind_of_news_on_any_day(tmp_path: Path, day: date) -> None:
+    # When the demo runs for the day
+    assert main(["demo", "--out", str(tmp_path), "--date", day.isoformat()], {}) == 0
+    text = (tmp_path / "report.txt").read_text()
+    flat = " ".join(text.split())  # notices wrap at 72 characters
+
+    scenario = DemoScenario(day, LA)
+    before = SimulatedAccount(scenario.config(late_data_arrived=False))
+    after = SimulatedAccount(scenario.config(late_data_arrived=True))
+    zone = ZoneInfo(LA)
+    # Then the total is the simulated bill
+    assert f"{day:%a} {day.day} {day:%b}" in text and money(after.billed_total(day, zone)) in text
+    # a team spike, explained by the key and model that ran away
+    assert "- ads spent $" in flat and "× its usual " in flat
+    assert "mostly kimi-k2p6 via key prod-ads-1" in flat
+    # a new key and one that went quiet
+    newcomer = after.key_by_activity(Activity.NEWCOMER)
+    quiet = after.key_by_activity(Activity.QUIET)
+    assert f"New key {newcomer.name} ({newcomer.team}) spent $" in flat
+    assert f"Key {quiet.name} ({quiet.team}) went quiet" in flat
+    # the budget the demo set for ads, projected (or already) over: the first notice, an alert
+    budget = scenario.team_budgets()["ads"]
+    alert = re.search(r"WHAT CHANGED ! ads is (projected at \$[\d,]+ against|over) its", flat)
+    assert alert and f"its ${budget:,.0f} {day:%B} budget" in flat
+    # the day before, revised by its late batch usage: the pipeline's own restatement
+    revised = scenario.revised_day
+    late = after.billed_total(revised, zone) - before.billed_total(revised, zone)
+    assert late > 0
+    assert f"{revised.day} {revised:%b} revised +{money(late)}" in flat
+    # unattributed spend, as a row of its own
+    assert any(line.startswith("  Unattributed ") for line in text.splitlines())
+    # and every notice is shown, none cut to "and N more"
+    assert "- and " not in text
+    assert (tmp_path / "archive").is_dir() and (tmp_path / "report.html").is_file()
+
+
+def test_the_revision_shows_on_every_run_into_the_same_folder(tmp_path: Path, capsys) -> None:
+    day = date(2026, 11, 25)
+    for _ in range(2):
+        assert main(["demo", "--out", str(tmp_path), "--date", day.isoformat()], {}) == 0
+        assert f"{day - timedelta(days=1)} revised +" in capsys.readouterr().out
