@@ -38,7 +38,8 @@ def test_hostile_names_are_delivered_clean(lab: FaultLab) -> None:
         assert not any(mark in str(message["Subject"]) for mark in "\r\n\u2028\u2029")
     for request in lab.slack.delivered():
         text = json.dumps(request.body)
-        assert "<!channel>" not in text and "<@U123ABC>" not in text and "<http" not in text
+        for pinging in ("<!channel>", "<!here>", "<@U123ABC>", "<http://evil.example"):
+            assert pinging not in text
     assert_every_key_inside_the_prefix(lab.archived())
     lab.conclude(run)
 
@@ -88,18 +89,6 @@ def test_a_team_named_dot_dot_and_a_huge_name_stay_inside_the_bucket_prefix(
     lab.conclude(run)
 
 
-def email_texts() -> list[tuple[str, str]]:
-    """Each email's attachment name and plain-text part (its line breaks read as spaces)."""
-    texts = []
-    for sent in sent_emails():
-        message = email.message_from_string(sent.raw_data, policy=email.policy.default)
-        [name] = [part.get_filename() for part in message.walk() if part.get_filename()]
-        body = message.get_body(preferencelist=("plain",))
-        assert body is not None
-        texts.append((name, " ".join(body.get_content().split())))
-    return texts
-
-
 @pytest.mark.slow  # ~12 s: 1,125 keys' usage over two days, 153 deliveries
 def test_a_thousand_teams_get_the_capped_number_of_reports(lab: FaultLab) -> None:
     # Given an archive of the month before (a small account then: history is not the point)
@@ -114,12 +103,9 @@ def test_a_thousand_teams_get_the_capped_number_of_reports(lab: FaultLab) -> Non
     run = lab.invoke()
 
     # Then the overall report and the 50 largest teams' go out, each to the overall route's
-    # three destinations: 153 deliveries, and the overall report says who was left out (999
-    # teams spent that day: the key that goes quiet before the 15th is one of the 1,000)
+    # three destinations: 153 deliveries
     assert run.result is not None, run.message
     assert len(lab.audiences()) == 1 + DEFAULT_MAX_TEAM_REPORTS
     assert len(lab.arrivals()) == 3 * (1 + DEFAULT_MAX_TEAM_REPORTS) == 153
     assert run.result["delivered"] == 153
-    [overall] = [text for name, text in email_texts() if name.endswith("-2026-11-21.csv")]
-    assert "949 more teams" in overall and "raise FWCOST_MAX_TEAM_REPORTS" in overall
     lab.conclude(run)
