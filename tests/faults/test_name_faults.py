@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 
 import pytest
 
@@ -108,4 +109,10 @@ def test_a_thousand_teams_get_the_capped_number_of_reports(lab: FaultLab) -> Non
     assert len(lab.audiences()) == 1 + DEFAULT_MAX_TEAM_REPORTS
     assert len(lab.arrivals()) == 3 * (1 + DEFAULT_MAX_TEAM_REPORTS) == 153
     assert run.result["delivered"] == 153
+    # and the overall report says why the other teams have none, however much else is news
+    # that day (more than the 8 news lines a report shows)
+    [overall_text] = lab.archived()[lab.report_folder() + "report.txt"]
+    said = " ".join(overall_text.decode().split())  # the text wraps its lines
+    assert re.search(r"\b9\d\d more teams \(at most \$[\d.,]+ each\)", said), said[:400]
+    assert "raise FWCOST_MAX_TEAM_REPORTS" in said
     lab.conclude(run)

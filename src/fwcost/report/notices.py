@@ -28,7 +28,7 @@ from fwcost.report.summary import (
 class Severity(Enum):
     ALERT = "alert"  # a budget over, or on pace to be: the first notice, in the alert colour
     WARNING = "warning"  # unusual spend, a budget nearly spent, data missing
-    INFO = "info"  # new, gone quiet, revised, teams without a report of their own
+    INFO = "info"  # new, gone quiet, revised; teams without a report of their own
 
 
 class NoticeKind(Enum):
@@ -88,14 +88,13 @@ def what_changed(s: DailySummary) -> list[Notice]:
     notices += [_anomaly(a) for a in s.anomalies]
     notices += [_arrival(a) for a in s.arrivals]
     notices += [_revised(r) for r in s.restatements]
-    if s.omitted_teams is not None:
-        notices.append(_omitted(s.omitted_teams))
     return sorted(notices, key=lambda n: SEVERITY_ORDER.index(n.severity))
 
 
 def incomplete_data(s: DailySummary) -> list[Notice]:
-    """What is missing from this report, in plain words; shown before anything else."""
-    found = []
+    """What is missing from this report, in plain words; shown before anything else, and never
+    cut for room (teams without a report of their own are said here, not among the news)."""
+    found = [] if s.omitted_teams is None else [_omitted(s.omitted_teams)]
     if not s.has_bill:
         found.append(
             _warning(
