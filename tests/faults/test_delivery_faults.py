@@ -29,6 +29,8 @@ from fwcost.pipeline import RunFailed
 
 OVERALL_WEBHOOK = WEBHOOK_PATHS["overall_webhook"]
 EVERY_DESTINATION = 4  # overall → webhook, bot, email; search → its webhook
+# S3's throttling answer: the ledger faults below refuse writes with it
+S3_SLOW_DOWN = aws_error("PutObject", "SlowDown", "Please reduce your request rate.", 503)
 
 
 def test_slack_asking_to_wait_ten_hours_fails_that_destination_at_once(lab: FaultLab) -> None:
@@ -150,7 +152,7 @@ def test_a_receipt_write_refused_once_is_retried_within_the_run(lab: FaultLab) -
     refusal = lab.aws.inject(
         AwsFault(
             "s3.PutObject",
-            aws_error("PutObject", "SlowDown", "Please reduce your request rate.", 503),
+            S3_SLOW_DOWN,
             when=is_receipt_write,
             times=1,
         )
@@ -199,7 +201,7 @@ def test_claims_refused_for_a_whole_invocation_send_nothing_and_the_retry_delive
     lab.aws.inject(
         AwsFault(
             "s3.PutObject",
-            aws_error("PutObject", "SlowDown", "Please reduce your request rate.", 503),
+            S3_SLOW_DOWN,
             when=is_claim_write,
         )
     )
@@ -227,7 +229,7 @@ def test_receipts_refused_for_a_whole_invocation_leave_only_the_documented_resen
     lab.aws.inject(
         AwsFault(
             "s3.PutObject",
-            aws_error("PutObject", "SlowDown", "Please reduce your request rate.", 503),
+            S3_SLOW_DOWN,
             when=is_receipt_write,
         )
     )

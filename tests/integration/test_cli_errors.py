@@ -117,6 +117,11 @@ def local(simulator: Any, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def keyed(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A local run with the known secret key (so tests can look for it in what is printed)."""
+    return {"FWCOST_API_KEY": SECRET_KEY, "FWCOST_ARCHIVE_DIR": str(tmp_path), **extra}
+
+
 def routing_file(tmp_path: Path, overall: dict[str, Any]) -> str:
     path = tmp_path / "routing.json"
     document = {"version": 1, "unknown_teams": "skip", "routes": {"overall": overall}}
@@ -181,11 +186,7 @@ def test_a_refused_api_key_is_exit_2_and_says_which_key_to_use(
     fwcost: Any, refusing_fireworks: Any, tmp_path: Path, status: int, words: list[str]
 ) -> None:
     refusing_fireworks.status = status
-    env = {
-        "FWCOST_API_KEY": SECRET_KEY,
-        "FWCOST_FIREWORKS_BASE_URL": refusing_fireworks.base_url,
-        "FWCOST_ARCHIVE_DIR": str(tmp_path),
-    }
+    env = keyed(tmp_path, FWCOST_FIREWORKS_BASE_URL=refusing_fireworks.base_url)
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 
@@ -217,11 +218,7 @@ def test_an_unknown_account_is_exit_2_naming_the_setting(
 def test_an_unreachable_fireworks_is_exit_1_naming_the_address(
     fwcost: Any, quick_fireworks: None, tmp_path: Path, base_url: str, cause: str
 ) -> None:
-    env = {
-        "FWCOST_API_KEY": SECRET_KEY,
-        "FWCOST_FIREWORKS_BASE_URL": base_url,
-        "FWCOST_ARCHIVE_DIR": str(tmp_path),
-    }
+    env = keyed(tmp_path, FWCOST_FIREWORKS_BASE_URL=base_url)
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 
@@ -239,11 +236,7 @@ def test_a_fireworks_that_never_answers_is_exit_1_with_what_to_lower(
     fwcost: Any, quick_fireworks: None, refusing_fireworks: Any, tmp_path: Path
 ) -> None:
     refusing_fireworks.hang = True
-    env = {
-        "FWCOST_API_KEY": SECRET_KEY,
-        "FWCOST_FIREWORKS_BASE_URL": refusing_fireworks.base_url,
-        "FWCOST_ARCHIVE_DIR": str(tmp_path),
-    }
+    env = keyed(tmp_path, FWCOST_FIREWORKS_BASE_URL=refusing_fireworks.base_url)
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 
@@ -307,12 +300,7 @@ def test_a_missing_slack_secret_is_exit_2_naming_setting_and_secret(
     fwcost: Any, aws: None, tmp_path: Path
 ) -> None:
     routing = routing_file(tmp_path, {"slack": [{"kind": "webhook", "secret_key": "finops"}]})
-    env = {
-        "FWCOST_API_KEY": SECRET_KEY,
-        "FWCOST_ARCHIVE_DIR": str(tmp_path),
-        "FWCOST_ROUTING_FILE": routing,
-        "FWCOST_SLACK_SECRET": "fwcost/slack-nope",
-    }
+    env = keyed(tmp_path, FWCOST_ROUTING_FILE=routing, FWCOST_SLACK_SECRET="fwcost/slack-nope")
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 
@@ -323,11 +311,7 @@ def test_a_missing_slack_secret_is_exit_2_naming_setting_and_secret(
 def test_a_missing_routing_parameter_is_exit_2_naming_setting_and_parameter(
     fwcost: Any, aws: None, tmp_path: Path
 ) -> None:
-    env = {
-        "FWCOST_API_KEY": SECRET_KEY,
-        "FWCOST_ARCHIVE_DIR": str(tmp_path),
-        "FWCOST_ROUTING_PARAMETER": "/fwcost/nope",
-    }
+    env = keyed(tmp_path, FWCOST_ROUTING_PARAMETER="/fwcost/nope")
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 
@@ -500,7 +484,7 @@ def test_an_unexpected_error_is_one_line_pointing_to_debug_without_the_key(
         raise RuntimeError(f"boom near {SECRET_KEY}\nand a second line")
 
     monkeypatch.setattr("fwcost.service.run", broken)
-    env = {"FWCOST_API_KEY": SECRET_KEY, "FWCOST_ARCHIVE_DIR": str(tmp_path)}
+    env = keyed(tmp_path)
 
     outcome = fwcost("run", "--date", "2026-11-21", env=env)
 

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import strategies as st
+
 from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.cents import nanos_of, split_cents
@@ -136,3 +138,30 @@ def version_1(document: dict[str, Any]) -> dict[str, Any]:
         "version": 1,
         "billed_only": {k: v["cost"] for k, v in document["billed_only"].items()},
     }
+
+
+def line_items(
+    models: list[str], accelerators: list[str], amounts: st.SearchStrategy[Decimal]
+) -> st.SearchStrategy[LineItem]:
+    """For property tests: a rated line item of each kind Fireworks bills, some covering usage
+    rows (a model, a model bucket, an accelerator, a job) and some none (embeddings, images)."""
+    return st.one_of(
+        st.builds(
+            lambda model, cost, batch: item(
+                "Text Completion", "model", model, str(cost),
+                ("is_batch", batch) if batch else ("", ""),
+            ),
+            st.sampled_from(models), amounts, st.sampled_from(["", "true", "false"]),
+        ),
+        st.builds(lambda cost: item("Text Completion", "model_bucket", "16.1B+", str(cost)), amounts),
+        st.builds(lambda cost: item("Audio Transcription", "model", "whisper-v3", str(cost)), amounts),
+        st.builds(
+            lambda accelerator, cost: item(
+                "Dedicated Deployment", "accelerator_type", accelerator, str(cost)
+            ),
+            st.sampled_from(accelerators), amounts,
+        ),
+        st.builds(lambda cost: item("Fine-tuning", "job_id", "job-x", str(cost)), amounts),
+        st.builds(lambda cost: item("Embeddings", "model", "bge", str(cost)), amounts),
+        st.builds(lambda cost: item("Image Generation", "model", "flux", str(cost)), amounts),
+    )  # fmt: skip

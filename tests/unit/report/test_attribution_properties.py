@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_helpers import DAY, audio_row, gpu_row, item, key_cost, text_row
+from report_helpers import DAY, audio_row, gpu_row, key_cost, text_row
+from report_helpers import line_items as report_line_items
 
 from fwcost.model import DayUsage
 from fwcost.report.attribution import attribute_day
@@ -40,21 +41,7 @@ gpu_rows = st.builds(
     st.sampled_from(TEAMS),
     st.integers(0, 86_400 * 8),
 )
-line_items = st.one_of(
-    st.builds(
-        lambda m, cost, batch: item(
-            "Text Completion", "model", m, str(cost), ("is_batch", batch) if batch else ("", "")
-        ),
-        st.sampled_from(MODELS), money, st.sampled_from(["", "true", "false"]),
-    ),
-    st.builds(lambda cost: item("Text Completion", "model_bucket", "16.1B+", str(cost)), money),
-    st.builds(lambda cost: item("Audio Transcription", "model", "whisper-v3", str(cost)), money),
-    st.builds(
-        lambda acc, cost: item("Dedicated Deployment", "accelerator_type", acc, str(cost)),
-        st.sampled_from(ACCELERATORS), money,
-    ),
-    st.builds(lambda cost: item("Embeddings", "model", "bge", str(cost)), money),
-)  # fmt: skip
+line_items = report_line_items(MODELS, ACCELERATORS, money)
 key_costs = st.one_of(
     st.none(),
     st.lists(st.builds(lambda k, c: key_cost(k, str(c)), st.sampled_from(KEYS), money), max_size=5),

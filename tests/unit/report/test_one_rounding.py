@@ -23,7 +23,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_helpers import PREFIX, audio_row, item, text_row, version_1
+from report_helpers import PREFIX, audio_row, text_row, version_1
+from report_helpers import line_items as report_line_items
 
 from fwcost.archive import UsageCsv
 from fwcost.model import DayUsage, DedicatedUsage, TrainingUsage
@@ -86,24 +87,7 @@ training_rows = st.builds(
     ),
     st.sampled_from(["job-x", "job-y"]), annotations, st.integers(0, 86_400),
 )  # fmt: skip
-line_items = st.one_of(
-    st.builds(
-        lambda model, cost, batch: item(
-            "Text Completion", "model", model, str(cost), ("is_batch", batch) if batch else ("", "")
-        ),
-        st.sampled_from(MODELS), dollars, st.sampled_from(["", "true", "false"]),
-    ),
-    st.builds(lambda cost: item("Text Completion", "model_bucket", "16.1B+", str(cost)), dollars),
-    st.builds(lambda cost: item("Audio Transcription", "model", "whisper-v3", str(cost)), dollars),
-    st.builds(
-        lambda accelerator, cost: item("Dedicated Deployment", "accelerator_type", accelerator,
-                                       str(cost)),
-        st.sampled_from(ACCELERATORS), dollars,
-    ),
-    st.builds(lambda cost: item("Fine-tuning", "job_id", "job-x", str(cost)), dollars),
-    st.builds(lambda cost: item("Embeddings", "model", "bge", str(cost)), dollars),
-    st.builds(lambda cost: item("Image Generation", "model", "flux", str(cost)), dollars),
-)  # fmt: skip
+line_items = report_line_items(MODELS, ACCELERATORS, dollars)
 
 
 def usage_of(day: date, rows: dict[str, list[Any]], items: list[Any], scale: Decimal) -> DayUsage:
