@@ -9,7 +9,7 @@ from datetime import date
 
 from fwcost.archive import UsageCsv
 from fwcost.config import DEFAULT_MAX_TEAM_REPORTS
-from fwcost.delivery import OutgoingReport
+from fwcost.delivery import Attachment, OutgoingReport
 from fwcost.delivery.model import name_segment
 from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage
@@ -23,6 +23,7 @@ LinkTo = Callable[[str, str], Link]
 # The CSV each report sends, kept beside it under a fixed name: the folder says whose it is,
 # and a team's attachment name (fwcost-<account>-<day>-<team>.csv) could outgrow a path segment.
 REPORT_CSV = "report.csv"
+CSV = "text/csv"
 
 
 def outgoing_reports(
@@ -60,8 +61,8 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
         files[f"{folder}slack.json"] = json.dumps(
             report.slack, indent=2, ensure_ascii=False
         ).encode()
-        if report.csv_bytes is not None:
-            files[f"{folder}{REPORT_CSV}"] = report.csv_bytes
+        for attachment in report.attachments:  # a day's report sends its CSV alone
+            files[f"{folder}{REPORT_CSV}"] = attachment.body
     return files
 
 
@@ -91,6 +92,7 @@ def _report(
         html=render_email_html(summary),
         text=render_email_text(summary),
         slack=render_slack(summary),
-        csv_name=f"fwcost-{account_id}-{day.isoformat()}{suffix}.csv",
-        csv_bytes=csv.body(team),
+        attachments=(
+            Attachment(f"fwcost-{account_id}-{day.isoformat()}{suffix}.csv", CSV, csv.body(team)),
+        ),
     )

@@ -23,8 +23,6 @@ def rendered(team: str | None) -> OutgoingReport:
         html=f"<p>{name}</p>",
         text=name,
         slack={"text": name, "blocks": []},
-        csv_name="day.csv",
-        csv_bytes=None,
     )
 
 

@@ -12,6 +12,7 @@ from fwcost.check.model import CheckResult, Section, failed, passed, skipped
 from fwcost.check.settings import LoadedSettings
 from fwcost.config import ConfigError
 from fwcost.delivery import (
+    Attachment,
     DeliveryError,
     Destination,
     LedgerKey,
@@ -42,8 +43,13 @@ def make_test_message(account_id: str, run_id: str, now: datetime) -> OutgoingRe
             ],
         },
         # A route that attaches the day's CSV gets a small one, so attachments are tried too.
-        csv_name="fwcost-check-test.csv",
-        csv_bytes=f"note\n{TEST_MARK}: the day's CSV is attached here\n".encode(),
+        attachments=(
+            Attachment(
+                "fwcost-check-test.csv",
+                "text/csv",
+                f"note\n{TEST_MARK}: the day's CSV is attached here\n".encode(),
+            ),
+        ),
     )
 
 

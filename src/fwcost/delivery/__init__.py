@@ -21,6 +21,7 @@ from fwcost.delivery.ledger import (
     Stored,
 )
 from fwcost.delivery.model import (
+    Attachment,
     Destination,
     EmailDestination,
     LedgerKey,
@@ -35,6 +36,7 @@ from fwcost.delivery.slack import SlackRetryPolicy, SlackSender, load_slack_secr
 
 __all__ = [
     "CLAIM_LEASE",
+    "Attachment",
     "DeliveryError",
     "DeliveryFailed",
     "DeliveryLedger",

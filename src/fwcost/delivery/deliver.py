@@ -47,6 +47,7 @@ from fwcost.delivery.model import (
     Sender,
 )
 from fwcost.delivery.routing import RoutingConfig
+from fwcost.periods.model import Cadence
 
 _logger = logging.getLogger(__name__)
 _PREVIEW_LINES = 3
@@ -99,7 +100,7 @@ class PlannedSend:
     recipient: str
     subject: str
     size_bytes: int  # the Slack JSON payload or the whole MIME message
-    attachment: str  # "name (N bytes)" or "" when nothing is attached
+    attachment: str  # "name (N bytes), ..." or "" when nothing is attached
     first_lines: tuple[str, ...]
 
 
@@ -164,6 +165,8 @@ def deliver_reports(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     seconds_left: SecondsLeft | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    cadence: Cadence = Cadence.DAILY,
+    issue: int = 1,
 ) -> DeliveryOutcome:
     """Deliver each report to each destination its audience is routed to, exactly once.
 
@@ -171,13 +174,16 @@ def deliver_reports(
     `dry_run` sends nothing and records nothing: the outcome's `planned` lists what would go
     where (already-delivered pairs are still reported as skipped, unless forced).
     `seconds_left` is the run's deadline (None: no deadline, the CLI).
+    `cadence`: the reports are a day's, or a week's digest or a month's statement (its `issue`),
+    whose period starts on `day`: each goes to the destinations taking that cadence.
     """
     outcome = DeliveryOutcome(dry_run=dry_run)
     run = _Run(
-        outcome, ledger, senders, day, account_id, force, invocation_id, now, seconds_left, sleep
-    )
+        outcome, ledger, senders, day, account_id, force, invocation_id, now, seconds_left, sleep,
+        cadence, issue,
+    )  # fmt: skip
     for report in reports:
-        destinations = routing.routes_for(report.team)
+        destinations = routing.routes_for(report.team, cadence)
         if not destinations:
             _logger.info("no route for audience %r: its report is not delivered", report.audience)
         for destination in destinations:
@@ -200,9 +206,14 @@ class _Run:
     now: Callable[[], datetime]
     seconds_left: SecondsLeft | None
     sleep: Callable[[float], None]
+    cadence: Cadence
+    issue: int
 
     def deliver(self, report: OutgoingReport, destination: Destination) -> None:
-        key = LedgerKey(self.account_id, self.day, report.team, destination.destination_id)
+        key = LedgerKey(
+            self.account_id, self.day, report.team, destination.destination_id, self.cadence,
+            self.issue,
+        )  # fmt: skip
         if self.seconds_left is not None and self.seconds_left() < DEADLINE_MARGIN_SECONDS:
             self._failed(key, NOT_STARTED)
             return
@@ -367,8 +378,8 @@ def _plan(report: OutgoingReport, destination: Destination) -> PlannedSend:
     attachment = ""
     if isinstance(destination, EmailDestination):
         size = len(build_message(report, destination).as_bytes())
-        if destination.attach_csv and report.csv_bytes is not None:
-            attachment = f"{report.csv_name} ({len(report.csv_bytes)} bytes)"
+        if destination.attach_csv:
+            attachment = ", ".join(f"{a.name} ({len(a.body)} bytes)" for a in report.attachments)
     else:
         size = len(json.dumps(report.slack).encode())
     return PlannedSend(

@@ -1,8 +1,8 @@
 """Sending reports by email through SES v2 as raw MIME.
 
 The message is multipart/mixed: first a multipart/alternative (plain text, then HTML, so
-clients that can show HTML pick the last part), then the day's CSV when the route asks for
-it. Raw content is the only SES v2 form that carries attachments.
+clients that can show HTML pick the last part), then the report's attachments when the route
+asks for them (a day's CSV; a month's chargeback CSV and workbook). Raw content is the only SES v2 form that carries attachments.
 """
 
 from __future__ import annotations
@@ -76,11 +76,12 @@ def build_message(report: OutgoingReport, destination: EmailDestination) -> Emai
     message.add_alternative(report.html, subtype="html", charset="utf-8", cte="quoted-printable")
     message.make_mixed()
     if destination.attach_csv:
-        if report.csv_bytes is None:
+        if not report.attachments:
             _logger.warning("route asks for the CSV but %s has none to attach", report.audience)
-        else:
+        for attachment in report.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
             message.add_attachment(
-                report.csv_bytes, maintype="text", subtype="csv", filename=report.csv_name
+                attachment.body, maintype=maintype, subtype=subtype, filename=attachment.name
             )
     return message
 

@@ -1,9 +1,12 @@
 """The delivery ledger: which report went to which destination, claimed before it is sent.
 
-One small JSON record per (account, day, audience, destination), at
+One small JSON record per (account, period, audience, destination), at
 
     {prefix}/ledger/account={account}/dt={day}/audience=overall/{destination_id}.json
     {prefix}/ledger/account={account}/dt={day}/team={team segment}/{destination_id}.json
+    {prefix}/ledger/account={account}/week=2026-W47/...     a week's digest
+    {prefix}/ledger/account={account}/month=2026-10/...     a month's statement
+    {prefix}/ledger/account={account}/month=2026-10/issue=2/...   its revised re-issue
 
 in the archive bucket. Every write is conditional, so two runs never both act on what they
 read. A record's state moves:
@@ -41,6 +44,7 @@ the reader's, so clocks must roughly agree (Lambda's and any NTP-synced machine'
 
 Record format, version 2 (version 1 records, written before claims existed, read as
 `delivered`): {"version", "state": "claimed"|"delivered"|"failed", "account_id", "day",
+"cadence" and "issue" (absent in records written before weekly and monthly reports: daily, 1),
 "audience", "team", "destination_id", "subject", "invocation_id" (the run that wrote this
 state), "claimed_at", "expires_at", "delivered_at" and "receipt" (the latest delivery; null
 until there is one), "problem" (why the last attempt failed)}.
@@ -79,6 +83,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fwcost.delivery.errors import LedgerError
 from fwcost.delivery.model import LedgerKey, Receipt
+from fwcost.periods.model import Cadence
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -151,6 +156,8 @@ class LedgerRecord:
             "state": self.state.value,
             "account_id": self.key.account_id,
             "day": self.key.day.isoformat(),
+            "cadence": self.key.cadence.value,
+            "issue": self.key.issue,
             "audience": self.key.audience,
             "team": self.key.team,
             "destination_id": self.key.destination_id,
@@ -173,6 +180,9 @@ class LedgerRecord:
                 day=date.fromisoformat(document["day"]),
                 team=document["team"],
                 destination_id=document["destination_id"],
+                # Records written before weekly and monthly reports are a day's.
+                cadence=Cadence(document.get("cadence", Cadence.DAILY.value)),
+                issue=int(document.get("issue", 1)),
             )
             if document["version"] == 1:  # written right after the send, before claims existed
                 delivered_at = datetime.fromisoformat(document["delivered_at"])

@@ -12,7 +12,21 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import quote
 
+from fwcost.periods.model import Cadence, Period
+
 OVERALL = "overall"
+# A destination with no "cadence" in the routing gets the daily report only, as before cadences.
+DEFAULT_CADENCES = frozenset({Cadence.DAILY})
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an email carries (when its route asks for attachments): the day's CSV, or a
+    month's chargeback CSV and workbook."""
+
+    name: str
+    content_type: str  # e.g. "text/csv"
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -24,8 +38,9 @@ class OutgoingReport:
     html: str
     text: str
     slack: dict[str, Any]  # Block Kit payload {"text": ..., "blocks": [...]}
-    csv_name: str  # e.g. "fwcost-acme-ai-2026-11-21.csv"
-    csv_bytes: bytes | None  # the day's normalized CSV (attached when the route asks for it)
+    # Attached when the route asks for it (attach_csv): the day's CSV, e.g.
+    # "fwcost-acme-ai-2026-11-21.csv"; a statement's chargeback CSV and workbook.
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         # The team names ledger keys and files: an empty one would make "which report was
@@ -97,24 +112,38 @@ def _percent_encoded(text: str) -> str:
 
 @dataclass(frozen=True)
 class LedgerKey:
-    """One delivery: an account's day, one audience's report, one destination.
+    """One delivery: an account's period (a day, week or month), one audience's report, one
+    destination; a month's statement also by its issue (2 and on: revised).
 
     It keys the delivery's ledger record, and a Slack bot post carries it as message metadata,
     so a later run can find a post whose ledger record was never completed.
     """
 
     account_id: str
-    day: date
+    day: date  # the report day; a week's or month's first day
     team: str | None  # None: the overall report
     destination_id: str
+    cadence: Cadence = Cadence.DAILY
+    issue: int = 1  # a statement re-issued after its month was restated: 2, 3...
 
     @property
     def audience(self) -> str:
         return audience_name(self.team)
 
+    @property
+    def period(self) -> Period:
+        return Period.of(self.cadence, self.day)
+
+    @property
+    def period_key(self) -> str:
+        """2026-11-21 (a day, as before periods), 2026-W47, 2026-10, 2026-10-issue-2."""
+        return self.period.key + (f"-issue-{self.issue}" if self.issue > 1 else "")
+
     def relative_path(self) -> str:
+        # A day's records keep their path (dt=...): deployments' existing records still count.
+        issue = f"issue={self.issue}/" if self.issue > 1 else ""
         return (
-            f"ledger/account={self.account_id}/dt={self.day.isoformat()}/"
+            f"ledger/account={self.account_id}/{self.period.segment}/{issue}"
             f"{audience_segment(self.team)}/{self.destination_id}.json"
         )
 
@@ -124,6 +153,7 @@ class SlackWebhookDestination:
     """An incoming webhook; its URL is the value of `secret_key` in the Slack secret."""
 
     secret_key: str
+    cadences: frozenset[Cadence] = DEFAULT_CADENCES
 
     kind: ClassVar[Literal["slack"]] = "slack"
 
@@ -141,6 +171,7 @@ class SlackBotDestination:
 
     channel: str
     secret_key: str
+    cadences: frozenset[Cadence] = DEFAULT_CADENCES
 
     kind: ClassVar[Literal["slack"]] = "slack"
 
@@ -159,7 +190,8 @@ class EmailDestination:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     sender: str  # "from" in the routing file
-    attach_csv: bool
+    attach_csv: bool  # attach the report's files (a day's CSV; a statement's CSV and XLSX)
+    cadences: frozenset[Cadence] = DEFAULT_CADENCES
 
     kind: ClassVar[Literal["email"]] = "email"
 

@@ -37,6 +37,9 @@ Shape (see src/fwcost/routing.example.json, which the demo uses)::
   (by its metadata) rather than posting it twice.
 - A team without its own route receives its report through the overall route
   (`"unknown_teams": "overall"`), or not at all (`"skip"`).
+- Each destination may say which reports it gets: `"cadence": ["daily", "weekly", "monthly"]`
+  (the daily report, the Monday digest, the month-end statement); without it, daily only, as
+  before cadences. An unknown cadence is an error naming its close match.
 - Keys starting with "_" are comments and ignored; any other unknown key is an error that names
   it and its likely fix (`unknown field 'atach_csv'; did you mean 'attach_csv'?`).
 """
@@ -53,12 +56,14 @@ from typing import Any, Literal
 
 from fwcost.delivery.errors import RoutingError
 from fwcost.delivery.model import (
+    DEFAULT_CADENCES,
     OVERALL,
     Destination,
     EmailDestination,
     SlackBotDestination,
     SlackWebhookDestination,
 )
+from fwcost.periods.model import Cadence, parse_cadence
 
 SUPPORTED_VERSION = 1
 _SECRET_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -87,14 +92,12 @@ class RoutingConfig:
     unknown_teams: UnknownTeams = "overall"
     source: str = ""
 
-    def routes_for(self, team: str | None) -> list[Destination]:
-        """Where the report of `team` (None: the overall report) goes."""
-        if team is None:
-            return self.overall.destinations
-        team_route = self.teams.get(team)
-        if team_route is not None:
-            return team_route.destinations
-        return self.overall.destinations if self.unknown_teams == "overall" else []
+    def routes_for(self, team: str | None, cadence: Cadence = Cadence.DAILY) -> list[Destination]:
+        """Where the report of `team` (None: the overall report) goes, for reports of `cadence`."""
+        route = self.overall if team is None else self.teams.get(team)
+        if route is None:
+            route = self.overall if self.unknown_teams == "overall" else Route()
+        return [d for d in route.destinations if cadence in d.cadences]
 
     def email_senders(self) -> set[str]:
         """Every "from" address some email destination sends as (bare addresses)."""
@@ -171,19 +174,27 @@ def _parse_slack(document: object, path: str) -> SlackWebhookDestination | Slack
         raise _PathError(path, "must be an object")
     kind = document.get("kind")
     if kind == "webhook":
-        fields = _object(document, path, required={"kind", "secret_key"}, optional=set())
-        return SlackWebhookDestination(secret_key=_secret_key(fields["secret_key"], path))
+        fields = _object(document, path, required={"kind", "secret_key"}, optional={"cadence"})
+        return SlackWebhookDestination(
+            secret_key=_secret_key(fields["secret_key"], path),
+            cadences=_cadences(fields, path),
+        )
     if kind == "bot":
-        fields = _object(document, path, required={"kind", "channel", "secret_key"}, optional=set())
+        fields = _object(
+            document, path, required={"kind", "channel", "secret_key"}, optional={"cadence"}
+        )
         return SlackBotDestination(
             channel=_channel(fields["channel"], f"{path}.channel"),
             secret_key=_secret_key(fields["secret_key"], path),
+            cadences=_cadences(fields, path),
         )
     raise _PathError(path, f"unknown kind {kind!r} (expected 'webhook' or 'bot')")
 
 
 def _parse_email(document: object, path: str) -> EmailDestination:
-    fields = _object(document, path, required={"from", "to"}, optional={"cc", "attach_csv"})
+    fields = _object(
+        document, path, required={"from", "to"}, optional={"cc", "attach_csv", "cadence"}
+    )
     to = _addresses(fields["to"], f"{path}.to")
     if not to:
         raise _PathError(f"{path}.to", "needs at least one recipient")
@@ -198,7 +209,25 @@ def _parse_email(document: object, path: str) -> EmailDestination:
         cc=_addresses(fields.get("cc", []), f"{path}.cc"),
         sender=sender,
         attach_csv=attach_csv,
+        cadences=_cadences(fields, path),
     )
+
+
+def _cadences(fields: dict[str, Any], path: str) -> frozenset[Cadence]:
+    """Which reports a destination gets: "cadence": ["daily", "weekly"]; daily when absent."""
+    if "cadence" not in fields:
+        return DEFAULT_CADENCES
+    items = _list(fields["cadence"], f"{path}.cadence")
+    if not items:
+        raise _PathError(f"{path}.cadence", "needs at least one of daily, weekly, monthly")
+    cadences = []
+    for index, item in enumerate(items):
+        try:
+            cadences.append(parse_cadence(item, f"{path}.cadence[{index}]"))
+        except ValueError as error:
+            where, _, problem = str(error).partition(": ")
+            raise _PathError(where, problem) from None
+    return frozenset(cadences)
 
 
 def _object(document: object, path: str, required: set[str], optional: set[str]) -> dict[str, Any]:

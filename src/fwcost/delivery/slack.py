@@ -370,7 +370,7 @@ def _metadata(key: LedgerKey) -> dict[str, Any]:
         "event_type": METADATA_EVENT_TYPE,
         "event_payload": {
             "account": key.account_id,
-            "day": key.day.isoformat(),
+            "day": key.period_key,  # a day as before; 2026-W47, 2026-10 for a digest, a statement
             # The ledger's audience segment: a team named "overall" is not the overall report.
             "audience": audience_segment(key.team),
             "destination": key.destination_id,

@@ -9,7 +9,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from fake_slack import Breakage, CapturedRequest, FakeSlack, PostedMessage, serve_fake_slack
-from fwcost.delivery import OutgoingReport
+from fwcost.delivery import Attachment, OutgoingReport
 
 __all__ = [
     "BOT_TOKEN",
@@ -57,6 +57,7 @@ def make_report(
             "text": f"Fireworks costs {audience}: $12.50",
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{audience}*"}}],
         },
-        csv_name="fwcost-acme-ai-2026-11-21.csv",
-        csv_bytes=csv,
+        attachments=()
+        if csv is None
+        else (Attachment("fwcost-acme-ai-2026-11-21.csv", "text/csv", csv),),
     )

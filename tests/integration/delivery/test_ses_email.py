@@ -45,7 +45,7 @@ def test_sends_text_and_html_alternatives_with_the_csv_attached(sesv2: Any) -> N
     assert "Total $12.50 ✓" in html.get_content()
     assert attachment.get_content_type() == "text/csv"
     assert attachment.get_filename() == "fwcost-acme-ai-2026-11-21.csv"
-    assert attachment.get_payload(decode=True) == report.csv_bytes
+    assert attachment.get_payload(decode=True) == report.attachments[0].body
 
 
 def test_headers_carry_the_route_and_a_utf8_subject(sesv2: Any) -> None:

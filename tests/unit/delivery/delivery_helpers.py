@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from fwcost.delivery import (
+    Attachment,
     DeliveryError,
     DeliveryState,
     Destination,
@@ -50,8 +51,7 @@ def report(audience: str) -> OutgoingReport:
         html="<p>hi</p>",
         text="line 1\nline 2\nline 3\nline 4",
         slack={"text": f"costs {audience}", "blocks": []},
-        csv_name="day.csv",
-        csv_bytes=b"a,b\n",
+        attachments=(Attachment("day.csv", "text/csv", b"a,b\n"),),
     )
 
 

@@ -7,7 +7,7 @@ stays and the next run finds a bot post by its metadata instead of posting again
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -274,3 +274,28 @@ def test_deliveries_stop_starting_near_the_deadline_and_the_rest_fail_as_not_sta
     # When the retry has time, it sends only the one left
     retried = deliver(ledger, RecordingSender(), "run-1")
     assert [r.destination_id for r in retried.delivered] == [late.destination_id]
+
+
+def test_ledger_paths_of_a_day_stay_as_before_and_periods_get_their_own() -> None:
+    from fwcost.periods import Cadence
+
+    day = LedgerKey("acme-ai", date(2026, 11, 21), None, "email-x")
+    week = LedgerKey("acme-ai", date(2026, 11, 16), "search", "email-x", Cadence.WEEKLY)
+    month = LedgerKey("acme-ai", date(2026, 10, 1), None, "email-x", Cadence.MONTHLY)
+    revised = LedgerKey("acme-ai", date(2026, 10, 1), None, "email-x", Cadence.MONTHLY, 2)
+    assert (
+        day.relative_path() == "ledger/account=acme-ai/dt=2026-11-21/audience=overall/email-x.json"
+    )
+    assert week.relative_path() == "ledger/account=acme-ai/week=2026-W47/team=search/email-x.json"
+    assert (
+        month.relative_path()
+        == "ledger/account=acme-ai/month=2026-10/audience=overall/email-x.json"
+    )
+    assert revised.relative_path() == (
+        "ledger/account=acme-ai/month=2026-10/issue=2/audience=overall/email-x.json"
+    )
+    assert (day.period_key, week.period_key, revised.period_key) == (
+        "2026-11-21",
+        "2026-W47",
+        "2026-10-issue-2",
+    )

@@ -38,8 +38,6 @@ REPORT = OutgoingReport(
     html="<p>" + "x" * 5000 + "</p>",  # one long line: must not break SMTP's line limit
     text="Total: $1.00",
     slack={"text": "t", "blocks": []},
-    csv_name="fwcost-acme-ai-2026-11-21.csv",
-    csv_bytes=None,
 )
 KEY = LedgerKey("acme-ai", date(2026, 11, 21), None, ROUTE.destination_id)
 

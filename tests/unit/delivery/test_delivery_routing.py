@@ -166,3 +166,53 @@ def test_destination_ids_are_stable_and_recipient_order_does_not_matter() -> Non
         SlackWebhookDestination("search_webhook").destination_id == "slack-webhook-search_webhook"
     )
     assert SlackBotDestination("C0123", "bot").destination_id == "slack-bot-C0123"
+
+
+# ---- cadences: which destinations get the daily report, the weekly digest, the statement ----
+
+
+def _routing_with_cadences(cadence: object) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "routes": {
+                "overall": {
+                    "slack": [
+                        {"kind": "webhook", "secret_key": "daily_only"},
+                        {"kind": "webhook", "secret_key": "all", "cadence": cadence},
+                    ]
+                }
+            }
+        }
+    )
+
+
+def test_a_destination_without_cadence_gets_the_daily_report_only() -> None:
+    from fwcost.periods import Cadence
+
+    routing = load_routing(_routing_with_cadences(["daily", "weekly", "monthly"]), "test")
+    daily = [d.destination_id for d in routing.routes_for(None)]
+    weekly = [d.destination_id for d in routing.routes_for(None, Cadence.WEEKLY)]
+    monthly = [d.destination_id for d in routing.routes_for("search", Cadence.MONTHLY)]
+    assert daily == ["slack-webhook-daily_only", "slack-webhook-all"]
+    assert weekly == monthly == ["slack-webhook-all"]
+
+
+@pytest.mark.parametrize(
+    ("cadence", "problem"),
+    [
+        (
+            ["weekley"],
+            "routes.overall.slack[1].cadence[0]: unknown cadence 'weekley'; did you mean 'weekly'?",
+        ),
+        ([], "routes.overall.slack[1].cadence: needs at least one of daily, weekly, monthly"),
+        ("weekly", "routes.overall.slack[1].cadence: must be a list"),
+    ],
+)
+def test_an_unknown_cadence_is_refused_naming_where_and_the_close_match(
+    cadence: object, problem: str
+) -> None:
+    with pytest.raises(RoutingError) as raised:
+        load_routing(_routing_with_cadences(cadence), "test")
+    assert str(raised.value) == f"routing (test): {problem}"
