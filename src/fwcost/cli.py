@@ -2,6 +2,8 @@
 
     fwcost run [--date D] [--out DIR | --bucket B]      one report day (default: yesterday)
                [--dry-run] [--report-dir DIR]           ... or its preview, archiving nothing
+    fwcost run --weekly [--date D]                       the ISO week that ended before D
+    fwcost run --monthly [--month 2026-10]               a month's statement
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
@@ -31,14 +33,19 @@ from fwcost import __version__
 from fwcost.config import Budgets, Settings, load_settings
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
+from fwcost.periods import Cadence, Period
+from fwcost.periods.pipeline import period_files
 from fwcost.pipeline import RunFailed, RunResult
 from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
 from fwcost.report.cents import money
 from fwcost.run_request import (
+    BadRequest,
     RunRequest,
     backfill_request,
+    ending_before,
     only_complete_days,
+    period_request,
     report_request,
 )
 
@@ -86,6 +93,15 @@ def _quiet_lambda_telemetry(*, verbose: bool) -> None:
 def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
     settings = load_settings(env, _overrides(args))
     now = datetime.now(UTC)
+    if args.month and not args.monthly:
+        raise BadRequest("--month goes with --monthly")
+    if args.weekly or args.monthly:
+        cadence = Cadence.WEEKLY if args.weekly else Cadence.MONTHLY
+        before = args.date or now.astimezone(settings.timezone).date()
+        period = args.month or ending_before(cadence, before)
+        request = period_request(period, force=args.force, dry_run=args.dry_run)
+        report_dir = Path(args.report_dir) if args.report_dir else None
+        return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
     day = args.date or last_complete_day(now, settings.timezone, settings.settle)
     request = report_request(day, force=args.force, dry_run=args.dry_run)
     report_dir = Path(args.report_dir) if args.report_dir else None
@@ -211,7 +227,9 @@ def _execute(
 
 
 def _write_reports(result: RunResult, folder: Path) -> None:
-    for name, body in report_files(result.reports).items():
+    periodic = result.kind in ("weekly", "monthly")
+    files = period_files(result.reports) if periodic else report_files(result.reports)
+    for name, body in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
@@ -228,6 +246,9 @@ def _progress_bar(request: RunRequest, tz: ZoneInfo, max_days: int) -> tqdm[NoRe
 def _print_result(result: RunResult, report_dir: Path | None) -> None:
     if result.kind == "report":
         print(f"Report day {result.start}: {money(result.total_cents)}{_bill_note(result)}")
+    elif result.kind in ("weekly", "monthly"):
+        period = Period.of(Cadence(result.kind), result.start)
+        print(f"{period.title} ({result.kind} report): {money(result.total_cents)}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
     if result.dry_run:
@@ -251,7 +272,7 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
         )
     if result.delivery is not None:
         print("  " + result.delivery.summary().replace("\n", "\n  "))
-    elif result.kind == "report":
+    elif result.kind != "backfill":
         print("  delivery: no routing configured (FWCOST_ROUTING_FILE / FWCOST_ROUTING_PARAMETER)")
 
 
@@ -285,6 +306,13 @@ def _date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _month_arg(text: str) -> Period:
+    try:
+        return Period.parse_month(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwcost", description="Daily Fireworks AI cost reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the JSON log lines")
@@ -299,8 +327,25 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
         command.add_argument("--timezone", help="IANA timezone of report days (FWCOST_TIMEZONE)")
 
-    run = commands.add_parser("run", help="report one day (default: the last complete day)")
-    run.add_argument("--date", type=_date_arg, help="report day, YYYY-MM-DD (a complete day)")
+    run = commands.add_parser(
+        "run", help="report one day (default: the last complete day), a week or a month"
+    )
+    run.add_argument(
+        "--date",
+        type=_date_arg,
+        help="report day, YYYY-MM-DD (a complete day); with --weekly, the ISO week (Monday to "
+        "Sunday) that ended before it (default: today's, the week just ended)",
+    )
+    cadence = run.add_mutually_exclusive_group()
+    cadence.add_argument(
+        "--weekly", action="store_true", help="the weekly digest, overall and per team"
+    )
+    cadence.add_argument(
+        "--monthly",
+        action="store_true",
+        help="the month-end statement (default: last month; --month for another)",
+    )
+    run.add_argument("--month", type=_month_arg, help="with --monthly: the month, YYYY-MM")
     run.add_argument("--force", action="store_true", help="deliver again even if already delivered")
     run.add_argument(
         "--dry-run",

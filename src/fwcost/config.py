@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 from fwcost.links import MAX_LINK_EXPIRY_HOURS, LinkStyle
+from fwcost.report.unattributed import UnattributedSpend
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -128,6 +129,8 @@ class Settings:
     # Links from each report to its archived copy and CSV (fwcost.archive.links).
     links: LinkStyle
     link_expiry: timedelta  # presigned links only
+    # A month's statement: spend with no team as a row of its own, or shared out over the teams.
+    unattributed: UnattributedSpend = UnattributedSpend.ROW
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
@@ -280,6 +283,14 @@ def _link_expiry(text: str) -> timedelta:
             f"URL may last), got {hours}"
         )
     return timedelta(hours=hours)
+
+
+def _unattributed(text: str) -> UnattributedSpend:
+    try:
+        return UnattributedSpend(text.lower())
+    except ValueError:
+        choices = " or ".join(mode.value for mode in UnattributedSpend)
+        raise ValueError(f"{text!r} is not {choices}") from None
 
 
 def _whole_number(text: str, minimum: int) -> int:
@@ -470,6 +481,14 @@ SETTINGS: tuple[Setting, ...] = (
         _link_expiry,
         f"how long presigned links work, 1 to {MAX_LINK_EXPIRY_HOURS} hours (7 days)",
         str(MAX_LINK_EXPIRY_HOURS),
+    ),
+    Setting(
+        "FWCOST_UNATTRIBUTED",
+        "unattributed",
+        _unattributed,
+        "in the month's statement, spend with no team: row (its own row) or spread (shared "
+        "over the teams in proportion to their spend)",
+        UnattributedSpend.ROW.value,
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

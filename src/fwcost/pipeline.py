@@ -65,6 +65,7 @@ from fwcost.report.summary import (
     Restatement,
     summarize,
 )
+from fwcost.report.unattributed import UnattributedSpend
 
 # Earlier days a report compares against: the 14-day trend, the month to date, the usual days
 # of the 28 before (summary.BASELINE_DAYS) and the teams a budget may name (check_budget_teams).
@@ -84,6 +85,7 @@ class ReportSettings:
     account_budget: Decimal | None = None
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)
     max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS
+    unattributed: UnattributedSpend = UnattributedSpend.ROW  # in a month's statement
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ Every key is checked against EVENT_SHAPES, the one list of what each event may h
 outside its shape is an error naming it (and the close match: "dryRun" is not taken for
 "dry_run" and ignored, which would deliver for real).
 
+- a week's digest or a month's statement: {"report": "weekly"} or {"report": "monthly"}, with
+  "scheduled_time" (the schedule's: the ISO week, or the calendar month, that ended before that
+  instant's day in the report timezone), "date" (the same, before that day) or, for a month,
+  "month": "2026-10". Only a complete period runs (its last day complete).
 - check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
   role and settings (see fwcost.check); no day is run.
 """
@@ -39,6 +43,7 @@ from fwcost.dates import (
     reportable_from,
     yesterday,
 )
+from fwcost.periods.model import Cadence, Period, parse_cadence
 
 MAX_BACKFILL_DAYS = 366 * 3
 
@@ -49,9 +54,9 @@ class BadRequest(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RunRequest:
-    kind: Literal["report", "backfill"]
+    kind: Literal["report", "backfill", "weekly", "monthly"]
     start: date
-    end: date  # inclusive; equal to start for a report
+    end: date  # inclusive; equal to start for a report; a week's or month's last day
     force: bool = False
     dry_run: bool = False
     note: str = ""  # what was changed from what was asked (a backfill's end cut to complete days)
@@ -77,6 +82,12 @@ def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> 
     return RunRequest("report", day, day, force, dry_run)
 
 
+def period_request(period: Period, *, force: bool = False, dry_run: bool = False) -> RunRequest:
+    """A week's digest or a month's statement (a day's report is report_request)."""
+    kind: Literal["weekly", "monthly"] = "weekly" if period.cadence is Cadence.WEEKLY else "monthly"
+    return RunRequest(kind, period.start, period.end, force, dry_run)
+
+
 def backfill_request(start: date, end: date) -> RunRequest:
     if end < start:
         raise BadRequest(f"backfill end {end} is before its start {start}")
@@ -86,6 +97,7 @@ def backfill_request(start: date, end: date) -> RunRequest:
 
 
 class EventKind(Enum):
+    PERIOD = "weekly or monthly report"
     BACKFILL = "backfill"
     REPORT_DAY = "report-day"
     SCHEDULER = "scheduler"
@@ -108,6 +120,15 @@ class EventShape:
 FLAGS = frozenset({"force", "dry_run"})
 # An event is of the first shape it holds a required key of, so the order matters.
 EVENT_SHAPES = (
+    # A week's digest or a month's statement: scheduled (template.yaml) or explicit.
+    EventShape(
+        EventKind.PERIOD,
+        ("report",),
+        frozenset(
+            {"scheduled_time", "date", "month", "schedule_arn", "execution_id", "attempt_number"}
+        )
+        | FLAGS,
+    ),
     EventShape(EventKind.BACKFILL, ("start", "end")),
     EventShape(EventKind.REPORT_DAY, ("date",), FLAGS),
     # What template.yaml's schedule Input sends (its context attributes filled in).
@@ -133,6 +154,12 @@ def only_complete_days(
 ) -> RunRequest:
     """The request if its days are complete at `now`; a backfill's end cut to the last complete
     day (with a note); BadRequest for a report day or backfill start not complete yet."""
+    if request.kind in ("weekly", "monthly"):
+        if not is_complete(request.end, now, tz, settle):
+            raise BadRequest(
+                _not_complete(f"the {request.kind} report's last day", request.end, now, tz, settle)
+            )
+        return request
     what = "report day" if request.kind == "report" else "backfill start"
     if not is_complete(request.start, now, tz, settle):
         raise BadRequest(_not_complete(what, request.start, now, tz, settle))
@@ -167,6 +194,8 @@ def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
     shape = _shape_of(event)
+    if shape.kind is EventKind.PERIOD:
+        return _period_request(event, tz)
     if shape.kind is EventKind.BACKFILL:
         return backfill_request(_date(event, "start"), _date(event, "end"))
     flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
@@ -174,6 +203,37 @@ def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
         return report_request(_date(event, "date"), **flags)
     instant = event["scheduled_time" if shape.kind is EventKind.SCHEDULER else "time"]
     return report_request(yesterday(_instant(str(instant)), tz), **flags)
+
+
+def _period_request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
+    try:
+        cadence = parse_cadence(event["report"], '"report"')
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    if cadence is Cadence.DAILY:
+        raise BadRequest('"report" is "weekly" or "monthly"; a day\'s report is {"date": ...}')
+    flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
+    when = [key for key in ("scheduled_time", "date", "month") if key in event]
+    if len(when) != 1 or (when[0] == "month" and cadence is Cadence.WEEKLY):
+        takes = '"scheduled_time", "date"' + (' or "month"' if cadence is Cadence.MONTHLY else "")
+        raise BadRequest(
+            f"a {cadence.value} report event takes one of {takes}, got {when or 'none'}"
+        )
+    if when[0] == "month":
+        try:
+            return period_request(Period.parse_month(str(event["month"])), **flags)
+        except ValueError as error:
+            raise BadRequest(f'"month": {error}') from None
+    if when[0] == "date":
+        day = _date(event, "date")
+    else:
+        day = _instant(str(event["scheduled_time"])).astimezone(tz).date()
+    return period_request(ending_before(cadence, day), **flags)
+
+
+def ending_before(cadence: Cadence, day: date) -> Period:
+    """The ISO week or calendar month that ended before `day` (the schedule's, on its day)."""
+    return Period.week_before(day) if cadence is Cadence.WEEKLY else Period.month_before(day)
 
 
 def _shape_of(event: Mapping[str, Any]) -> EventShape:

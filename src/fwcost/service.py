@@ -10,6 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from fwcost.config import Settings
 from fwcost.delivery import SecondsLeft, Senders
 from fwcost.observability import logger, metrics
+from fwcost.periods import Cadence, Period
+from fwcost.periods.pipeline import run_period
 from fwcost.pipeline import RunResult, run_backfill, run_report_day
 from fwcost.run_request import RunRequest
 from fwcost.wiring import build_dependencies, resolve_api_key
@@ -43,6 +45,12 @@ def run(
         try:
             if request.kind == "backfill":
                 result = run_backfill(request.start, request.end, deps, on_window)
+            elif request.kind in ("weekly", "monthly"):
+                period = Period.of(Cadence(request.kind), request.start)
+                result = run_period(
+                    period, deps, client, force=request.force, dry_run=request.dry_run,
+                    seconds_left=seconds_left,
+                )  # fmt: skip
             else:
                 result = run_report_day(
                     request.start,

@@ -90,6 +90,7 @@ def build_dependencies(
             account_budget=settings.budgets.account,
             team_budgets=settings.budgets.teams,
             max_team_reports=settings.max_team_reports,
+            unattributed=settings.unattributed,
         ),
         window_days=settings.window_days,
         settle=settings.settle,

@@ -66,6 +66,11 @@ class DayArchive:
         self._root = "/".join(part for part in (prefix.strip("/"), f"account={account_id}") if part)
         self.account_id = account_id
 
+    @property
+    def root(self) -> str:
+        """The account's folder: days under dt=, statements and digests beside them."""
+        return self._root
+
     def day_prefix(self, day: date) -> str:
         return f"{self._root}/dt={day.isoformat()}"
 
@@ -74,6 +79,10 @@ class DayArchive:
 
     def account_url(self) -> str:
         return self.store.url(self._root)
+
+    def scrubbed(self, body: bytes) -> bytes:
+        """A raw body as the archive keeps it: credentials replaced (fwcost.scrub)."""
+        return self._scrubber.scrub(body).body
 
     def write_raw(
         self, first: date, last: date, raw: Sequence[RawResponse]
@@ -149,6 +158,13 @@ class DayArchive:
     def read_attribution(self, day: date) -> dict[str, Any] | None:
         """The archived attribution of a day (read it only for a complete day)."""
         return self._read_json(f"{self.day_prefix(day)}/attribution.json")
+
+    def revision_manifests(self, day: date) -> list[dict[str, Any]]:
+        """The manifests a restated day had before, the oldest first (the first is the one its
+        daily report was sent with)."""
+        folder = f"{self.day_prefix(day)}/revisions/"
+        keys = sorted(k for k in self.store.keys(folder) if k.endswith("/manifest.json"))
+        return [document for key in keys if (document := self._read_json(key)) is not None]
 
     def keep_revision(self, day: date, manifest: Mapping[str, Any]) -> str:
         """Copy the day's current manifest, CSV and attribution aside before it is rewritten."""

@@ -42,6 +42,7 @@ from fwcost.fireworks.parse import (
     ReportWindow,
     decode_json,
     parse_dedicated,
+    parse_period_summary,
     parse_serverless,
     parse_summary,
     parse_training,
@@ -205,6 +206,15 @@ class _Summary:
     gap: str | None = None  # set when there is no billed total per day (refused, undated)
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodBill:
+    """The rated line items of a whole period (before credits, discounts and taxes)."""
+
+    items: list[LineItem]
+    raw: RawResponse
+    refused: str = ""  # why there is no bill (the API key may not read billing)
+
+
 class _AttemptTooLong(Exception):
     """An attempt passed RetryPolicy.attempt_seconds (a body trickling in): retried."""
 
@@ -286,6 +296,30 @@ class FireworksClient:
             days=days,
             training_offered=usage.training_offered,
         )
+
+    def fetch_period_bill(self, start: date, end: date, tz: ZoneInfo) -> PeriodBill:
+        """billing/summary over a whole period (a month: one request, whatever its length), for
+        a statement's reconciliation. A refusal (403) is a bill with `refused` said, not an error:
+        the statement then says it could not be reconciled."""
+        request = _Request(
+            name="billing-summary",
+            endpoint="billing/summary",
+            method="GET",
+            path=self._path("billing/summary"),
+            params=(
+                ("startTime", f"{start.isoformat()}T00:00:00Z"),
+                ("endTime", f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"),
+                ("timezone", _zone_name(tz)),
+            ),
+        )
+        try:
+            answer = self._send(request)
+        except FireworksHTTPError as error:
+            if error.status == 403 and error.raw is not None:
+                refusal = SUMMARY_REFUSED.format(status=error.status, message=error.message)
+                return PeriodBill([], error.raw, refusal)
+            raise
+        return PeriodBill(parse_period_summary(answer.document, start, request.name), answer.raw)
 
     def _fetch_usage(self, window: ReportWindow) -> _Usage:
         """Every billingUsage stream in one request; without training where it is refused."""

@@ -381,6 +381,12 @@ def parse_usage_costs(document: Row, window: ReportWindow, source: str) -> Usage
     )
 
 
+def parse_period_summary(document: Row, first_day: date, source: str) -> list[LineItem]:
+    """billing/summary over a week or a month, without daily buckets: its line items for the
+    whole range (each dated with the range's first day)."""
+    return _line_items(_list(document, "lineItems", source), first_day, f"{source}: lineItems")
+
+
 def _line_items(raw: Any, day: date, where: str) -> list[LineItem]:
     if raw is None:
         return []

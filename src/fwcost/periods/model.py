@@ -163,3 +163,25 @@ def day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
         else:
             runs.append((day, day))
     return runs
+
+
+class MissingDays(RuntimeError):
+    """A week or month whose days are not all archived (complete): nothing is reported from a
+    part of a period. The message names the days and the backfill that archives them."""
+
+    def __init__(self, period: Period, missing: Iterable[date]) -> None:
+        self.period = period
+        self.missing = sorted(missing)
+        runs = day_runs(self.missing)
+        named = ", ".join(f"{d.day} {d:%b}" for d in self.missing[:8])
+        more = f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
+        self.what = f"{period.title} is missing {len(self.missing)} archived day(s): {named}{more}"
+        commands = "; ".join(
+            f"fwcost backfill --start {first} --end {last}" for first, last in runs
+        )
+        events = ", ".join(f'{{"start": "{first}", "end": "{last}"}}' for first, last in runs)
+        self.fix = (
+            f"Archive them first ({commands}; or invoke the function with {events}), then run "
+            f"the {period.cadence.value} report again"
+        )
+        super().__init__(f"{self.what}. {self.fix}")

@@ -84,10 +84,12 @@ def what_changed(s: DailySummary) -> list[Notice]:
     severity, each severity in the order found."""
     month = f"{s.day:%B}"
     budgets = [b for b in s.budgets if b.state in BUDGET_KINDS]
-    notices = [_budget(b, month) for b in sorted(budgets, key=lambda b: BUDGET_ORDER[b.state])]
+    notices = [
+        budget_notice(b, month) for b in sorted(budgets, key=lambda b: BUDGET_ORDER[b.state])
+    ]
     notices += [_anomaly(a) for a in s.anomalies]
     notices += [_arrival(a) for a in s.arrivals]
-    notices += [_revised(r) for r in s.restatements]
+    notices += [revised_notice(r) for r in s.restatements]
     return sorted(notices, key=lambda n: SEVERITY_ORDER.index(n.severity))
 
 
@@ -141,7 +143,7 @@ def _warning(kind: NoticeKind, text: str) -> Notice:
     return Notice(kind, Severity.WARNING, (Segment(text),))
 
 
-def _budget(b: BudgetStatus, month: str) -> Notice:
+def budget_notice(b: BudgetStatus, month: str) -> Notice:
     """e.g. "ads is projected at $9,400 against its $8,000 November budget (118%)"."""
     kind, severity = BUDGET_KINDS[b.state]
     who = Segment(b.scope, True) if b.scope else Segment("The account")
@@ -224,7 +226,7 @@ def _arrival(a: Arrival) -> Notice:
     return Notice(NoticeKind.QUIET, Severity.INFO, tuple(body))
 
 
-def _revised(r: Restatement) -> Notice:
+def revised_notice(r: Restatement) -> Notice:
     text = f"{restatement_text(r)} (now {money(r.new_cents)}, late data since it was reported)"
     return Notice(NoticeKind.REVISED, Severity.INFO, (Segment(text),))
 

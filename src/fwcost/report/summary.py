@@ -494,7 +494,15 @@ def _views(
             cents_of_day(today),
         )
 
-    builder = _ViewBuilder(today, context.top_n, history_of)
+    return _all_views(_ViewBuilder(today, context.top_n, history_of))
+
+
+def period_views(total: AttributedDay, top_n: int) -> dict[str, View]:
+    """The same six views for a week's or month's days added up (fwcost.periods), no trends."""
+    return _all_views(_ViewBuilder(total, top_n, lambda cents_of_day: ()))
+
+
+def _all_views(builder: _ViewBuilder) -> dict[str, View]:
     return {
         "teams": builder.teams(),
         "projects": builder.by_annotation("projects", "Projects", "(no project)"),
