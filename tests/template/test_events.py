@@ -69,11 +69,34 @@ def test_every_sample_event_is_a_request_the_handler_accepts(name: str) -> None:
     from fwcost.run_request import request_from_event
 
     # The samples name November 2026; a week later every day they name is complete.
-    week_later = datetime(2026, 11, 29, tzinfo=UTC)
+    week_later = datetime(2026, 12, 7, tzinfo=UTC)
     tz = ZoneInfo("America/Los_Angeles")
     request = request_from_event(load(name), tz, now=week_later, settle=timedelta(hours=1))
     assert request.kind == ("backfill" if name == "backfill.json" else "report")
     assert request.force is (name == "force-resend.json")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "first", "last"),
+    [
+        ("scheduled-weekly.json", "weekly", "2026-11-23", "2026-11-29"),
+        ("weekly.json", "weekly", "2026-11-16", "2026-11-22"),
+        ("scheduled-monthly.json", "monthly", "2026-10-01", "2026-10-31"),
+        ("monthly.json", "monthly", "2026-10-01", "2026-10-31"),
+    ],
+)
+def test_weekly_and_monthly_samples_name_the_period_that_ended_before(
+    name: str, kind: str, first: str, last: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from fwcost.run_request import request_from_event
+
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    tz = ZoneInfo("America/Los_Angeles")
+    request = request_from_event(load(name), tz, now=now, settle=timedelta(hours=1))
+    assert (request.kind, str(request.start), str(request.end)) == (kind, first, last)
 
 
 def test_the_check_event_asks_for_a_check_not_a_day() -> None:
@@ -89,6 +112,10 @@ def test_every_sample_event_is_tested() -> None:
         "backfill.json",
         "check.json",
         "force-resend.json",
+        "monthly.json",
         "rerun-day.json",
+        "scheduled-monthly.json",
+        "scheduled-weekly.json",
         "scheduled.json",
+        "weekly.json",
     ]

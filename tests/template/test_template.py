@@ -420,14 +420,14 @@ def test_reserved_concurrency_is_one(template: Template) -> None:
     assert the_function(template)["ReservedConcurrentExecutions"] == 1
 
 
+@pytest.mark.parametrize("name", ["Daily", "Weekly", "Monthly"])
 def test_schedule_retries_then_dead_letters_and_runs_in_report_timezone(
-    template: Template,
+    template: Template, name: str
 ) -> None:
-    (event,) = the_function(template)["Events"].values()
+    event = the_function(template)["Events"][name]
     assert event["Type"] == "ScheduleV2"
     schedule = event["Properties"]
 
-    assert schedule["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ReportTimezone"}
     assert schedule["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert 60 <= schedule["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
@@ -435,13 +435,37 @@ def test_schedule_retries_then_dead_letters_and_runs_in_report_timezone(
     assert template["Resources"][dlq[0]]["Type"] == "AWS::SQS::Queue"
 
 
-def test_schedule_input_matches_the_sample_event(template: Template) -> None:
-    (event,) = the_function(template)["Events"].values()
+@pytest.mark.parametrize(
+    ("name", "sample"),
+    [
+        ("Daily", "scheduled.json"),
+        ("Weekly", "scheduled-weekly.json"),
+        ("Monthly", "scheduled-monthly.json"),
+    ],
+)
+def test_schedule_input_matches_the_sample_event(
+    template: Template, name: str, sample: str
+) -> None:
+    event = the_function(template)["Events"][name]
     schedule_input = json.loads(event["Properties"]["Input"])
-    sample = json.loads((REPO_ROOT / "events" / "scheduled.json").read_text())
+    document = json.loads((REPO_ROOT / "events" / sample).read_text())
 
-    assert schedule_input.keys() == sample.keys()
+    assert schedule_input.keys() == document.keys()
     assert schedule_input["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+    assert schedule_input.get("report") == document.get("report")
+
+
+def test_the_daily_schedule_is_its_parameter_the_weekly_monday_the_monthly_its_day(
+    template: Template,
+) -> None:
+    events = the_function(template)["Events"]
+    assert events["Daily"]["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    weekly = events["Weekly"]["Properties"]["ScheduleExpression"]
+    assert weekly == {"Ref": "WeeklyScheduleExpression"}
+    assert template["Parameters"]["WeeklyScheduleExpression"]["Default"].endswith("MON *)")
+    monthly = events["Monthly"]["Properties"]["ScheduleExpression"]
+    assert monthly == {"Fn::Sub": "cron(45 7 ${StatementDayOfMonth} * ? *)"}
+    assert template["Parameters"]["StatementDayOfMonth"]["Default"] == 3
 
 
 def test_async_failures_go_to_the_failure_queue(template: Template) -> None:
