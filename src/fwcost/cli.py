@@ -22,7 +22,7 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -144,26 +144,44 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     now = datetime.now(UTC)
     day = args.date or last_complete_day(now, settings.timezone, settings.settle)
     request = _complete(report_request(day, force=True), settings, now)  # delivered every time
+    # The week and the month that ended with the report day or before it, from the archive.
+    periods = {
+        "weekly": ending_before(Cadence.WEEKLY, day + timedelta(days=1)),
+        "monthly": ending_before(Cadence.MONTHLY, day + timedelta(days=1)),
+    }
     scenario = DemoScenario(day, settings.timezone.key)
     settings = replace(settings, budgets=Budgets(teams=scenario.team_budgets()))
-    _seed_demo_archive(scenario, settings)
+    _seed_demo_archive(scenario, settings, periods.values())
+    senders = Senders.to_folder(out / "outbox")
     with run_simulator(scenario.config(late_data_arrived=True)) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {account.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
-        return _execute(
-            request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
-        )
+        status = _execute(request, settings, senders=senders, report_dir=out)
+        for folder, period in periods.items():
+            again = period_request(period, force=True)
+            status = max(
+                status, _execute(again, settings, senders=senders, report_dir=out / folder)
+            )
+        return status
 
 
-def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
-    """The archive as the earlier days' runs left it: the days a report reads back, the day
-    before fetched before its late batch usage arrived (the report run then revises it).
-    Every demo run seeds it again, so every run shows the revision."""
+def _seed_demo_archive(
+    scenario: DemoScenario, settings: Settings, periods: Iterable[Period]
+) -> None:
+    """The archive as the earlier days' runs left it: the days a report reads back (and the
+    `periods`' days, a week with the 4 before it; a month alone, as each month seeded costs the
+    demo 4 s), the day before fetched before its late batch usage arrived (the report run then
+    revises it). Every demo run seeds it again, so every run shows the revision."""
+    from fwcost.periods.content import WEEKS_AVERAGED
     from fwcost.pipeline import HISTORY_DAYS
     from fwcost.service import run
     from fwcost.simulator import run_simulator
 
-    start = scenario.day - timedelta(days=HISTORY_DAYS)
+    starts = [scenario.day - timedelta(days=HISTORY_DAYS)]
+    for period in periods:
+        earlier = period.earlier(WEEKS_AVERAGED) if period.cadence is Cadence.WEEKLY else []
+        starts.append((earlier or [period])[0].start)
+    start = min(starts)
     request = backfill_request(start, scenario.revised_day)
     with run_simulator(scenario.config(late_data_arrived=False)) as early:
         seeding = replace(settings, fireworks_base_url=early.base_url, routing_file=None)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fwcost.cli import main
+from fwcost.periods import Period
 from fwcost.simulator import SimulatedAccount
 from fwcost.simulator.catalog import Activity
 from fwcost.simulator.scenario import DemoScenario
@@ -72,6 +73,12 @@ def test_the_demo_report_shows_every_kind_of_news_on_any_day(tmp_path: Path, day
     # and every notice is shown, none cut to "and N more"
     assert "- and " not in text
     assert (tmp_path / "archive").is_dir() and (tmp_path / "report.html").is_file()
+    # and the week and the month that ended by the day, from the archive the demo left
+    weekly = " ".join((tmp_path / "weekly" / "report.txt").read_text().split())
+    assert Period.week_before(day + timedelta(days=1)).title in weekly
+    monthly = " ".join((tmp_path / "monthly" / "report.txt").read_text().split())
+    assert "Reconciled: the month's billed total matches the archived days to the cent." in monthly
+    assert (tmp_path / "monthly" / "teams" / "ads" / "report.html").is_file()
 
 
 def test_the_revision_shows_on_every_run_into_the_same_folder(tmp_path: Path, capsys) -> None:

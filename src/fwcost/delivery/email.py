@@ -76,8 +76,6 @@ def build_message(report: OutgoingReport, destination: EmailDestination) -> Emai
     message.add_alternative(report.html, subtype="html", charset="utf-8", cte="quoted-printable")
     message.make_mixed()
     if destination.attach_csv:
-        if not report.attachments:
-            _logger.warning("route asks for the CSV but %s has none to attach", report.audience)
         for attachment in report.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
             message.add_attachment(

@@ -201,6 +201,9 @@ class HistoryBar:
 
 
 def _history(series: list[tuple[Period, int | None]]) -> list[HistoryBar]:
+    """The periods' bars, from the first one archived (a new deployment has none before)."""
+    while len(series) > 1 and series[0][1] is None:
+        series = series[1:]
     top = max((c for _, c in series if c is not None), default=0)
     bars = []
     for period, cents in series:
