@@ -15,6 +15,7 @@ from fwcost.delivery import (
     SlackWebhookDestination,
     load_routing,
 )
+from fwcost.periods import Cadence
 
 EXAMPLE = Path(__file__).parents[3] / "src" / "fwcost" / "routing.example.json"
 
@@ -33,16 +34,22 @@ def routing_with(**overrides: Any) -> str:
 def test_the_example_file_loads_and_routes_teams() -> None:
     routing = load_routing(EXAMPLE.read_text(), str(EXAMPLE))
 
-    assert routing.routes_for(None) == [
-        SlackBotDestination(channel="C0123ABCD", secret_key="bot_token"),
-        EmailDestination(
-            to=("finops@acme.ai",),
-            cc=("cto@acme.ai",),
-            sender="Fireworks costs <costs@acme.ai>",
-            attach_csv=True,
-        ),
-    ]
-    assert routing.routes_for("search")[0] == SlackWebhookDestination(secret_key="search_webhook")
+    daily, weekly, monthly = Cadence.DAILY, Cadence.WEEKLY, Cadence.MONTHLY
+    bot = SlackBotDestination(
+        channel="C0123ABCD", secret_key="bot_token", cadences=frozenset({daily, weekly})
+    )
+    email = EmailDestination(
+        to=("finops@acme.ai",),
+        cc=("cto@acme.ai",),
+        sender="Fireworks costs <costs@acme.ai>",
+        attach_csv=True,
+        cadences=frozenset({daily, weekly, monthly}),
+    )
+    assert routing.routes_for(None) == [bot, email]
+    assert routing.routes_for(None, monthly) == [email]
+    assert routing.routes_for("search")[0] == SlackWebhookDestination(
+        secret_key="search_webhook", cadences=frozenset({daily, weekly})
+    )
     assert routing.secret_keys() == {"bot_token", "search_webhook"}
 
 
