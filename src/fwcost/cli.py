@@ -292,6 +292,9 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
         print("  " + result.delivery.summary().replace("\n", "\n  "))
     elif result.kind != "backfill":
         print("  delivery: no routing configured (FWCOST_ROUTING_FILE / FWCOST_ROUTING_PARAMETER)")
+    for followup in result.followups:
+        print(f"A closed month was restated: its statement, issued again ({followup.start:%B %Y}):")
+        _print_result(followup, None)
 
 
 def _bill_note(result: RunResult) -> str:

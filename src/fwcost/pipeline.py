@@ -155,6 +155,8 @@ class RunResult:
     usage_rows: int = 0  # of the report day (all days for a backfill)
     tokens: int = 0
     dry_run: bool = False  # nothing was written into the archive
+    # Statements re-issued because this run restated a day of their closed month (periods/)
+    followups: list[RunResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         delivery = self.delivery
@@ -178,15 +180,20 @@ class RunResult:
             "delivery_failures": len(delivery.failed) if delivery else 0,
             "left_to_another_run": len(delivery.claimed_elsewhere) if delivery else 0,
             "archive_errors": self.archive_errors,
+            "followups": [followup.as_dict() for followup in self.followups],
         }
 
-    def raise_if_failed(self) -> None:
-        problems = [f"archive: {error}" for error in self.archive_errors]
+    def problems(self) -> list[str]:
+        found = [f"archive: {error}" for error in self.archive_errors]
         if self.delivery is not None:
-            problems += [
+            found += [
                 f"delivery to {f.destination_id} ({f.audience}): {f.detail}"
                 for f in self.delivery.failed
             ]
+        return found + [problem for followup in self.followups for problem in followup.problems()]
+
+    def raise_if_failed(self) -> None:
+        problems = self.problems()
         if problems:
             raise RunFailed(
                 f"{len(problems)} part(s) of the run failed:\n  " + "\n  ".join(problems)

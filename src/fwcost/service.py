@@ -11,7 +11,7 @@ from fwcost.config import Settings
 from fwcost.delivery import SecondsLeft, Senders
 from fwcost.observability import logger, metrics
 from fwcost.periods import Cadence, Period
-from fwcost.periods.pipeline import run_period
+from fwcost.periods.pipeline import reissue_restated, run_period
 from fwcost.pipeline import RunResult, run_backfill, run_report_day
 from fwcost.run_request import RunRequest
 from fwcost.wiring import build_dependencies, resolve_api_key
@@ -33,6 +33,9 @@ def run(
     deadline.
 
     The caller raises `result.raise_if_failed()`, after it has reported what the run did.
+
+    A report or backfill that restates a day of a month whose statement was issued re-issues
+    that statement, revised (its result in `followups`).
     """
     deps, client = build_dependencies(
         settings,
@@ -59,6 +62,8 @@ def run(
                     dry_run=request.dry_run,
                     seconds_left=seconds_left,
                 )
+            if request.kind in ("report", "backfill"):
+                result.followups = reissue_restated(result, deps, client, seconds_left=seconds_left)
         finally:
             if emit_metrics:
                 stats = client.stats

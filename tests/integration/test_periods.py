@@ -25,7 +25,7 @@ from fwcost.periods import Period
 from fwcost.periods.model import MissingDays
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.cents import cents_of
-from fwcost.run_request import period_request, request_from_event
+from fwcost.run_request import backfill_request, period_request, request_from_event
 from fwcost.service import run
 from fwcost.simulator import SimulatorConfig, run_simulator
 
@@ -167,25 +167,17 @@ def test_a_second_run_sends_nothing_new_and_a_restatement_reissues_once(archive,
     assert again.delivery is not None and not again.delivery.delivered
     assert len(again.delivery.skipped) == len(first.delivery.delivered)
 
-    # When a day of October is restated after the statement was issued
+    # When a backfill restates a day of October after the statement was issued
     with run_simulator(SimulatorConfig(home_timezone=TZ, spike_day=date(2026, 10, 20))) as spiked:
-        env = {
-            "FWCOST_ACCOUNT_ID": "acme-ai",
-            "FWCOST_API_KEY": "fw_sim_admin_key",
-            "FWCOST_TIMEZONE": TZ,
-            "FWCOST_FIREWORKS_BASE_URL": spiked.base_url,
-        }
-        restate = [
-            "backfill",
-            "--start",
-            "2026-10-20",
-            "--end",
-            "2026-10-20",
-            "--out",
-            str(archive),
-        ]
-        assert main(restate, env) == 0
-    revised = monthly(archive, simulator_url)
+        settings = settings_for(archive, spiked.base_url)
+        backfill = run(
+            backfill_request(date(2026, 10, 20), date(2026, 10, 20)),
+            settings,
+            senders=Senders.to_folder(archive.parent / "outbox"),
+            emit_metrics=False,
+        )
+    # Then the backfill re-issues the statement, revised, to the same destinations
+    [revised] = backfill.followups
     assert revised.delivery is not None
     assert len(revised.delivery.delivered) == len(first.delivery.delivered)
     overall = revised.reports[0]

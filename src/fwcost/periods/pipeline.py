@@ -133,6 +133,28 @@ def run_period(
     )
 
 
+def reissue_restated(
+    result: RunResult,
+    deps: Dependencies,
+    bills: BillSource | None,
+    *,
+    seconds_left: SecondsLeft | None = None,
+) -> list[RunResult]:
+    """The statements of closed months a run restated a day of, issued again (revised).
+
+    A month whose statement was issued and whose days now differ is issued once more; one
+    whose days are as issued sends nothing (run_period's fingerprint and the ledger)."""
+    if result.dry_run:
+        return []
+    archive = PeriodArchive(deps.archive)
+    months = sorted({Period.month_of(r.day) for r in result.restatements})
+    return [
+        run_period(month, deps, bills, seconds_left=seconds_left)
+        for month in months
+        if archive.issued(month) is not None
+    ]
+
+
 def statement_attachments(period: Period, deps: Dependencies) -> tuple[Attachment, ...]:
     """The files a month's statement carries and archives.
 
