@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -228,3 +229,56 @@ def test_a_malformed_check_event_says_what_is_wrong(event, message):
 
     with pytest.raises(BadRequest, match=message):
         check_request_from_event(event)
+
+
+# ---- a week's digest and a month's statement ------------------------------------------------
+
+
+def test_the_monday_schedule_means_the_iso_week_just_ended_in_the_report_timezone():
+    # 07:30 on Monday 30 Nov in Los Angeles
+    request = from_event(
+        {"report": "weekly", "scheduled_time": "2026-11-30T15:30:00Z"},
+        now=LATER + timedelta(days=2),
+    )
+    assert (request.kind, request.start, request.end) == (
+        "weekly",
+        date(2026, 11, 23),
+        date(2026, 11, 29),
+    )
+
+
+def test_the_monthly_schedule_means_last_month_and_a_month_can_be_named():
+    scheduled = from_event({"report": "monthly", "scheduled_time": "2026-11-03T15:45:00Z"})
+    named = from_event({"report": "monthly", "month": "2026-10", "force": True})
+    assert (scheduled.kind, scheduled.start, scheduled.end) == (
+        "monthly",
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+    )
+    assert (named.start, named.end, named.force) == (date(2026, 10, 1), date(2026, 10, 31), True)
+
+
+def test_a_period_not_over_is_refused_saying_when_its_last_day_may_run():
+    with pytest.raises(
+        BadRequest, match="the monthly report's last day 2026-11-30 is not complete"
+    ):
+        from_event({"report": "monthly", "month": "2026-11"})
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"report": "weekley", "date": "2026-11-23"},
+            "unknown cadence 'weekley'; did you mean 'weekly'",
+        ),
+        ({"report": "daily", "date": "2026-11-23"}, 'a day\'s report is {"date": ...}'),
+        ({"report": "weekly"}, 'takes one of "scheduled_time", "date", got none'),
+        ({"report": "weekly", "month": "2026-10"}, 'takes one of "scheduled_time", "date", got'),
+        ({"report": "monthly", "month": "October"}, "month must look like 2026-10"),
+        ({"report": "monthly", "month": "2026-10", "mnth": 1}, 'did you mean "month"'),
+    ],
+)
+def test_bad_period_events_say_what_is_wrong(event, message):
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        from_event(event)
