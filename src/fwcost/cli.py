@@ -269,13 +269,7 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
         print(f"{period.title} ({result.kind} report): {money(result.total_cents)}")
     else:
         print(f"Backfilled {len(result.archived)} days, {result.start} to {result.end}")
-    if result.dry_run:
-        print(f"  {result.requests} Fireworks requests")
-    else:
-        print(
-            f"  {result.requests} Fireworks requests; "
-            f"{len(result.archived)} days fetched and checked"
-        )
+    print(f"  {result.requests} Fireworks requests{_days_note(result)}")
     for restated in result.restatements:
         change = restated.new_total - restated.old_total
         print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
@@ -295,6 +289,12 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
     for followup in result.followups:
         print(f"A closed month was restated: its statement, issued again ({followup.start:%B %Y}):")
         _print_result(followup, None)
+
+
+def _days_note(result: RunResult) -> str:
+    if result.kind in ("weekly", "monthly"):
+        return f"; {(result.end - result.start).days + 1} archived days read"
+    return "" if result.dry_run else f"; {len(result.archived)} days fetched and checked"
 
 
 def _bill_note(result: RunResult) -> str:

@@ -40,7 +40,6 @@ from fwcost.report.summary import (
 from fwcost.report.unattributed import UnattributedSpend, spread_cents
 
 WEEKS_AVERAGED = 4  # the digest compares the week with the 4 before it
-MONTHS_SHOWN = 6  # the statement's months, this one last
 NEW_LOOKBACK_WEEKS = 4  # new: spent this week and in none of the 4 weeks before
 ROUNDING_LABEL = "Rounding"
 SPREAD_DETAIL = "incl. {share} of spend with no team, shared by spend"
@@ -100,16 +99,13 @@ class PeriodReport:
     notices: tuple[Notice, ...]
     budgets: tuple[BudgetStatus, ...]
     statement: Statement | None = None  # monthly only
+    account_cents: int = 0  # a team's report: the account's total, for its part of it
 
     @property
     def average(self) -> Decimal | None:
         """The periods before this one, averaged over those fully archived."""
         known = [cents for _, cents in self.earlier if cents is not None]
         return Decimal(sum(known)) / len(known) if known else None
-
-    @property
-    def is_statement(self) -> bool:
-        return self.period.cadence is Cadence.MONTHLY
 
 
 # ---- the period's days added up -----------------------------------------------------------
@@ -230,7 +226,7 @@ def build_reports(
         context=context,
         total=total,
         cents=total.total_cents + (statement.rounding if statement else 0),
-        views=_overall_views(total, charges, statement, context.top_n),
+        views=_overall_views(total, charges, statement, context.top_n, earlier),
         days=tuple((d, data.days[d].total_cents) for d in period.days),
         previous=_total_of(earlier[-1][1]) if earlier else None,
         earlier=tuple((p, _total_of(e)) for p, e in earlier),
@@ -259,7 +255,7 @@ def _team_report(
     team_statement = None
     if statement is not None:
         team_statement = replace(
-            statement, share=share, rounding=0, reconciliation=None,
+            statement, share=share, rounding=0, reconciliation=None, restated=(),
             revision=_team_revision(statement.revision, team),
         )  # fmt: skip
     return PeriodReport(
@@ -275,6 +271,7 @@ def _team_report(
         notices=tuple(_notices(data, team, context)),
         budgets=tuple(_budgets(data, team, context, charges)),
         statement=team_statement,
+        account_cents=total.total_cents + (statement.rounding if statement else 0),
     )
 
 
@@ -321,25 +318,34 @@ def _overall_views(
     charges: Mapping[str, int],
     statement: Statement | None,
     top_n: int,
+    earlier: Sequence[tuple[Period, _Earlier | None]],
 ) -> dict[str, View]:
     views = period_views(total, top_n)
     if statement is None:
         return views
-    return views | {"teams": _statement_teams(total, charges, statement)}
+    before = earlier[-1] if earlier else None
+    return views | {"teams": _statement_teams(total, charges, statement, before)}
 
 
 def _statement_teams(
-    total: AttributedDay, charges: Mapping[str, int], statement: Statement
+    total: AttributedDay,
+    charges: Mapping[str, int],
+    statement: Statement,
+    before: tuple[Period, _Earlier | None] | None,
 ) -> View:
-    """Every team, never folded: a statement charges each. Then the rows no team carries (unless
-    spread) and the rounding, so that the rows add up to the month's total."""
+    """Every team, never folded: a statement charges each (with its month over month). Then the
+    rows no team carries (unless spread) and the rounding, so that the rows add up to the
+    month's total."""
     rows = []
     for team, cents in charges.items():
         if not team:
             continue
         share = cents - total.teams[team].amount.cents if team in total.teams else cents
-        detail = SPREAD_DETAIL.format(share=money(share)) if share else ""
-        rows.append(Row(team, cents, detail=detail, team=team))
+        details = [SPREAD_DETAIL.format(share=money(share))] if share else []
+        if before is not None and before[1] is not None and before[1].charges.get(team):
+            was = before[1].charges[team]
+            details.append(f"{(cents - was) / Decimal(was) * 100:+.1f}% vs {before[0].short}")
+        rows.append(Row(team, cents, detail=" · ".join(details)))
     rows.sort(key=lambda row: (-row.cents, row.label))
     if "" in charges:
         if "" in total.teams:

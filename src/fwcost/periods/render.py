@@ -153,13 +153,17 @@ def _span(period: Period, timezone: str) -> str:
 
 
 def _own_line(r: PeriodReport) -> str:
-    """A team's statement: its own usage and its share of what no team carries."""
-    s = r.statement
-    if s is None or not r.team or not s.share:
+    """A team's report: its part of the account's, and in a statement, its own usage and its
+    share of what no team carries."""
+    if not r.team or not r.account_cents:
         return ""
+    part = f"{Decimal(r.cents) / r.account_cents:.1%} of the account's {money(r.account_cents)}"
+    s = r.statement
+    if s is None or not s.share:
+        return part + "."
     return (
-        f"{money(r.cents - s.share)} of its own usage, plus {money(s.share)}: its share of the "
-        "spend no team annotation carries, shared out by spend"
+        f"{part}: {money(r.cents - s.share)} of its own usage, plus {money(s.share)}, its share "
+        "of the spend no team annotation carries, shared out by spend."
     )
 
 
@@ -182,13 +186,18 @@ def _budget_line(b: BudgetStatus, period: Period) -> str:
 
 
 def _chart_note(r: PeriodReport) -> str:
-    values = [c for _, c in r.days]
     low = min(r.days, key=lambda dc: dc[1])
     high = max(r.days, key=lambda dc: dc[1])
+    weekdays = [c for d, c in r.days if d.weekday() < 5]
+    weekends = [c for d, c in r.days if d.weekday() >= 5]
+    averages = " · ".join(
+        f"{kind} {money_whole(Decimal(sum(values)) / len(values))} a day"
+        for kind, values in (("weekdays", weekdays), ("weekends", weekends))
+        if values
+    )
     return (
         f"low {money_whole(low[1])} ({low[0]:%a} {low[0].day}) · high {money_whole(high[1])} "
-        f"({high[0]:%a} {high[0].day}) · average {money_whole(Decimal(sum(values)) / len(values))}"
-        " a day · pale: weekends"
+        f"({high[0]:%a} {high[0].day}) · {averages} · pale: weekends"
     )
 
 
