@@ -42,6 +42,7 @@ from fwcost.report.unattributed import UnattributedSpend, spread_cents
 WEEKS_AVERAGED = 4  # the digest compares the week with the 4 before it
 NEW_LOOKBACK_WEEKS = 4  # new: spent this week and in none of the 4 weeks before
 ROUNDING_LABEL = "Rounding"
+ROUNDING_DETAIL = "each day's bill is rounded to the cent on its own"
 SPREAD_DETAIL = "incl. {share} of spend with no team, shared by spend"
 MOVER_SHARE = Decimal("0.25")  # a team's week is news when it moved this much (and the floor)
 
@@ -323,8 +324,15 @@ def _overall_views(
     views = period_views(total, top_n)
     if statement is None:
         return views
+    if statement.rounding:  # every table adds up to the statement's total
+        views = {name: _with_rounding(view, statement.rounding) for name, view in views.items()}
     before = earlier[-1] if earlier else None
     return views | {"teams": _statement_teams(total, charges, statement, before)}
+
+
+def _with_rounding(view: View, cents: int) -> View:
+    row = Row(ROUNDING_LABEL, cents, RowKind.NOT_PER_KEY, detail=ROUNDING_DETAIL)
+    return replace(view, rows=(*view.rows, row), total=view.total + cents)
 
 
 def _statement_teams(
@@ -362,8 +370,9 @@ def _statement_teams(
             for category, amount in sorted(total.billed_only.items())
         ]
     if statement.rounding:
-        detail = "each day's bill is rounded to the cent on its own"
-        rows.append(Row(ROUNDING_LABEL, statement.rounding, RowKind.NOT_PER_KEY, detail=detail))
+        rows.append(
+            Row(ROUNDING_LABEL, statement.rounding, RowKind.NOT_PER_KEY, detail=ROUNDING_DETAIL)
+        )
     cents = sum(row.cents for row in rows)
     return View("teams", "By team", tuple(rows), cents, len(rows))
 

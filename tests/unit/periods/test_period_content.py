@@ -154,3 +154,10 @@ def test_the_statement_html_is_one_document_with_every_table(days):
     for title in ("Charged per team", "Top API keys", "Models and deployments", "Projects"):
         assert title in html
     assert "Not reconciled: no billing summary for the month" in html  # none was fetched
+
+
+def test_every_table_of_the_statement_adds_up_to_its_total(days):
+    [overall, *_] = build_reports(data(days), context())
+    for view in overall.views.values():
+        assert view.total == overall.cents
+        assert sum(row.cents for row in view.rows) == view.total
