@@ -44,7 +44,7 @@ the reader's, so clocks must roughly agree (Lambda's and any NTP-synced machine'
 
 Record format, version 2 (version 1 records, written before claims existed, read as
 `delivered`): {"version", "state": "claimed"|"delivered"|"failed", "account_id", "day",
-"cadence" and "issue" (absent in records written before weekly and monthly reports: daily, 1),
+"cadence" and "issue" (a week's or month's record only; a day's is as before periods),
 "audience", "team", "destination_id", "subject", "invocation_id" (the run that wrote this
 state), "claimed_at", "expires_at", "delivered_at" and "receipt" (the latest delivery; null
 until there is one), "problem" (why the last attempt failed)}.
@@ -156,8 +156,6 @@ class LedgerRecord:
             "state": self.state.value,
             "account_id": self.key.account_id,
             "day": self.key.day.isoformat(),
-            "cadence": self.key.cadence.value,
-            "issue": self.key.issue,
             "audience": self.key.audience,
             "team": self.key.team,
             "destination_id": self.key.destination_id,
@@ -169,6 +167,8 @@ class LedgerRecord:
             "receipt": asdict(self.receipt) if self.receipt else None,
             "problem": self.problem,
         }
+        if self.key.cadence is not Cadence.DAILY:  # a day's record stays as it was before periods
+            document |= {"cadence": self.key.cadence.value, "issue": self.key.issue}
         return json.dumps(document, indent=2, sort_keys=True).encode() + b"\n"
 
     @classmethod

@@ -7,7 +7,7 @@ stays and the next run finds a bot post by its metadata instead of posting again
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -299,3 +299,18 @@ def test_ledger_paths_of_a_day_stay_as_before_and_periods_get_their_own() -> Non
         "2026-W47",
         "2026-10-issue-2",
     )
+
+
+def test_a_period_record_reads_back_with_its_cadence_and_issue() -> None:
+    from fwcost.delivery import LedgerRecord
+    from fwcost.periods import Cadence
+
+    key = LedgerKey("acme-ai", date(2026, 10, 1), "ads", "email-x", Cadence.MONTHLY, 2)
+    record = LedgerRecord.claim(key, "statement", "run-1", datetime(2026, 11, 5, tzinfo=UTC), None)
+    body = record.to_json()
+    assert LedgerRecord.from_json(body, "test") == record
+    daily = LedgerRecord.claim(
+        LedgerKey("acme-ai", date(2026, 10, 1), None, "email-x"), "day", "run-1",
+        datetime(2026, 11, 5, tzinfo=UTC), None,
+    )  # fmt: skip
+    assert b"cadence" not in daily.to_json()  # a day's record is as it was before periods
