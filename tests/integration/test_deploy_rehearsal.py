@@ -206,9 +206,13 @@ def protect_archive_bucket(stack: Stack) -> None:
 
 
 def scheduled_event(stack: Stack) -> dict[str, Any]:
-    """The schedule's Input as EventBridge Scheduler sends it, its placeholders filled in."""
+    """The daily schedule's Input as EventBridge Scheduler sends it, its placeholders filled in
+    (the weekly and monthly schedules' Input names its report)."""
     [schedule] = [
-        r for r in stack.template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"
+        r
+        for r in stack.template["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+        and '"report"' not in r["Properties"]["Target"]["Input"]
     ]
     text = schedule["Properties"]["Target"]["Input"]
     for placeholder, value in {
