@@ -54,6 +54,10 @@ NOT_CREATED_BY_MOTO = {
     # The Athena database and table: tests/template/test_athena_table.py (columns = CSV header).
     "AWS::Glue::Database",
     "AWS::Glue::Table",
+    # The Athena workgroup and named queries: tests/template/test_named_queries.py (each query
+    # is its .sql file, which tests/integration/queries runs against the demo archive).
+    "AWS::Athena::NamedQuery",
+    "AWS::Athena::WorkGroup",
     # Async retries and the OnFailure queue: tests/template/test_template.py; the role's
     # sqs:SendMessage on the queue is in the translated template, checked there too.
     "AWS::Lambda::EventInvokeConfig",
