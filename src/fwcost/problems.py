@@ -28,6 +28,7 @@ from botocore.exceptions import (
 from fwcost.config import ConfigError
 from fwcost.delivery.errors import RoutingError
 from fwcost.fireworks.errors import REFUSALS, Failure, FireworksGaveUp, FireworksHTTPError
+from fwcost.queries import QueryError, QueryFailed
 from fwcost.report.pricebook import PriceBookError
 from fwcost.run_request import BadRequest
 
@@ -108,6 +109,10 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 def _known(error: BaseException, lookup: LookupFailed | None) -> Problem | None:
     match error:
         case ConfigError() | BadRequest() | RoutingError() | PriceBookError():
+            return Problem(str(error), exit_code=ExitCode.BAD_SETTINGS)
+        case QueryFailed():  # before QueryError, whose subclass it is
+            return Problem(str(error))
+        case QueryError():
             return Problem(str(error), exit_code=ExitCode.BAD_SETTINGS)
         case FireworksHTTPError():
             code = ExitCode.BAD_SETTINGS if error.status in REFUSALS else ExitCode.RUN_FAILED

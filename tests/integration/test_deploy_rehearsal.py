@@ -84,6 +84,8 @@ NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_ANOMALY_DOLLAR_FLOOR": "anomaly rule, left at the code's default",
     "FWCOST_LINKS": "console links, the default: Lambda's role cannot presign for long",
     "FWCOST_LINK_EXPIRY_HOURS": "presigned links only, which Lambda's role cannot make",
+    "FWCOST_ATHENA_WORKGROUP": "fwcost query's, from a terminal; the function runs no query",
+    "FWCOST_ATHENA_DATABASE": "fwcost query's, from a terminal; the function runs no query",
 }
 
 

@@ -37,11 +37,11 @@ class Parameter(Enum):
 
 
 _OPTIONS = {
-    Parameter.ACCOUNT: "--account (or FWCOST_ACCOUNT_ID)",
+    Parameter.ACCOUNT: "--account or FWCOST_ACCOUNT_ID",
     Parameter.FIRST_DAY: "--from or --month",
     Parameter.LAST_DAY: "--to or --month",
     Parameter.WEEK_END: "--week-end",
-    Parameter.API_KEY: "--key (an API key id or name)",
+    Parameter.API_KEY: "--key, an API key's id or name",
 }
 
 
@@ -105,6 +105,12 @@ def named_queries() -> dict[str, NamedQuery]:
         f.name.removesuffix(".sql"): parse_query(f.name.removesuffix(".sql"), f.read_text())
         for f in sql_files
     }
+
+
+def sql_literal(value: str) -> str:
+    """A value as an SQL string literal (quotes doubled): for text built into SQL, and for
+    Athena's execution parameters, which Athena writes into the statement as given."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def named_query(name: str) -> NamedQuery:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fwcost.archive.csv_export import CSV_COLUMNS
-from fwcost.queries import NamedQuery, QueryError, QueryResult
+from fwcost.queries import NamedQuery, QueryError, QueryResult, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,7 +43,7 @@ def view_sql(pattern: str) -> str:
         c if c in NON_TEXT_TYPES else f"COALESCE({c}, '') AS {c}" for c in CSV_COLUMNS
     )
     source = (
-        f"read_csv({_literal(pattern)}, header = true, auto_detect = false,"
+        f"read_csv({sql_literal(pattern)}, header = true, auto_detect = false,"
         f" columns = {{{columns}}}, hive_partitioning = true,"
         " hive_types = {'account': 'VARCHAR', 'dt': 'VARCHAR'})"
     )
@@ -85,7 +85,3 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

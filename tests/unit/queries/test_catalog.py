@@ -48,8 +48,8 @@ def test_a_missing_parameter_names_the_option_that_gives_it() -> None:
         trend.values({Parameter.FIRST_DAY: "2026-11-01", Parameter.LAST_DAY: "2026-11-30"})
 
     assert str(raised.value) == (
-        "query key_trend needs account (--account (or FWCOST_ACCOUNT_ID)),"
-        " api_key (--key (an API key id or name))"
+        "query key_trend needs account (--account or FWCOST_ACCOUNT_ID),"
+        " api_key (--key, an API key's id or name)"
     )
 
 
