@@ -170,6 +170,14 @@ def _aws_refusal(error: ClientError, lookup: LookupFailed | None) -> Problem | N
             f"Check the {lookup.kind}'s name and that AWS_REGION is its region",
             ExitCode.BAD_SETTINGS,
         )
+    if code == "InvalidRequestException" and error.operation_name == "StartQueryExecution":
+        return Problem(
+            "Athena refused the query",
+            said,
+            "Check FWCOST_ATHENA_WORKGROUP and FWCOST_ATHENA_DATABASE against the stack's"
+            " outputs AthenaWorkGroup and AthenaTable",
+            ExitCode.BAD_SETTINGS,
+        )
     if code in _ACCESS_DENIED:
         return Problem(
             where + f"AWS denied {error.operation_name}",
