@@ -33,12 +33,30 @@ def test_every_question_has_a_query_that_names_its_account() -> None:
         assert query.sql.endswith("\n") and ";" not in "".join(body)
 
 
+CLAUSE = re.compile(r"\b(SELECT|FROM|WHERE|GROUP BY|ORDER BY|HAVING|JOIN|ON|OVER)\b|\?")
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_every_parameter_is_in_a_where_clause(name: str) -> None:
+    # Athena: "? parameters can be placed only in the WHERE clause" (parameterized queries)
+    body = "\n".join(
+        line for line in named_query(name).sql.splitlines() if not line.startswith("--")
+    )
+    clause = None
+    for found in CLAUSE.finditer(body):
+        if found[0] == "?":
+            assert clause == "WHERE", f"a ? in {clause}"
+        else:
+            clause = found[1]
+
+
 def test_values_follow_the_question_marks_with_repeats() -> None:
     movers = named_query("weekly_movers")
 
     values = movers.values({Parameter.ACCOUNT: "acme-ai", Parameter.WEEK_END: "2026-11-29"})
 
-    assert values == ["acme-ai", "2026-11-29", "2026-11-29", "2026-11-29"]
+    week_end = "2026-11-29"
+    assert values == ["acme-ai", week_end, week_end, "acme-ai", week_end, week_end]
 
 
 def test_a_missing_parameter_names_the_option_that_gives_it() -> None:
