@@ -25,7 +25,7 @@ SELECT
   SUM(unattributed) AS unattributed_usd,
   SUM(billed_not_in_usage) AS billed_not_in_usage_usd,
   SUM(total) AS total_usd,
-  ROUND(100 * CAST(SUM(unattributed) AS DOUBLE) / CAST(SUM(total) AS DOUBLE), 2)
+  ROUND(100 * CAST(SUM(unattributed) AS DOUBLE) / NULLIF(CAST(SUM(total) AS DOUBLE), 0), 2)
     AS unattributed_pct
 FROM day_costs
 GROUP BY ROLLUP (dt)
