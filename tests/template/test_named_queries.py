@@ -15,7 +15,7 @@ import pytest
 from cfnlint.decode import decode_str
 
 from fwcost.queries import named_queries
-from fwcost.queries.local import NON_TEXT_TYPES
+from fwcost.queries.local import CSV_FILES, NON_TEXT_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Template = dict[str, Any]
@@ -80,3 +80,13 @@ def test_the_local_view_has_the_glue_tables_column_types(template: Template) -> 
         for name in glue_types
     }
     assert local_types == glue_types
+
+
+def test_the_local_view_reads_the_files_the_glue_table_reads(template: Template) -> None:
+    # The table's location template, its partitions as wildcards: the view's glob (revisions/
+    # and the reports' CSV stay outside both)
+    table = template["Resources"]["DailyUsageTable"]["Properties"]["TableInput"]
+    location = table["Parameters"]["storage.location.template"]["Fn::Sub"]
+    under_prefix = location.removeprefix("s3://${ArchiveBucket}/${ArchivePrefix}/")
+
+    assert under_prefix.replace("${!account}", "*").replace("${!dt}", "*") + "*.csv" == CSV_FILES
