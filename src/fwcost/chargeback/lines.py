@@ -136,14 +136,15 @@ class Chargeback:
 def read_month(archive: DayArchive, days: Sequence[date], policy: UnattributedSpend) -> Chargeback:
     """The chargeback of `days` as archived. Each day must be complete (its manifest written):
     the caller names the missing ones first. A day that cannot be read raises ArchiveError."""
-    if not days:
+    ordered = tuple(sorted(set(days)))
+    if not ordered:
         raise ValueError("a chargeback needs at least one day")
     totals: dict[tuple[str, ...], list[int]] = {}
-    for day in sorted(set(days)):
+    for day in ordered:
         _add_day(totals, _day_rows(archive, day))
     own = sorted(_lines(totals), key=_order)
     lines, applied = _placed(own, policy)
-    return Chargeback(tuple(sorted(set(days))), tuple(lines), applied, policy)
+    return Chargeback(ordered, tuple(lines), applied, policy)
 
 
 # The day CSV's columns a line is keyed by, and those it adds up (fwcost.archive.csv_export).
