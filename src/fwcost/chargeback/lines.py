@@ -12,7 +12,7 @@ import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from operator import itemgetter
@@ -85,6 +85,13 @@ class Chargeback:
     lines: tuple[Line, ...]
     policy: UnattributedSpend
     requested: UnattributedSpend
+    _by_team: dict[str, list[Line]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_team: dict[str, list[Line]] = {}
+        for line in self.lines:
+            by_team.setdefault(line.team, []).append(line)
+        object.__setattr__(self, "_by_team", by_team)
 
     @property
     def total_cents(self) -> int:
@@ -93,10 +100,7 @@ class Chargeback:
     @property
     def team_cents(self) -> dict[str, int]:
         """Each team's cents in line order; under ROW, UNATTRIBUTED ("") last when there is any."""
-        totals: dict[str, int] = {}
-        for line in self.lines:
-            totals[line.team] = totals.get(line.team, 0) + line.cents
-        return totals
+        return {team: sum(line.cents for line in lines) for team, lines in self._by_team.items()}
 
     @property
     def policy_sentence(self) -> str:
@@ -113,7 +117,7 @@ class Chargeback:
         return f"{row}."
 
     def team_lines(self, team: str) -> list[Line]:
-        return [line for line in self.lines if line.team == team]
+        return list(self._by_team.get(team, ()))
 
     def breakdown(self, team: str, dimension: Dimension) -> dict[tuple[str, ...], int]:
         """The team's own lines' cents by `dimension` (values of its fields, LineKind as its
@@ -209,10 +213,15 @@ def _add_day(
                 sums[index] += value
 
 
+_KINDS = {kind.value: kind for kind in LineKind if kind is not LineKind.SHARED_UNATTRIBUTED}
+
+
 def _lines(totals: Mapping[tuple[str, ...], list[int]]) -> Iterator[Line]:
     for key, (cents, prompt, cached, completion, seconds) in totals.items():
         team, project, environment, kind, key_id, key_name, model, deployment, job, category = key
-        line_kind = LineKind(kind)
+        line_kind = _KINDS.get(kind)
+        if line_kind is None:
+            raise ArchiveError(f"an archived day has usage_kind {kind!r}, not {', '.join(_KINDS)}")
         where = {LineKind.TRAINING: job, LineKind.BILLED_ONLY: category}.get(line_kind, deployment)
         yield Line(
             team, project, environment, line_kind, key_id, key_name, model, where,

@@ -166,3 +166,13 @@ def test_a_cost_cell_that_is_not_cents_is_refused_naming_its_line(tmp_path, cost
 def test_no_days_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at least one day"):
         read_month(local_archive(tmp_path), [], ROW)
+
+
+def test_a_usage_kind_the_day_csv_never_writes_is_refused(tmp_path):
+    archive = local_archive(tmp_path)
+    write_day(archive, DAY, [row("1.00", kind="shared_unattributed")])
+
+    with pytest.raises(
+        ArchiveError, match="usage_kind 'shared_unattributed', not serverless, dedicated"
+    ):
+        read_month(archive, [DAY], ROW)
