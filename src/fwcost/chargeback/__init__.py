@@ -3,8 +3,9 @@
     files = chargeback_files(archive, days, UnattributedSpend.ROW, "2026-11")
     files.csv, files.xlsx            # bytes, the same for the same archived days
     files.team_cents, files.total_cents, files.policy
-    files.chargeback.breakdown(team, Dimension.MODEL)   # {(model,): cents}, own lines only
+    files.chargeback.breakdown(team, Dimension.MODEL)   # {(model,): cents}, the team's own lines
     files.chargeback.shared_cents(team)                 # SPREAD: the team's share
+    files.chargeback.breakdown(None, Dimension.KEY)     # {(key id, key name): cents}, the account
     files.chargeback.policy_sentence                    # what to say about unattributed spend
 
 Built only from the archive: each given day's normalized CSV (fwcost.archive.csv_export), read

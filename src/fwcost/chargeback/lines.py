@@ -77,12 +77,14 @@ class Chargeback:
     """The month's lines, unattributed spend placed by `policy`; the cents add up to the total.
 
     `lines` are ordered by team (names sorted, unattributed last), then by the other fields.
-    `policy` is the one applied: SPREAD falls back to ROW when no team has spend to weigh by,
-    and `requested` then says what the setting asked for.
+    `archived` are the lines before unattributed spend was placed (under ROW, `lines`): the
+    account-wide breakdowns read them. `policy` is the one applied: SPREAD falls back to ROW
+    when no team has spend to weigh by, and `requested` then says what the setting asked for.
     """
 
     days: tuple[date, ...]
     lines: tuple[Line, ...]
+    archived: tuple[Line, ...]
     policy: UnattributedSpend
     requested: UnattributedSpend
     _by_team: dict[str, list[Line]] = field(init=False, repr=False, compare=False)
@@ -119,11 +121,16 @@ class Chargeback:
     def team_lines(self, team: str) -> list[Line]:
         return list(self._by_team.get(team, ()))
 
-    def breakdown(self, team: str, dimension: Dimension) -> dict[tuple[str, ...], int]:
-        """The team's own lines' cents by `dimension` (values of its fields, LineKind as its
-        value); a SPREAD share is not among them: add `shared_cents(team)` for the team total."""
+    def breakdown(self, team: str | None, dimension: Dimension) -> dict[tuple[str, ...], int]:
+        """Cents by `dimension` (the values of its fields, a LineKind as its value), in line order.
+
+        For a team, its own lines: a SPREAD share is not among them (add `shared_cents(team)`
+        for the team's total). For None, the whole account as archived, unattributed spend in
+        its own groups: it adds up to `total_cents` under either policy.
+        """
+        lines = self.archived if team is None else self._by_team.get(team, ())
         cents: dict[tuple[str, ...], int] = defaultdict(int)
-        for line in self.team_lines(team):
+        for line in lines:
             if line.kind is not LineKind.SHARED_UNATTRIBUTED:
                 cents[_group(line, dimension)] += line.cents
         return dict(cents)
@@ -146,9 +153,9 @@ def read_month(archive: DayArchive, days: Sequence[date], policy: UnattributedSp
     totals: dict[tuple[str, ...], list[int]] = {}
     for day in ordered:
         _add_day(totals, _day_rows(archive, day))
-    own = sorted(_lines(totals), key=_order)
-    lines, applied = _placed(own, policy)
-    return Chargeback(ordered, tuple(lines), applied, policy)
+    archived = tuple(sorted(_lines(totals), key=_order))
+    lines, applied = _placed(archived, policy)
+    return Chargeback(ordered, lines, archived, applied, policy)
 
 
 # The day CSV's columns a line is keyed by, and those it adds up (fwcost.archive.csv_export).
@@ -238,26 +245,28 @@ def _order(line: Line) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _placed(own: list[Line], policy: UnattributedSpend) -> tuple[list[Line], UnattributedSpend]:
-    """ROW: the lines as they are. SPREAD: unattributed lines replaced by one share per team,
+def _placed(
+    archived: tuple[Line, ...], policy: UnattributedSpend
+) -> tuple[tuple[Line, ...], UnattributedSpend]:
+    """ROW: the lines as archived. SPREAD: unattributed lines replaced by one share per team,
     in proportion to its own cents (spread_cents: the one rounding rule)."""
-    unattributed = [line for line in own if line.team == UNATTRIBUTED]
+    unattributed = [line for line in archived if line.team == UNATTRIBUTED]
     if policy is UnattributedSpend.ROW or not unattributed:
-        return own, policy
-    attributed = [line for line in own if line.team != UNATTRIBUTED]
+        return archived, policy
+    attributed = [line for line in archived if line.team != UNATTRIBUTED]
     team_cents: dict[str, int] = {}
     for line in attributed:
         team_cents[line.team] = team_cents.get(line.team, 0) + line.cents
     try:
         shares = spread_cents(team_cents, sum(line.cents for line in unattributed))
     except ValueError:
-        return own, UnattributedSpend.ROW
+        return archived, UnattributedSpend.ROW
     shared = [
         Line(team, "", "", LineKind.SHARED_UNATTRIBUTED, "", "", "", "", cents)
         for team, cents in shares.items()
         if cents
     ]
-    return sorted(attributed + shared, key=_order), policy
+    return tuple(sorted(attributed + shared, key=_order)), policy
 
 
 def _group(line: Line, dimension: Dimension) -> tuple[str, ...]:

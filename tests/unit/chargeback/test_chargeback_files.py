@@ -50,7 +50,7 @@ def hostile_chargeback() -> Chargeback:
         for n, team in enumerate(HOSTILE_TEAMS)
     ]
     lines.append(line(UNATTRIBUTED, 7, kind=LineKind.BILLED_ONLY, deployment="Embeddings"))
-    return Chargeback((DAY, date(2026, 11, 3)), tuple(lines), ROW, ROW)
+    return Chargeback((DAY, date(2026, 11, 3)), tuple(lines), tuple(lines), ROW, ROW)
 
 
 def read_csv(body: bytes) -> list[dict[str, str]]:
@@ -70,7 +70,8 @@ def test_the_csv_has_its_columns_one_row_per_line_and_cents_that_add_up():
 
 def test_the_csvs_text_cells_never_start_a_formula_and_archived_cells_keep_one_quote():
     archived = "'=cmd|' /C calc'!A0"  # as a day CSV holds the team =cmd|' /C calc'!A0
-    chargeback = Chargeback((DAY,), (line(archived, 1), *hostile_chargeback().lines), ROW, ROW)
+    lines = (line(archived, 1), *hostile_chargeback().lines)
+    chargeback = Chargeback((DAY,), lines, lines, ROW, ROW)
 
     rows = read_csv(chargeback_csv(chargeback, "=2026-11"))
 

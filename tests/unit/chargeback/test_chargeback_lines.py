@@ -120,6 +120,18 @@ def test_a_teams_breakdowns_and_share_add_up_to_the_team(tmp_path):
             assert sum(breakdown.values()) + chargeback.shared_cents(team) == cents
 
 
+@pytest.mark.parametrize("policy", list(UnattributedSpend))
+def test_the_accounts_breakdowns_keep_unattributed_spend_in_its_own_groups(tmp_path, policy):
+    chargeback = read_month(month_with_unattributed_spend(tmp_path), [DAY], policy)
+
+    assert chargeback.breakdown(None, Dimension.DEPLOYMENT) == {
+        ("serverless", ""): 4201,
+        ("billed_only", "Image Generation"): 133,
+    }
+    for dimension in Dimension:
+        assert sum(chargeback.breakdown(None, dimension).values()) == chargeback.total_cents
+
+
 def test_a_day_without_a_manifest_is_refused_by_name(tmp_path):
     archive = local_archive(tmp_path)
     write_day(archive, DAY, [row("1.00")])
