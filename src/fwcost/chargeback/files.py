@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,7 +40,7 @@ class ChargebackFiles:
 
 
 def chargeback_files(
-    archive: DayArchive, days: Sequence[date], policy: UnattributedSpend, month_label: str
+    archive: DayArchive, days: Iterable[date], policy: UnattributedSpend, month_label: str
 ) -> ChargebackFiles:
     """Both files for `days` as archived (each must have its manifest; missing days are the
     caller's to name), unattributed spend placed by `policy`."""

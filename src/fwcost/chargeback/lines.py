@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -144,7 +144,7 @@ class Chargeback:
         )
 
 
-def read_month(archive: DayArchive, days: Sequence[date], policy: UnattributedSpend) -> Chargeback:
+def read_month(archive: DayArchive, days: Iterable[date], policy: UnattributedSpend) -> Chargeback:
     """The chargeback of `days` as archived. Each day must be complete (its manifest written):
     the caller names the missing ones first. A day that cannot be read raises ArchiveError."""
     ordered = tuple(sorted(set(days)))
