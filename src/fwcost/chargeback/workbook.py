@@ -10,8 +10,9 @@ For finance to sum in Excel what the CSV says:
   reader that computes no formulas (openpyxl) reads the same totals as Excel shows;
 - names are always written as text: one starting with `=` never becomes a formula, and they are
   already neutralised as in the CSV;
-- the same chargeback gives the same bytes: the created date is the period's first day, and
-  xlsxwriter dates every file in the zip 1980-01-01 when it builds the workbook in memory.
+- the same chargeback gives the same bytes: the created date is the start of the month of the
+  period's first day, and xlsxwriter dates every file in the zip 1980-01-01 when it builds the
+  workbook in memory.
 Sheet names are at most 31 characters (UTF-16 units, as Excel counts), hold none of []:*?/\\ or
 control characters, neither start nor end with `'`, are not "History", and are unique ignoring
 case: a long or hostile team name gets a shortened, cleaned name with " (2)" and so on added.
@@ -60,7 +61,7 @@ def chargeback_xlsx(chargeback: Chargeback, month_label: str, account_id: str) -
     workbook.set_properties(
         {
             "title": f"Chargeback {month_label}",
-            "created": datetime(first.year, first.month, first.day, tzinfo=UTC),
+            "created": datetime(first.year, first.month, 1, tzinfo=UTC),
         }
     )
     styles = _Styles(workbook)
