@@ -24,7 +24,7 @@ import pytest
 from fwcost.archive.csv_export import text_cell
 from fwcost.archive.day_archive import DayArchive
 from fwcost.archive.stores import LocalStore, S3Store
-from fwcost.chargeback import UNATTRIBUTED, ChargebackFiles, chargeback_files
+from fwcost.chargeback import UNATTRIBUTED, ChargebackFiles, Dimension, chargeback_files
 from fwcost.cli import main
 from fwcost.dates import days_between
 from fwcost.report.unattributed import UnattributedSpend
@@ -116,6 +116,31 @@ def test_the_csv_adds_up_to_the_archived_days_and_each_team_to_its_daily_cents(a
         assert own == expected - Counter({UNATTRIBUTED: expected[UNATTRIBUTED]})
         assert sum(shares.values()) == expected[UNATTRIBUTED]
     assert {text_cell(team) for team in TEAMS} <= set(files.team_cents)
+
+
+@pytest.mark.parametrize(
+    ("dimension", "groups"),
+    [(Dimension.PROJECT, "projects"), (Dimension.ENVIRONMENT, "environments")],
+)
+def test_each_teams_breakdown_equals_its_daily_attributions(archived, dimension, groups):
+    files = chargeback_files(archived.archive, DAYS, UnattributedSpend.ROW, "2026-11")
+
+    expected: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    for day in attributions(archived.archive):
+        for team, breakdowns in day["teams"].items():
+            for name, amount in breakdowns[groups].items():
+                expected[text_cell(team), (text_cell(name),)] += amount["cents"]
+        # billed-only spend: unattributed, with no project or environment
+        billed_only = sum(amount["cents"] for amount in day["billed_only"].values())
+        expected[UNATTRIBUTED, ("",)] += billed_only
+    found = Counter(
+        {
+            (team, group): cents
+            for team in files.team_cents
+            for group, cents in files.chargeback.breakdown(team, dimension).items()
+        }
+    )
+    assert found == expected
 
 
 def xstring(text: str) -> str:

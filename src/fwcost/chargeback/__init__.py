@@ -22,7 +22,8 @@ What the lines hold:
   `model` is the item's detail, `deployment` its billing category;
 - names as archived: the day CSVs neutralise them against formula injection (`=x` is `'=x`),
   and that is kept (undoing it cannot be exact: `'=x` may have been either), so a team here is
-  csv_export.text_cell(the team's name) and the unattributed team is "" (UNATTRIBUTED).
+  csv_export.text_cell(the team's name) and the unattributed team is "" (UNATTRIBUTED); two
+  names the day CSV writes alike (`a<line break>b` and `a b`) are one team here.
 
 Unattributed spend (team "", billed-only included) by UnattributedSpend: ROW keeps it as a team
 of its own, labelled "Unattributed" in the workbook; SPREAD replaces it with one line per team,
