@@ -34,6 +34,7 @@ from fwcost.report.summary import UNATTRIBUTED_TEAM_LABEL
 
 SUMMARY_SHEET = "Summary"
 SHEET_NAME_UNITS = 31  # Excel's limit, in UTF-16 code units
+EXCEL_ROWS = 1_048_576
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 _RESERVED_SHEET_NAMES = ("history",)  # Excel keeps "History" for itself
 CURRENCY = "$#,##0.00;-$#,##0.00"
@@ -175,11 +176,13 @@ def _teams_chart(workbook: Any, first: int, last: int) -> Any:
 def _team_sheet(
     sheet: Any, styles: _Styles, team: str, lines: Sequence[Line], cents: int, period: str
 ) -> None:
+    header = 3
+    if header + len(lines) + 2 > EXCEL_ROWS:  # xlsxwriter would drop the rows past it silently
+        raise ValueError(f"{len(lines)} lines for team {team!r} do not fit in a worksheet")
     sheet.write_string(0, 0, "Team", styles.bold)
     sheet.write_string(0, 1, _team_label(team))
     sheet.write_string(1, 0, "Period", styles.bold)
     sheet.write_string(1, 1, period)
-    header = 3
     for column, title in enumerate(LINE_HEADERS):
         sheet.write_string(header, column, title, styles.header)
     for row, line in enumerate(lines, start=header + 1):

@@ -217,3 +217,11 @@ def test_the_files_agree_with_each_other_under_either_policy(tmp_path, policy):
     assert sum(Decimal(r["cost_usd"]) for r in read_csv(files.csv)) * 100 == files.total_cents
     book = load(files.xlsx)
     assert sum(team_total(book[name]) for name in book.sheetnames[1:]) * 100 == 435
+
+
+def test_a_team_with_more_lines_than_a_worksheet_holds_is_refused(monkeypatch):
+    monkeypatch.setattr("fwcost.chargeback.workbook.EXCEL_ROWS", 10)
+    lines = tuple(line("search", 1, model=f"m{n}") for n in range(6))
+
+    with pytest.raises(ValueError, match="6 lines for team 'search' do not fit in a worksheet"):
+        chargeback_xlsx(Chargeback((DAY,), lines, lines, ROW, ROW), "2026-11", "acme-ai")
