@@ -124,7 +124,7 @@ def test_the_workbook_reads_back_with_each_team_its_lines_and_totals_to_the_cent
     cells = list(summary.iter_rows(values_only=True))
     table = cells[cells.index(("Team", "Sheet", "Amount (USD)")) + 1 :]
     for (team, cents), sheet_name, (label, named, amount) in zip(
-        chargeback.team_cents.items(), sheets, table, strict=False
+        chargeback.team_cents.items(), sheets, table, strict=True
     ):
         assert label == (team or "Unattributed")
         assert named == sheet_name
