@@ -7,6 +7,7 @@
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
+    fwcost query NAME [--month M] [--out DIR] ...        ask the archive (fwcost query --list)
 
 Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
 then the default is the day before); today or a later --date exits 2; a backfill's --end past
@@ -98,7 +99,7 @@ def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
     if args.weekly or args.monthly:
         cadence = Cadence.WEEKLY if args.weekly else Cadence.MONTHLY
         before = args.date or now.astimezone(settings.timezone).date()
-        period = args.month or ending_before(cadence, before)
+        period = Period.month_of(args.month) if args.month else ending_before(cadence, before)
         request = period_request(period, force=args.force, dry_run=args.dry_run)
         report_dir = Path(args.report_dir) if args.report_dir else None
         return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
@@ -202,6 +203,29 @@ def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
     report = run_check(env, overrides, run_id=_run_id(), send_test=args.send_test)
     print(render_report(report))
     return report.exit_status
+
+
+def _query(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from fwcost.queries import QueryError
+    from fwcost.queries.command import QueryOptions, formatted, query_list, run_named_query
+
+    if args.list:
+        print(query_list(), end="")
+        return 0
+    if not args.name:
+        raise QueryError("which query? Give its name (fwcost query --list shows them)")
+    options = QueryOptions(
+        Path(args.out) if args.out else None,
+        args.account,
+        args.month,
+        args.first_day,
+        args.last_day,
+        args.week_end,
+        args.key,
+    )
+    result = run_named_query(args.name, options, env, datetime.now(UTC))
+    print(formatted(result, args.format), end="")
+    return 0
 
 
 def _execute(
@@ -327,11 +351,11 @@ def _date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _month_arg(text: str) -> Period:
+def _month_arg(text: str) -> date:
     try:
-        return Period.parse_month(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        return datetime.strptime(text, "%Y-%m").replace(tzinfo=UTC).date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month such as 2026-11") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -405,6 +429,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_target(check)
     check.set_defaults(command=_check)
+
+    query = commands.add_parser(
+        "query", help="ask the archive a named question (DuckDB on a local archive, or Athena)"
+    )
+    query.add_argument("name", nargs="?", help="the query (--list shows them)")
+    query.add_argument("--list", action="store_true", help="list the queries and what they answer")
+    query.add_argument(
+        "--out",
+        help="query this local archive folder (FWCOST_ARCHIVE_DIR) with DuckDB; without it, "
+        "Athena when FWCOST_ATHENA_WORKGROUP is set",
+    )
+    query.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
+    query.add_argument(
+        "--month", type=_month_arg, help="YYYY-MM (default: the month of the last complete day)"
+    )
+    query.add_argument("--from", dest="first_day", type=_date_arg, help="first day (not --month's)")
+    query.add_argument("--to", dest="last_day", type=_date_arg, help="last day (not --month's)")
+    query.add_argument(
+        "--week-end",
+        type=_date_arg,
+        help="weekly_movers: last day of the week (default: the last complete day)",
+    )
+    query.add_argument("--key", help="key_trend: the API key's id or name")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(command=_query)
     return parser
 
 

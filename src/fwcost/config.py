@@ -38,6 +38,8 @@ DEFAULT_MAX_TEAM_REPORTS = 50
 MAX_SETTLE_HOURS = 24  # beyond a day, the morning run could never report yesterday
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+DEFAULT_ATHENA_DATABASE = "fwcost"  # template.yaml's GlueDatabaseName default
+_ATHENA_NAME = re.compile(r"^[a-z0-9_]{1,128}$")  # what Athena accepts unquoted
 
 
 class ConfigError(ValueError):
@@ -129,6 +131,9 @@ class Settings:
     # Links from each report to its archived copy and CSV (fwcost.archive.links).
     links: LinkStyle
     link_expiry: timedelta  # presigned links only
+    # `fwcost query` on Athena (fwcost.queries.athena); the function never reads them.
+    athena_workgroup: str | None
+    athena_database: str
     # A month's statement: spend with no team as a row of its own, or shared out over the teams.
     unattributed: UnattributedSpend = UnattributedSpend.ROW
 
@@ -291,6 +296,12 @@ def _unattributed(text: str) -> UnattributedSpend:
     except ValueError:
         choices = " or ".join(mode.value for mode in UnattributedSpend)
         raise ValueError(f"{text!r} is not {choices}") from None
+
+
+def _athena_database(text: str) -> str:
+    if not _ATHENA_NAME.match(text):
+        raise ValueError(f"{text!r} is not a database name (lowercase letters, digits and _)")
+    return text
 
 
 def _whole_number(text: str, minimum: int) -> int:
@@ -483,6 +494,22 @@ SETTINGS: tuple[Setting, ...] = (
         str(MAX_LINK_EXPIRY_HOURS),
     ),
     Setting(
+        "FWCOST_ATHENA_WORKGROUP",
+        "athena_workgroup",
+        str,
+        "Athena workgroup `fwcost query` runs in (the stack's output AthenaWorkGroup); unset, "
+        "it queries a local archive",
+        scope=Scope.LOCAL,
+    ),
+    Setting(
+        "FWCOST_ATHENA_DATABASE",
+        "athena_database",
+        _athena_database,
+        "Glue database of the archive's table for `fwcost query` (the stack's GlueDatabaseName)",
+        DEFAULT_ATHENA_DATABASE,
+        scope=Scope.LOCAL,
+    ),
+    Setting(
         "FWCOST_UNATTRIBUTED",
         "unattributed",
         _unattributed,
@@ -514,6 +541,17 @@ def load_settings(
     if problems:
         raise InvalidSettings(problems)
     return settings
+
+
+def read_setting(env: Mapping[str, str], name: str) -> Any:
+    """One setting alone, parsed (its default when unset), for a command that needs only a few
+    (`fwcost query` needs no API key); an invalid value raises InvalidSettings naming it."""
+    setting = SETTINGS_BY_NAME[name]
+    raw = env.get(name, "").strip() or setting.default
+    try:
+        return None if raw is None else setting.parse(raw)
+    except ValueError as error:
+        raise InvalidSettings([SettingProblem((name,), str(error))]) from None
 
 
 def default_value(name: str) -> Any:

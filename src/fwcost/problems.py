@@ -29,6 +29,7 @@ from fwcost.config import ConfigError
 from fwcost.delivery.errors import RoutingError
 from fwcost.fireworks.errors import REFUSALS, Failure, FireworksGaveUp, FireworksHTTPError
 from fwcost.periods.model import MissingDays
+from fwcost.queries import QueryError, QueryFailed
 from fwcost.report.pricebook import PriceBookError
 from fwcost.run_request import BadRequest
 
@@ -112,6 +113,10 @@ def _known(error: BaseException, lookup: LookupFailed | None) -> Problem | None:
             return Problem(str(error), exit_code=ExitCode.BAD_SETTINGS)
         case MissingDays():
             return Problem(error.what, fix=error.fix)
+        case QueryFailed():  # before QueryError, whose subclass it is
+            return Problem(str(error))
+        case QueryError():
+            return Problem(str(error), exit_code=ExitCode.BAD_SETTINGS)
         case FireworksHTTPError():
             code = ExitCode.BAD_SETTINGS if error.status in REFUSALS else ExitCode.RUN_FAILED
             return Problem(error.meaning, error.answer, error.hint, code)
@@ -166,6 +171,14 @@ def _aws_refusal(error: ClientError, lookup: LookupFailed | None) -> Problem | N
             f"{lookup.setting}: no {lookup.kind} '{lookup.name}'",
             said,
             f"Check the {lookup.kind}'s name and that AWS_REGION is its region",
+            ExitCode.BAD_SETTINGS,
+        )
+    if code == "InvalidRequestException" and error.operation_name == "StartQueryExecution":
+        return Problem(
+            "Athena refused the query",
+            said,
+            "Check FWCOST_ATHENA_WORKGROUP and FWCOST_ATHENA_DATABASE against the stack's"
+            " outputs AthenaWorkGroup and AthenaTable",
             ExitCode.BAD_SETTINGS,
         )
     if code in _ACCESS_DENIED:

@@ -33,6 +33,11 @@ def test_the_wheel_ships_the_templates_price_book_and_routing_example(
     assert templates <= names, f"missing from the wheel: {sorted(templates - names)}"
     data = {"fwcost/pricebook.toml", "fwcost/routing.example.json", "fwcost/py.typed"}
     assert data <= names, f"missing from the wheel: {sorted(data - names)}"
+    # and the named queries `fwcost query` runs
+    queries = {
+        f"fwcost/queries/{path.name}" for path in (REPO_ROOT / "src/fwcost/queries").glob("*.sql")
+    }
+    assert queries and queries <= names, f"missing from the wheel: {sorted(queries - names)}"
     # And the metadata is current: an SPDX license, no deprecation warning from setuptools
     assert "License-Expression: Apache-2.0" in metadata
     assert "warning" not in (done.stdout + done.stderr).lower(), done.stdout + done.stderr

@@ -54,6 +54,10 @@ NOT_CREATED_BY_MOTO = {
     # The Athena database and table: tests/template/test_athena_table.py (columns = CSV header).
     "AWS::Glue::Database",
     "AWS::Glue::Table",
+    # The Athena workgroup and named queries: tests/template/test_named_queries.py (each query
+    # is its .sql file, which tests/integration/queries runs against the demo archive).
+    "AWS::Athena::NamedQuery",
+    "AWS::Athena::WorkGroup",
     # Async retries and the OnFailure queue: tests/template/test_template.py; the role's
     # sqs:SendMessage on the queue is in the translated template, checked there too.
     "AWS::Lambda::EventInvokeConfig",
@@ -80,6 +84,8 @@ NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_ANOMALY_DOLLAR_FLOOR": "anomaly rule, left at the code's default",
     "FWCOST_LINKS": "console links, the default: Lambda's role cannot presign for long",
     "FWCOST_LINK_EXPIRY_HOURS": "presigned links only, which Lambda's role cannot make",
+    "FWCOST_ATHENA_WORKGROUP": "fwcost query's, from a terminal; the function runs no query",
+    "FWCOST_ATHENA_DATABASE": "fwcost query's, from a terminal; the function runs no query",
 }
 
 

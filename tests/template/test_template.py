@@ -177,7 +177,7 @@ def test_a_customer_managed_key_is_decryptable_only_when_given_and_via_secrets_m
     }
 
 
-@pytest.mark.parametrize("bucket", ["ArchiveBucket", "AccessLogBucket"])
+@pytest.mark.parametrize("bucket", ["ArchiveBucket", "AccessLogBucket", "QueryResultsBucket"])
 def test_bucket_policy_denies_requests_without_tls(template: Template, bucket: str) -> None:
     [policy] = [
         p

@@ -166,6 +166,25 @@ def test_a_lookup_that_failed_for_an_unknown_reason_still_names_the_setting() ->
     )
 
 
+def test_query_errors_are_one_line_each_a_failed_query_a_failed_run() -> None:
+    from fwcost.queries import QueryError, QueryFailed
+
+    assert problem_for(QueryError("no query named 'x'")) == Problem(
+        "no query named 'x'", exit_code=ExitCode.BAD_SETTINGS
+    )
+    assert problem_for(QueryFailed("Athena query x failed")) == Problem("Athena query x failed")
+    refused = problem_for(
+        client_error(
+            "InvalidRequestException", "WorkGroup nope is not found.", "StartQueryExecution"
+        )
+    )
+    assert refused is not None and refused.exit_code is ExitCode.BAD_SETTINGS
+    assert refused.sentence == (
+        "Athena refused the query: WorkGroup nope is not found. Check FWCOST_ATHENA_WORKGROUP"
+        " and FWCOST_ATHENA_DATABASE against the stack's outputs AthenaWorkGroup and AthenaTable"
+    )
+
+
 def test_an_unknown_error_or_aws_code_is_left_to_the_caller() -> None:
     assert problem_for(KeyError("x")) is None
     assert problem_for(client_error("ThrottlingException", "slow down")) is None

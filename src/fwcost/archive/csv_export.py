@@ -199,6 +199,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
+def text_cell(value: str) -> str:
+    """A name as a text cell is written (the module docstring): line breaks as one space, a
+    leading `'` before a formula start. Applying it to its own result changes nothing, so a
+    cell read back from the CSV can be written out again through here."""
+    cell = _LINE_BREAKS.sub(" ", value) if "\r" in value or "\n" in value else value
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 class _TextCells(dict[str, str]):
     """Each distinct text value, made safe once: `cells[value]` is the cell to write.
 
@@ -206,10 +214,7 @@ class _TextCells(dict[str, str]):
     """
 
     def __missing__(self, value: str) -> str:
-        cell = _LINE_BREAKS.sub(" ", value) if "\r" in value or "\n" in value else value
-        if cell.startswith(FORMULA_STARTS):
-            cell = "'" + cell
-        self[value] = cell
+        cell = self[value] = text_cell(value)
         return cell
 
 

@@ -11,6 +11,7 @@ and may fall between two cents: `money` in render.py rounds those for display, h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -91,6 +92,16 @@ def cents_text(cents: int) -> str:
     """Whole cents as a plain dollar figure with two decimals: 123456 -> 1234.56, -5 -> -0.05."""
     whole, part = divmod(abs(cents), 100)
     return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
+def cents_from_text(text: str) -> int:
+    """cents_text read back: 1234.56 -> 123456, -0.05 -> -5; anything else is a ValueError."""
+    if not _CENTS_TEXT.fullmatch(text):
+        raise ValueError(f"{text!r} is not an amount in dollars with two decimals")
+    return int(text[:-3] + text[-2:])
+
+
+_CENTS_TEXT = re.compile(r"-?[0-9]+\.[0-9][0-9]")
 
 
 def _round_nanos(nanos: int) -> int:

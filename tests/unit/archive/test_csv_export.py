@@ -5,7 +5,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
-from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS
+from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS, text_cell
 from fwcost.model import DayUsage
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from fwcost.report.cents import nanos_of, split_cents
@@ -131,3 +131,11 @@ def test_text_cells_are_neutralised_against_formulas_and_numbers_are_not() -> No
     assert rows[-1]["attributed_cost_usd"] == "-2.00"
     # A team's slice is still found by its name as annotated
     assert read_rows(day_csv.body("=1+1"))[0]["team"] == "'=1+1"
+
+
+def test_a_neutralised_cell_is_written_again_unchanged() -> None:
+    # (the month's chargeback reads names back from the day CSVs and writes them out again)
+    for name in [*HOSTILE_NAMES, "=cmd|' /C calc'!A0", "'=already", "plain", ""]:
+        cell = text_cell(name)
+        assert text_cell(cell) == cell
+        assert not cell.startswith(FORMULA_STARTS)

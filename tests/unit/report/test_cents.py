@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from fwcost.report.cents import (
+    cents_from_text,
     cents_of,
     cents_text,
     money,
@@ -75,3 +76,14 @@ def test_formatting_cents():
     assert cents_text(123456) == "1234.56"
     assert cents_text(-5) == "-0.05"
     assert cents_text(0) == "0.00"
+
+
+@pytest.mark.parametrize("cents", [0, 5, -5, 100, 123456, -123456, 10**15])
+def test_cents_text_reads_back_to_the_same_cents(cents):
+    assert cents_from_text(cents_text(cents)) == cents
+
+
+@pytest.mark.parametrize("text", ["", "12", "12.3", "12.345", "1_0.00", " 1.00", "+1.00", "1e2"])
+def test_anything_but_dollars_with_two_decimals_is_refused(text):
+    with pytest.raises(ValueError, match="not an amount in dollars with two decimals"):
+        cents_from_text(text)
