@@ -8,6 +8,9 @@ run through the service with the real routing, ledger and delivery code (files a
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -15,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from fwcost.archive import DayArchive, LocalStore
@@ -107,6 +111,30 @@ def archived_days(archive: Path) -> dict[date, AttributedDay]:
     return {d: AttributedDay.from_json(days.read_attribution(d) or {}) for d in OCTOBER.days}
 
 
+def csv_team_cents(body: bytes) -> dict[str, int]:
+    cents: dict[str, int] = {}
+    for row in csv.DictReader(io.StringIO(body.decode())):
+        whole, _, part = row["cost_usd"].lstrip("-").partition(".")
+        value = int(whole) * 100 + int(part or 0)
+        cents[row["team"]] = cents.get(row["team"], 0) + (
+            -value if row["cost_usd"].startswith("-") else value
+        )
+    return cents
+
+
+def attachments_agree(result, manifest):  # type: ignore[no-untyped-def]
+    """The chargeback CSV and workbook the overall statement carries: archived with their
+    SHA-256, the CSV's teams equal to the statement's charges, the workbook readable."""
+    [csv_file, xlsx_file] = result.reports[0].attachments
+    assert (csv_file.name, xlsx_file.name) == ("chargeback-2026-10.csv", "chargeback-2026-10.xlsx")
+    assert csv_team_cents(csv_file.body) == manifest["team_cents"]
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_file.body), read_only=True)
+    assert len(workbook.sheetnames) >= 2
+    archived = {o["key"].rsplit("/", 1)[1]: o["sha256"] for o in manifest["objects"]}
+    assert archived[csv_file.name] == hashlib.sha256(csv_file.body).hexdigest()
+    assert archived[xlsx_file.name] == hashlib.sha256(xlsx_file.body).hexdigest()
+
+
 def monthly(archive: Path, url: str, **extra: str):  # type: ignore[no-untyped-def]
     settings = settings_for(archive, url, **extra)
     senders = Senders.to_folder(archive.parent / "outbox")
@@ -139,6 +167,9 @@ def test_the_statement_adds_up_to_the_bill_and_to_the_archived_days(archive, sim
     assert "rated amounts" in text and "before credits, discounts and taxes" in text
     assert "Restated after their daily reports and included here: 14 Oct revised +$" in text
     assert "Unattributed" in text and "FWCOST_UNATTRIBUTED=row" in text
+    attachments_agree(result, statement)
+    email = next((archive.parent / "outbox" / "audience=overall").glob("email-*.eml")).read_bytes()
+    assert b'filename="chargeback-2026-10.xlsx"' in email
     # Delivered by cadence: the monthly destinations only, the overall and no team route
     assert result.delivery is not None
     delivered = sorted(r.destination_id for r in result.delivery.delivered)
@@ -152,6 +183,7 @@ def test_spread_puts_every_dollar_on_a_team_and_still_adds_up(archive, simulator
         (archive / "fireworks/account=acme-ai/statements/month=2026-10/manifest.json").read_text()
     )
     assert "" not in manifest["team_cents"]
+    attachments_agree(result, manifest)
     assert sum(manifest["team_cents"].values()) == sum(
         d.total_cents for d in archived_days(archive).values()
     )

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from fwcost import __version__
 from fwcost.archive import ArchiveError
+from fwcost.chargeback import XLSX_TYPE, chargeback_files
 from fwcost.delivery import Attachment, OutgoingReport, SecondsLeft, deliver_reports
 from fwcost.fireworks.client import PeriodBill
 from fwcost.periods.archive import Issued, PeriodArchive, fingerprint
@@ -156,12 +157,16 @@ def reissue_restated(
 
 
 def statement_attachments(period: Period, deps: Dependencies) -> tuple[Attachment, ...]:
-    """The files a month's statement carries and archives.
-
-    chargeback files: merged from branch chargeback (the month's CSV and XLSX workbook, built
-    from the archived days' usage CSVs with deps.report.unattributed); none until then.
-    """
-    return ()
+    """The files a month's statement carries and archives: the chargeback CSV and workbook,
+    from the archived days' usage CSVs, unattributed spend placed as the statement places it.
+    A digest carries none."""
+    if period.cadence is not Cadence.MONTHLY:
+        return ()
+    files = chargeback_files(deps.archive, period.days, deps.report.unattributed, period.key)
+    return (
+        Attachment(f"chargeback-{period.key}.csv", "text/csv", files.csv),
+        Attachment(f"chargeback-{period.key}.xlsx", XLSX_TYPE, files.xlsx),
+    )
 
 
 def _period_days(

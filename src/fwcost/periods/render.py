@@ -308,7 +308,12 @@ def _method(r: PeriodReport) -> list[str]:
         "and GPU deployment, so each bill line is split among those who used it."
     ]
     if r.statement is not None and r.statement.attachment_names:
-        lines.append("Attached: " + ", ".join(r.statement.attachment_names) + ".")
+        lines.append(
+            "Attached: " + " and ".join(r.statement.attachment_names) + ": every team × project "
+            "× environment × key × model × deployment line of the month, in cents that add up "
+            "to the days' total; the workbook has a summary sheet with a chart and a sheet per "
+            "team. Archived with their SHA-256 beside this statement."
+        )
     return lines
 
 
