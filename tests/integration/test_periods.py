@@ -36,7 +36,8 @@ from fwcost.simulator import SimulatorConfig, run_simulator
 TZ = "Europe/Berlin"
 OCTOBER = Period.month(2026, 10)
 LATE_DAY = date(2026, 10, 14)
-VNU_JAR = Path("/work/main/.tools/node_modules/vnu-jar/build/dist/vnu.jar")
+# `make validator` installs it (tests/integration/report/test_html_valid.py checks the daily's)
+VNU_JAR = Path(__file__).resolve().parents[2] / ".tools/node_modules/vnu-jar/build/dist/vnu.jar"
 ROUTING = {
     "routes": {
         "overall": {
@@ -248,6 +249,15 @@ def test_the_weekly_digest_goes_to_weekly_destinations_with_the_week_in_it(archi
     assert "vs the week before" in text and "4-week average" in text
     assert "of its $70,000 October budget" in text
     assert (archive / "fireworks/account=acme-ai/digests/week=2026-W43/manifest.json").is_file()
+
+
+def test_a_dry_run_plans_delivery_and_writes_nothing_into_the_archive(archive, simulator_url):
+    settings = settings_for(archive, simulator_url)
+    result = run(period_request(OCTOBER, dry_run=True), settings, emit_metrics=False)
+    assert result.delivery is not None and result.delivery.planned
+    assert not result.delivery.delivered
+    assert not (archive / "fireworks/account=acme-ai/statements").exists()
+    assert not (archive / "fireworks/ledger/account=acme-ai/month=2026-10").exists()
 
 
 def test_a_period_with_missing_days_names_them_and_the_backfill(archive, simulator_url, capsys):
