@@ -322,12 +322,27 @@ def _overall_views(
     earlier: Sequence[tuple[Period, _Earlier | None]],
 ) -> dict[str, View]:
     views = period_views(total, top_n)
+    before = earlier[-1] if earlier else None
     if statement is None:
-        return views
+        return views | {"teams": _vs_before(views["teams"], before)}
     if statement.rounding:  # every table adds up to the statement's total
         views = {name: _with_rounding(view, statement.rounding) for name, view in views.items()}
-    before = earlier[-1] if earlier else None
-    return views | {"teams": _statement_teams(total, charges, statement, before)}
+    return views | {"teams": _vs_before(_statement_teams(total, charges, statement), before)}
+
+
+def _vs_before(view: View, before: tuple[Period, _Earlier | None] | None) -> View:
+    """Each team's change on the period before (as that period charged it), in its detail."""
+    period, earlier = before if before is not None else (None, None)
+    if period is None or earlier is None:
+        return view
+    rows = []
+    for row in view.rows:
+        was = earlier.charges.get(row.label) if row.kind is RowKind.ITEM else None
+        if was:
+            change = f"{(row.cents - was) / Decimal(was) * 100:+.1f}% vs {period.short}"
+            row = replace(row, detail=" · ".join(filter(None, [row.detail, change])))
+        rows.append(row)
+    return replace(view, rows=tuple(rows))
 
 
 def _with_rounding(view: View, cents: int) -> View:
@@ -336,24 +351,18 @@ def _with_rounding(view: View, cents: int) -> View:
 
 
 def _statement_teams(
-    total: AttributedDay,
-    charges: Mapping[str, int],
-    statement: Statement,
-    before: tuple[Period, _Earlier | None] | None,
+    total: AttributedDay, charges: Mapping[str, int], statement: Statement
 ) -> View:
-    """Every team, never folded: a statement charges each (with its month over month). Then the
-    rows no team carries (unless spread) and the rounding, so that the rows add up to the
-    month's total."""
+    """Every team, never folded: a statement charges each. Then the rows no team carries (unless
+    spread) and the rounding, so that the rows add up to the month's total."""
     rows = []
     for team, cents in charges.items():
         if not team:
             continue
         share = cents - total.teams[team].amount.cents if team in total.teams else cents
-        details = [SPREAD_DETAIL.format(share=money(share))] if share else []
-        if before is not None and before[1] is not None and before[1].charges.get(team):
-            was = before[1].charges[team]
-            details.append(f"{(cents - was) / Decimal(was) * 100:+.1f}% vs {before[0].short}")
-        rows.append(Row(team, cents, detail=" · ".join(details)))
+        rows.append(
+            Row(team, cents, detail=SPREAD_DETAIL.format(share=money(share)) if share else "")
+        )
     rows.sort(key=lambda row: (-row.cents, row.label))
     if "" in charges:
         if "" in total.teams:

@@ -161,3 +161,11 @@ def test_every_table_of_the_statement_adds_up_to_its_total(days):
     for view in overall.views.values():
         assert view.total == overall.cents
         assert sum(row.cents for row in view.rows) == view.total
+
+
+def test_each_team_is_compared_with_the_period_before(days):
+    week = Period.iso_week(date(2026, 10, 21))
+    [overall, *_] = build_reports(data(days, week), context())
+    search = next(row for row in overall.views["teams"].rows if row.label == "search")
+    was = sum(days[d].teams["search"].amount.cents for d in week.previous.days)
+    assert search.detail == f"{(search.cents - was) / Decimal(was) * 100:+.1f}% vs week 42"
