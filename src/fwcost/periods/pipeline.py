@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from fwcost import __version__
@@ -74,13 +74,14 @@ def run_period(
 ) -> RunResult:
     """A week's digest or a month's statement, overall and per team; fail loudly at the end."""
     archive = PeriodArchive(deps.archive)
-    days, digests = _period_days(period, deps)
+    complete = deps.archive.complete_days()  # one listing of the account's days
+    days, digests = _period_days(period, complete, deps)
     issue = _issue(archive.issued(period), fingerprint(digests))
     data = PeriodData(
         period=period,
         days=days,
-        earlier=_earlier(period, deps),
-        month_so_far=_month_so_far(period, days, deps),
+        earlier=_earlier(period, complete, deps),
+        month_so_far=_month_so_far(period, days, complete, deps),
         restated=_restated(period, days, deps),
     )
     total_days = [days[d] for d in period.days]
@@ -170,11 +171,10 @@ def statement_attachments(period: Period, deps: Dependencies) -> tuple[Attachmen
 
 
 def _period_days(
-    period: Period, deps: Dependencies
+    period: Period, complete: set[date], deps: Dependencies
 ) -> tuple[dict[date, AttributedDay], dict[str, str]]:
     """Each day's archived attribution and its digest (the fingerprint's part); MissingDays
     when one is not archived or was fetched before it was complete."""
-    complete = deps.archive.complete_days()
     manifests = {d: deps.archive.read_manifest(d) for d in period.days if d in complete}
     missing = [
         d
@@ -190,9 +190,9 @@ def _period_days(
     return days, digests
 
 
-def _attribution_digest(manifest: Mapping[str, object]) -> str:
+def _attribution_digest(manifest: Mapping[str, Any]) -> str:
     """The SHA-256 of the day's attribution.json as its manifest lists it (else its CSV's)."""
-    for entry in manifest.get("objects") or ():  # type: ignore[attr-defined]
+    for entry in manifest.get("objects") or ():
         if str(entry.get("key", "")).endswith("/attribution.json"):
             return str(entry["sha256"])
     return str(manifest.get("csv_sha256", ""))
@@ -208,15 +208,16 @@ def _read_days(
     return found
 
 
-def _earlier(period: Period, deps: Dependencies) -> list[tuple[Period, dict[date, AttributedDay]]]:
+def _earlier(
+    period: Period, complete: set[date], deps: Dependencies
+) -> list[tuple[Period, dict[date, AttributedDay]]]:
     """The weeks (4) or months (5) before the period, with their archived days."""
     count = WEEKS_AVERAGED if period.cadence is Cadence.WEEKLY else MONTHS_BEFORE
-    complete = deps.archive.complete_days()
     return [(p, _read_days(p.days, complete, deps)) for p in period.earlier(count)]
 
 
 def _month_so_far(
-    period: Period, days: Mapping[date, AttributedDay], deps: Dependencies
+    period: Period, days: Mapping[date, AttributedDay], complete: set[date], deps: Dependencies
 ) -> dict[date, AttributedDay]:
     """A digest's budget pace: its last day's month up to that day."""
     if period.cadence is not Cadence.WEEKLY:
@@ -224,7 +225,7 @@ def _month_so_far(
     month = Period.month_of(period.end)
     wanted = [d for d in month.days if d <= period.end]
     found = {d: days[d] for d in wanted if d in days}
-    found |= _read_days([d for d in wanted if d not in days], deps.archive.complete_days(), deps)
+    found |= _read_days([d for d in wanted if d not in days], complete, deps)
     return found
 
 
