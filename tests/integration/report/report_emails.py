@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage, ServerlessUsage
@@ -133,3 +134,70 @@ def hostile_summary() -> DailySummary:
     specs = hostile_specs()
     trailing = {DEMO_DAY - timedelta(days=n): specs[: len(specs) - 2] for n in range(1, 15)}
     return summary_of({**trailing, DEMO_DAY: specs}, DEMO_DAY, top_n=len(specs))
+
+
+def period_emails() -> dict[str, str]:
+    """The month's statement (both FWCOST_UNATTRIBUTED modes, reconciled with a credit, and
+    revised) and the weekly digest, overall and per team: the demo's days, and a week of hostile
+    names."""
+    from fwcost.model import LineItem
+    from fwcost.periods.content import PeriodContext, PeriodData, add_up_days, build_reports
+    from fwcost.periods.model import Period
+    from fwcost.periods.reconcile import reconcile
+    from fwcost.periods.render import render_period
+    from fwcost.report.cents import cents_of
+    from fwcost.report.unattributed import UnattributedSpend
+
+    today, history = demo_history(DEMO_DAY, days=62)
+    demo_days = {**history, today.day: today}
+    hostile = hostile_summary()
+    hostile_days = {**hostile.history, hostile.day: hostile.today}
+    month, week = Period.month(2026, 10), Period.iso_week(DEMO_DAY)
+
+    def data(period: Period, days: dict[date, AttributedDay]) -> PeriodData:
+        return PeriodData(
+            period=period,
+            days={d: days[d] for d in period.days},
+            earlier=[(p, {d: days[d] for d in p.days if d in days}) for p in period.earlier(4)],
+            month_so_far={d: days[d] for d in Period.month_of(period.end).days if d in days},
+        )
+
+    def context(mode: UnattributedSpend) -> PeriodContext:
+        return PeriodContext(
+            account_id="acme-ai",
+            timezone="America/Los_Angeles",
+            code_version="0.1.0",
+            archive_location="s3://acme-fwcost-archive/fireworks/account=acme-ai/statements/",
+            top_n=5,
+            unattributed=mode,
+            account_budget=Decimal(60000),
+            team_budgets={"search": Decimal(12000), "ads & growth": Decimal(1500)},
+        )
+
+    total = add_up_days([demo_days[d] for d in month.days], month.start)
+    billed = total.billed_total or Decimal(0)
+    items = [
+        LineItem(month.start, "Text Completion", "", "", "", "", "", 1.0, Decimal(0), billed),
+        LineItem(month.start, "Promotional credit", "", "", "", "", "", 1.0, Decimal(0), Decimal(-200)),
+    ]  # fmt: skip
+    bill = reconcile(
+        items, "", archived_billed=billed, estimated_cents=total.estimated_cents,
+        total_cents=cents_of(billed) + total.estimated_cents,
+    )  # fmt: skip
+    emails: dict[str, str] = {}
+    runs = [
+        ("statement", build_reports(data(month, demo_days), context(UnattributedSpend.ROW), reconciliation=bill)),
+        ("statement spread", build_reports(data(month, demo_days), context(UnattributedSpend.SPREAD))),
+        ("statement revised", build_reports(
+            data(month, demo_days), context(UnattributedSpend.ROW), issue=2,
+            previous_issue=("2026-11-03T15:45:00+00:00", {"search": 1, "": 2}),
+        )[:1]),
+        ("digest", build_reports(data(week, demo_days), context(UnattributedSpend.ROW))),
+        ("digest hostile", build_reports(data(week, hostile_days), context(UnattributedSpend.ROW))),
+    ]  # fmt: skip
+    for prefix, reports in runs:
+        for report in reports:
+            emails[f"{prefix} {report.team[:40] if report.team else 'overall'}"] = render_period(
+                report
+            ).html
+    return emails

@@ -24,6 +24,7 @@ from report_emails import (
     edge_emails,
     emails_of,
     hostile_summary,
+    period_emails,
     summary_of,
 )
 
@@ -88,6 +89,7 @@ def all_emails() -> dict[str, str]:
         **edge_emails(),
         **emails_of(hostile_summary(), "hostile"),
         **generated_emails(),
+        **period_emails(),
     }
 
 
