@@ -339,7 +339,8 @@ def _vs_before(view: View, before: tuple[Period, _Earlier | None] | None) -> Vie
     for row in view.rows:
         was = earlier.charges.get(row.label) if row.kind is RowKind.ITEM else None
         if was:
-            change = f"{(row.cents - was) / Decimal(was) * 100:+.1f}% vs {period.short}"
+            pct = f"{(row.cents - was) / Decimal(was) * 100:+.1f}".replace("-", "−")
+            change = f"{pct}% vs {period.short}"
             row = replace(row, detail=" · ".join(filter(None, [row.detail, change])))
         rows.append(row)
     return replace(view, rows=tuple(rows))
@@ -479,8 +480,8 @@ def _movers(data: PeriodData, team: str | None, context: PeriodContext) -> list[
         if was and abs(cents - was) >= floor and abs(cents - was) >= was * MOVER_SHARE:
             pct = (cents - was) / Decimal(was) * 100
             words = (
-                f" spent {money(cents)}, {signed_money(cents - was)} ({pct:+.0f}%) on the week "
-                f"before ({money(was)})"
+                f" spent {money(cents)}, {signed_money(cents - was)} "
+                f"({f'{pct:+.0f}'.replace('-', '−')}%) on the week before ({money(was)})"
             )
             severity = Severity.WARNING if cents > was else Severity.INFO
             found.append(

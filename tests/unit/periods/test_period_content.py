@@ -168,4 +168,18 @@ def test_each_team_is_compared_with_the_period_before(days):
     [overall, *_] = build_reports(data(days, week), context())
     search = next(row for row in overall.views["teams"].rows if row.label == "search")
     was = sum(days[d].teams["search"].amount.cents for d in week.previous.days)
-    assert search.detail == f"{(search.cents - was) / Decimal(was) * 100:+.1f}% vs week 42"
+    pct = f"{(search.cents - was) / Decimal(was) * 100:+.1f}".replace("-", "−")
+    assert search.detail == f"{pct}% vs week 42"
+
+
+def test_a_team_that_moved_a_quarter_and_the_floor_is_news_in_the_digest(days):
+    week = Period.iso_week(date(2026, 10, 21))
+    moved = {d: AttributedDay.from_json(day.to_json()) for d, day in days.items()}
+    for d in week.days:  # search spends three times its usual this week
+        extra = moved[d].teams["search"].amount.cents * 2
+        moved[d].teams["search"].amount.cents += extra
+        moved[d].total_cents += extra
+    [overall, *_] = build_reports(data(moved, week), context())
+    said = [notice.plain for notice in overall.notices]
+    assert any(line.startswith("search spent $") and "on the week before" in line for line in said)
+    assert not any(line.startswith("research spent") for line in said)
