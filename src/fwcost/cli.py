@@ -5,6 +5,7 @@
     fwcost backfill --start D --end D [--out DIR | --bucket B]
     fwcost demo [--out DIR]                              against the in-repo simulator
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
+    fwcost import-metrics FILE... [--out DIR | --bucket B]   firectl billing export-metrics CSVs
 
 Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
 then the default is the day before); today or a later --date exits 2; a backfill's --end past
@@ -157,6 +158,16 @@ def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
         f"Archive seeded with {start} to {scenario.revised_day}, as fetched before "
         f"{scenario.revised_day:%a %d %b}'s batch usage arrived"
     )
+
+
+def _import_metrics(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Each file (path or s3:// URI) into the archive, all or nothing per file (fwcost.imports)."""
+    from fwcost.service import run_import
+
+    settings = load_settings(env, _overrides(args), needs_api_key=False)
+    for result in run_import(args.files, settings):
+        print("\n".join(result.lines()))
+    return 0
 
 
 def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -326,6 +337,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
     demo.set_defaults(command=_demo)
+
+    imports = commands.add_parser(
+        "import-metrics", help="import `firectl billing export-metrics` CSV files"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE", help="a CSV path or s3:// URI")
+    with_target(imports)
+    imports.set_defaults(command=_import_metrics)
 
     check = commands.add_parser("check", help="check settings, credentials and destinations")
     check.add_argument(

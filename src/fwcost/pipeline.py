@@ -422,7 +422,7 @@ def _archive_day(
             csv_body=fresh.csv_body,
             attribution=fresh.attribution.to_json(),
             requests=raw,
-            details=_manifest_details(fresh, deps.timezone, digest),
+            details=manifest_details(fresh, deps.timezone, digest),
         )
     except ArchiveError as error:
         result.archive_errors.append(str(error))
@@ -450,7 +450,7 @@ def _sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
+def manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
     usage, attribution = fresh.usage, fresh.attribution
     bounds = day_bounds(usage.day, tz)
     return {
