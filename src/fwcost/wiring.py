@@ -93,6 +93,7 @@ def build_dependencies(
             account_budget=settings.budgets.account,
             team_budgets=settings.budgets.teams,
             max_team_reports=settings.max_team_reports,
+            export_difference_percent=settings.export_difference_percent,
         ),
         window_days=settings.window_days,
         settle=settings.settle,

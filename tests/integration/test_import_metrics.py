@@ -161,3 +161,36 @@ def test_a_day_the_api_gave_keeps_its_figures_and_the_export_difference_is_repor
     )
     assert manifest["days"]["2026-11-21"]["source"] == "api"
     assert manifest["days"]["2026-11-21"]["differences"][0]["what"] == "prompt tokens"
+
+
+def test_a_re_rendered_report_shows_the_difference_and_the_users_of_the_export(tmp_path, simulator):
+    # Given a day archived from the API and an export of it with far fewer tokens
+    out, reports = tmp_path / "archive", tmp_path / "reports"
+    env = {
+        **ENV,
+        "FWCOST_API_KEY": "fw_sim_admin_key",
+        "FWCOST_FIREWORKS_BASE_URL": simulator.base_url,
+    }
+    assert main(["run", "--date", "2026-11-21", "--out", str(out)], env) == 0
+    export = write_export(tmp_path / "export.csv", date(2026, 11, 21), date(2026, 11, 22), 50)
+    assert main(["import-metrics", str(export), "--out", str(out)], ENV) == 0
+
+    # When the day's report is rendered again
+    assert (
+        main(["run", "--date", "2026-11-21", "--out", str(out), "--report-dir", str(reports)], env)
+        == 0
+    )
+
+    # Then it says the export differs (the API's figures stand) and shows the export's users
+    text = (reports / "report.txt").read_text()
+    assert "The firectl export of this day differs from the billing API: prompt tokens" in " ".join(
+        text.split()
+    )
+    assert "BY USER (FIRECTL EXPORT, AT LIST PRICE)" in text and "ana@acme.example" in text
+    html = (reports / "report.html").read_text()
+    assert "By user (firectl export, at list price)" in html
+    slack = (reports / "slack.json").read_text()
+    assert "Top users (firectl export, list price)" in slack
+    # and a team's report, whose slice an export cannot name, shows no users
+    team_texts = [p.read_text() for p in reports.glob("teams/*/report.txt")]
+    assert team_texts and not any("BY USER" in t for t in team_texts)

@@ -22,9 +22,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import Any
 
+from fwcost.archive import DayArchive
 from fwcost.imports.export_csv import ExportDay, GroupKey, GroupSums
 from fwcost.model import DayUsage, DedicatedUsage, ServerlessUsage, TrainingUsage
-from fwcost.report.attribution import UNATTRIBUTED_KEY, AttributedDay
+from fwcost.report.attribution import UNATTRIBUTED_KEY, AttributedDay, attribute_day
+from fwcost.report.pricebook import PriceBook
 
 EXPORT_GAP = (
     "Known from a firectl billing export only: dollars are price-book estimates, and the "
@@ -241,6 +243,19 @@ class Difference:
 
     def to_json(self) -> dict[str, Any]:
         return {"what": self.what, "api": self.api, "export": self.export}
+
+
+def export_of_day(
+    day: date, archive: DayArchive, prices: PriceBook, api: DayUsage, percent: Decimal
+) -> tuple[dict[str, int], list[Difference]]:
+    """What a report of `day` adds from its imported exports: each user's cents at list price,
+    and the quantities over `percent` off the API's `api` usage. Nothing without an export."""
+    files = files_of(day, archive.read_json(archive.export_key(day)))
+    if not files:
+        return {}, []
+    built = export_usage(day, merged(files))
+    users = built.user_cents(attribute_day(built.usage, prices))
+    return users, differences(usage_quantities(api), usage_quantities(built.usage), percent)
 
 
 def differences(api: Quantities, export: Quantities, percent: Decimal) -> list[Difference]:
