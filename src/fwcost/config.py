@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 from fwcost.links import MAX_LINK_EXPIRY_HOURS, LinkStyle
+from fwcost.run_request import DROP_PREFIX
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -206,6 +207,8 @@ def _prefix(text: str) -> str:
     cleaned = text.strip("/")
     if ".." in cleaned.split("/"):
         raise ValueError("must not contain '..'")
+    if f"{cleaned}/".startswith(DROP_PREFIX):  # the archive's writes would be imported
+        raise ValueError(f"must not start with {DROP_PREFIX!r}, where exports are dropped")
     return cleaned
 
 

@@ -63,7 +63,9 @@ def run(
     return result
 
 
-def run_import(names: Sequence[str], settings: Settings) -> list[ImportResult]:
+def run_import(
+    names: Sequence[str], settings: Settings, *, emit_metrics: bool = False
+) -> list[ImportResult]:
     """Import each export file (a path or s3:// URI), one after another, each all or nothing:
     the first bad file stops the rest (the files before it stay imported)."""
     deps, open_export = build_import_dependencies(settings)
@@ -72,6 +74,9 @@ def run_import(names: Sequence[str], settings: Settings) -> list[ImportResult]:
         result = import_export(open_export(name), deps)
         logger.info("export imported", extra={"import": result.as_dict()})
         results.append(result)
+    if emit_metrics:
+        rows = sum(result.rows for result in results if result.already_imported_at is None)
+        metrics.add_metric(name="ExportRowsImported", unit=MetricUnit.Count, value=rows)
     return results
 
 
