@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 COLUMNS_11: tuple[str, ...] = (
@@ -116,53 +116,84 @@ def read_export(lines: Iterable[str], source: str, tz: ZoneInfo) -> ExportSummar
     header = [cell.strip() for cell in next(reader, [])]
     columns = _columns(header, source)
     width = len(columns)
-    days: dict[date, ExportDay] = {}
     day_of = _DayOf(tz)
+    # Plain tuples and lists in the loop: a million rows, each hashed and summed once.
+    sums: dict[tuple[date, str, str, str, str, str], list[Any]] = {}
+    spans: dict[date, list[str]] = {}  # the first and last start_time of each day
     rows = 0
     for cells in reader:
-        line = reader.line_num
         if not cells:
             continue  # a blank line (the file's last newline doubled, say)
         if len(cells) != width:
-            _wrong_width(cells, columns, source, line)
+            _wrong_width(cells, columns, source, reader.line_num)
         try:
-            start = cells[1]
-            day = day_of(start, "start_time")
-            day_of(cells[2], "end_time")
-            if cells[2] < start and len(start) == len(cells[2]) == 23:
-                raise _Bad("end_time", f"{cells[2]!r} is before start_time {start!r}")
-            usage_type = cells[3].strip()
-            if not usage_type:
-                raise _Bad("usage_type", "is empty")
-            _count(cells[8], "parameter_count")
-            sums = GroupSums(
-                1,
-                _count(cells[9], "prompt_tokens"),
-                _count(cells[11], "cached_prompt_tokens") if width == 13 else 0,
-                _count(cells[10], "completion_tokens"),
-                _seconds(cells[5]),
-            )
-            if width == 13 and not cells[9].strip():  # no total given: cached + uncached
-                sums.prompt_tokens = sums.cached_prompt_tokens + _count(
-                    cells[12], "uncached_prompt_tokens"
-                )
-            elif width == 13:
-                _count(cells[12], "uncached_prompt_tokens")
+            day, counts = _row(cells, width, day_of)
         except _Bad as bad:
-            raise ExportRowError(source, line, bad.column, bad.problem) from None
+            raise ExportRowError(source, reader.line_num, bad.column, bad.problem) from None
         rows += 1
-        key = GroupKey(day, cells[0].strip(), usage_type, cells[6].strip(), cells[7].strip(),
-                       cells[4].strip())  # fmt: skip
-        export_day = days.get(day)
-        if export_day is None:
-            export_day = days[day] = ExportDay(first_start=start, last_start=start)
-        export_day.first_start = min(export_day.first_start, start)
-        export_day.last_start = max(export_day.last_start, start)
-        if (group := export_day.groups.get(key)) is None:
-            export_day.groups[key] = sums
+        key = (day, cells[0].strip(), cells[3].strip(), cells[6].strip(), cells[7].strip(),
+               cells[4].strip())  # fmt: skip
+        group = sums.get(key)
+        if group is None:
+            sums[key] = counts
         else:
-            group.add(sums)
-    return ExportSummary(width, rows, days)
+            group[0] += 1
+            group[1] += counts[1]
+            group[2] += counts[2]
+            group[3] += counts[3]
+            group[4] += counts[4]
+        start = cells[1]
+        span = spans.get(day)
+        if span is None:
+            spans[day] = [start, start]
+        elif start < span[0]:
+            span[0] = start
+        elif start > span[1]:
+            span[1] = start
+    return ExportSummary(width, rows, _days(sums, spans))
+
+
+def _row(cells: list[str], width: int, day_of: _DayOf) -> tuple[date, list[Any]]:
+    """A row's report day and its counts [requests, prompt, cached, completion, seconds]."""
+    start, end = cells[1], cells[2]
+    day = day_of(start, "start_time")
+    day_of(end, "end_time")
+    if end < start and len(start) == len(end) == 23:
+        raise _Bad("end_time", f"{end!r} is before start_time {start!r}")
+    if not cells[3].strip():
+        raise _Bad("usage_type", "is empty")
+    try:
+        prompt = int(cells[9]) if cells[9] else 0
+        completion = int(cells[10]) if cells[10] else 0
+        cached = int(cells[11]) if width == 13 and cells[11] else 0
+        uncached = int(cells[12]) if width == 13 and cells[12] else 0
+        parameters = int(cells[8]) if cells[8] else 0
+        if min(prompt, completion, cached, uncached, parameters) < 0:
+            raise ValueError
+    except ValueError:
+        _name_the_bad_count(cells, width)
+    if width == 13 and not cells[9]:  # no total given: cached + uncached
+        prompt = cached + uncached
+    seconds = _seconds(cells[5]) if cells[5] else 0
+    return day, [1, prompt, cached, completion, seconds]
+
+
+def _name_the_bad_count(cells: list[str], width: int) -> NoReturn:
+    """Raise _Bad for the first count column that is not a whole number from 0 up."""
+    for position in range(8, width):
+        _count(cells[position], COLUMNS_13[position])
+    raise AssertionError("a count failed to parse, yet each parses on its own")
+
+
+def _days(
+    sums: dict[tuple[date, str, str, str, str, str], list[Any]], spans: dict[date, list[str]]
+) -> dict[date, ExportDay]:
+    days = {day: ExportDay(first_start=span[0], last_start=span[1]) for day, span in spans.items()}
+    for (day, *names), (requests, prompt, cached, completion, seconds) in sums.items():
+        days[day].groups[GroupKey(day, *names)] = GroupSums(
+            requests, prompt, cached, completion, Decimal(seconds)
+        )
+    return days
 
 
 class _Bad(Exception):
