@@ -194,3 +194,13 @@ def test_a_re_rendered_report_shows_the_difference_and_the_users_of_the_export(t
     # and a team's report, whose slice an export cannot name, shows no users
     team_texts = [p.read_text() for p in reports.glob("teams/*/report.txt")]
     assert team_texts and not any("BY USER" in t for t in team_texts)
+
+
+def test_a_missing_file_is_named_and_nothing_is_imported(tmp_path, capsys):
+    code = main(["import-metrics", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "a")], ENV)
+
+    assert code == 2
+    assert (
+        capsys.readouterr().err.strip() == f"fwcost: no such export file: {tmp_path / 'nope.csv'}"
+    )
+    assert not (tmp_path / "a").exists()

@@ -113,13 +113,29 @@ class ExportSummary:
 def read_export(lines: Iterable[str], source: str, tz: ZoneInfo) -> ExportSummary:
     """Validate and aggregate an export read as text lines (a file opened with newline='')."""
     reader = csv.reader(lines)
-    header = [cell.strip() for cell in next(reader, [])]
-    columns = _columns(header, source)
-    width = len(columns)
-    day_of = _DayOf(tz)
     # Plain tuples and lists in the loop: a million rows, each hashed and summed once.
     sums: dict[tuple[date, str, str, str, str, str], list[Any]] = {}
     spans: dict[date, list[str]] = {}  # the first and last start_time of each day
+    try:
+        columns = _columns([cell.strip() for cell in next(reader, [])], source)
+        rows = _sum_rows(reader, columns, source, _DayOf(tz), sums, spans)
+    except (UnicodeDecodeError, csv.Error) as error:
+        said = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+        raise ExportRowError(
+            source, reader.line_num + 1, "(any)", f"{said} (at this line or the next few)"
+        ) from None
+    return ExportSummary(len(columns), rows, _days(sums, spans))
+
+
+def _sum_rows(
+    reader: Any,
+    columns: tuple[str, ...],
+    source: str,
+    day_of: _DayOf,
+    sums: dict[tuple[date, str, str, str, str, str], list[Any]],
+    spans: dict[date, list[str]],
+) -> int:
+    width = len(columns)
     rows = 0
     for cells in reader:
         if not cells:
@@ -150,7 +166,7 @@ def read_export(lines: Iterable[str], source: str, tz: ZoneInfo) -> ExportSummar
             span[0] = start
         elif start > span[1]:
             span[1] = start
-    return ExportSummary(width, rows, _days(sums, spans))
+    return rows
 
 
 def _row(cells: list[str], width: int, day_of: _DayOf) -> tuple[date, list[Any]]:

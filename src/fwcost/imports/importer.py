@@ -45,7 +45,7 @@ from fwcost.imports.day_export import (
     record_json,
     usage_quantities,
 )
-from fwcost.imports.export_csv import ExportRowError, ExportSummary, read_export
+from fwcost.imports.export_csv import ExportSummary, read_export
 from fwcost.pipeline import FreshDay, manifest_details
 from fwcost.report.attribution import attribute_day
 from fwcost.report.cents import money
@@ -172,11 +172,7 @@ def _read(export: ExportFile, spool: Path, tz: ZoneInfo) -> tuple[ExportSummary,
     with export.open() as source, spool.open("wb") as copy:
         tee = _Tee(source, copy)
         text = io.TextIOWrapper(io.BufferedReader(tee), encoding="utf-8-sig", newline="")
-        try:
-            summary = read_export(text, export.name, tz)
-        except UnicodeDecodeError as error:
-            raise ExportRowError(export.name, 0, "-", f"not UTF-8 text ({error.reason})") from None
-        return summary, tee.sha256.hexdigest()
+        return read_export(text, export.name, tz), tee.sha256.hexdigest()
 
 
 class _Tee(io.RawIOBase):

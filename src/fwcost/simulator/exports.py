@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from fwcost.dates import day_bounds
 from fwcost.imports.export_csv import COLUMNS_11, COLUMNS_13
 
 USERS = tuple(f"{name}@acme.example" for name in (
@@ -23,23 +26,39 @@ SERVERLESS = (  # (model, model bucket, parameter count)
 )
 TEXT = "TEXT_COMPLETION_INFERENCE_USAGE"
 BATCH = "BATCH_TEXT_COMPLETION_INFERENCE_USAGE"
+UTC_ZONE = ZoneInfo("UTC")
 DEDICATED = ("DEDICATED_DEPLOYMENT_USAGE", "NVIDIA_H100_80GB", "accounts/acme/models/ranker-ft")
 
 
 def export_lines(
-    start: date, end: date, rows_per_day: int, *, columns: int = 13, seed: int = 15
+    start: date,
+    end: date,
+    rows_per_day: int,
+    *,
+    columns: int = 13,
+    seed: int = 15,
+    tz: ZoneInfo = UTC_ZONE,
 ) -> Iterator[str]:
-    """The export's lines, header first, for the UTC days start to end (inclusive)."""
+    """The export's lines, header first, for the days start to end (inclusive) in `tz`, each
+    day's rows spread over its hours (23 or 25 on a DST day); times written in UTC."""
     pick = random.Random(seed)  # noqa: S311  # a repeatable sample, not a secret
     header = COLUMNS_13 if columns == 13 else COLUMNS_11
     yield ",".join(header) + "\n"
     day = start
     while day <= end:
-        midnight = datetime.combine(day, time(), UTC)
+        bounds = day_bounds(day, tz)
+        seconds = int((bounds.end - bounds.start).total_seconds())
         for n in range(rows_per_day):
-            begin = midnight + timedelta(seconds=n * 86_400 // rows_per_day)
-            yield _row(pick, begin, columns)
+            begin = bounds.start + timedelta(seconds=n * seconds // rows_per_day)
+            yield _row(pick, begin.astimezone(UTC), columns)
         day += timedelta(days=1)
+
+
+def write_export(path: Path, start: date, end: date, rows_per_day: int, tz: ZoneInfo) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as out:
+        out.writelines(export_lines(start, end, rows_per_day, tz=tz))
+    return path
 
 
 def _row(pick: random.Random, begin: datetime, columns: int) -> str:

@@ -146,3 +146,15 @@ def test_the_generated_export_reads_back_with_its_row_count():
         summary = read("".join(lines))
         assert (summary.columns, summary.rows) == (columns, 1500)
         assert sorted(summary.days) == [date(2025, 10, d) for d in (1, 2, 3)]
+
+
+def test_bytes_that_are_not_utf8_text_are_refused_near_their_line():
+    from fwcost.imports.export_csv import read_export as read_text
+
+    good = "a@x.io,2025-10-20 17:16:48 UTC,2025-10-20 17:16:50 UTC,T,,,m,,,1,1\n"
+    raw = (HEADER_11 + "\n" + good * 3).encode() + b"\xff\xfe,bad\n"
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline="")
+    with pytest.raises(
+        ExportRowError, match=r"export\.csv, line \d+, column \(any\): not UTF-8 text"
+    ):
+        read_text(stream, "export.csv", UTC)
