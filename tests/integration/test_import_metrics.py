@@ -8,6 +8,7 @@ import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fwcost.archive import DayArchive, LocalStore
 from fwcost.cli import main
@@ -19,8 +20,11 @@ TZ = "America/Los_Angeles"
 ENV = {"FWCOST_ACCOUNT_ID": "acme-ai", "FWCOST_TIMEZONE": TZ}  # no API key: imports need none
 
 
-def write_export(path: Path, start: date, end: date, rows_per_day: int = 200, columns: int = 13):
-    path.write_text("".join(export_lines(start, end, rows_per_day, columns=columns)))
+def write_export(
+    path: Path, start: date, end: date, rows_per_day: int = 200, columns: int = 13, tz=None
+):
+    lines = export_lines(start, end, rows_per_day, columns=columns, tz=tz or ZoneInfo("UTC"))
+    path.write_text("".join(lines))
     return path
 
 
@@ -204,3 +208,54 @@ def test_a_missing_file_is_named_and_nothing_is_imported(tmp_path, capsys):
         capsys.readouterr().err.strip() == f"fwcost: no such export file: {tmp_path / 'nope.csv'}"
     )
     assert not (tmp_path / "a").exists()
+
+
+class BillWithoutUsage:
+    """Fireworks (the simulator, over HTTP) for a day older than billingUsage serves: the bill
+    answers, the usage rows do not come."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def fetch_window(self, start, end, tz):
+        pull = self.client.fetch_window(start, end, tz)
+        for usage in pull.days.values():
+            usage.serverless.clear()
+            usage.dedicated.clear()
+            usage.training.clear()
+        return pull
+
+
+def test_a_day_billed_without_usage_gets_the_export_s_usage_balanced_to_its_bill(
+    tmp_path, simulator, capsys
+):
+    from fwcost.fireworks import FireworksClient
+    from fwcost.pipeline import Dependencies, run_backfill
+    from fwcost.report.pricebook import load_price_book
+
+    # Given a day the API billed but gave no usage rows for, archived by a backfill
+    out, day = tmp_path / "archive", date(2026, 11, 21)
+    archive = DayArchive(LocalStore(out), "fireworks", "acme-ai")
+    with FireworksClient(
+        api_key="fw_sim_admin_key", account_id="acme-ai", base_url=simulator.base_url
+    ) as client:
+        deps = Dependencies(BillWithoutUsage(client), archive, load_price_book(), ZoneInfo(TZ))
+        run_backfill(day, day, deps).raise_if_failed()
+    billed = json.loads((archive_root(out) / f"dt={day}" / "attribution.json").read_text())
+    assert billed["billed_total"] and not billed["teams"]  # all of it "billed, not in usage data"
+
+    # When an export of that day is imported
+    export = write_export(tmp_path / "export.csv", day, day, 300, tz=ZoneInfo(TZ))
+    assert main(["import-metrics", str(export), "--out", str(out)], ENV) == 0
+
+    # Then the day holds the export's usage, shared out over the same bill
+    folder = archive_root(out) / f"dt={day}"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    attribution = json.loads((folder / "attribution.json").read_text())
+    assert manifest["source"] == "export" and manifest["has_summary"] is True
+    assert [r["name"] for r in manifest["billed_from"]].count("billing-summary") == 1
+    assert attribution["billed_total"] == billed["billed_total"]
+    assert attribution["teams"][""]["total"]["cents"] > 0  # unattributed: an export names no team
+    said = capsys.readouterr().out
+    assert f"{day}: from export, $" in said and "balanced to the archived bill" in said
+    assert list((folder / "revisions").iterdir())  # the API's copy kept

@@ -33,6 +33,11 @@ EXPORT_GAP = (
     "export names no API key, team or deployment."
 )
 
+BILLED_EXPORT_GAP = (
+    "Usage known from a firectl billing export, shared out over Fireworks' bill for the day "
+    "(the billing API gave no usage for it); the export names no API key, team or deployment."
+)
+
 
 class DaySource(Enum):
     """Where an archived day's figures come from (the manifest's "source"; absent: the API)."""

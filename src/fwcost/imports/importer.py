@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -32,7 +33,9 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from fwcost.archive import DayArchive, usage_csv
+from fwcost.fireworks.parse import ReportWindow, decode_json, parse_summary
 from fwcost.imports.day_export import (
+    BILLED_EXPORT_GAP,
     DaySource,
     Difference,
     ExportFileDay,
@@ -46,6 +49,7 @@ from fwcost.imports.day_export import (
     usage_quantities,
 )
 from fwcost.imports.export_csv import ExportSummary, read_export
+from fwcost.model import LineItem
 from fwcost.pipeline import FreshDay, manifest_details
 from fwcost.report.attribution import attribute_day
 from fwcost.report.cents import money
@@ -77,6 +81,7 @@ class ImportedDay:
     source: DaySource  # whose figures the archive keeps for the day
     requests: int
     total_cents: int = 0  # the export's estimate, for a day known from exports only
+    billed: bool = False  # balanced to the day's archived bill, not estimated
     differences: tuple[Difference, ...] = ()  # export against the API, over the threshold
 
 
@@ -118,9 +123,8 @@ class ImportResult:
         ]
         for d in self.days:
             if d.source is DaySource.EXPORT:
-                lines.append(
-                    f"  {d.day}: from export, {money(d.total_cents)} estimated at list price"
-                )
+                how = "balanced to the archived bill" if d.billed else "estimated at list price"
+                lines.append(f"  {d.day}: from export, {money(d.total_cents)} {how}")
             elif d.differences:
                 said = "; ".join(x.text for x in d.differences)
                 lines.append(f"  {d.day}: the API's figures kept; the export differs: {said}")
@@ -198,16 +202,23 @@ class _Tee(io.RawIOBase):
 def _archive_day(
     day: date, files: list[ExportFileDay], requests: int, deps: ImportDependencies
 ) -> ImportedDay:
-    """Archive an export-only day as a run would (the API's days keep their figures)."""
+    """Archive a day the API gave no usage for as a run would; the API's days keep their figures.
+
+    A day the API billed but gave no usage rows for (usage older than billingUsage serves) gets
+    the export's usage balanced to that bill, as a run balances its own."""
     archive = deps.archive
     previous = archive.read_manifest(day)
     built = export_usage(day, merged(files))
-    if previous is not None and DaySource.of(previous) is DaySource.API:
+    bill = _archived_bill(previous, day, deps)
+    if previous is not None and DaySource.of(previous) is DaySource.API and bill is None:
         api_csv = archive.store.get(f"{archive.day_prefix(day)}/csv/usage.csv") or b""
         found = differences(
             csv_quantities(api_csv), usage_quantities(built.usage), deps.difference_percent
         )
         return ImportedDay(day, DaySource.API, requests, differences=tuple(found))
+    if bill is not None:
+        built.usage.line_items, built.usage.has_summary = bill.items, True
+        built.usage.gaps = [BILLED_EXPORT_GAP]
     attribution = attribute_day(built.usage, deps.prices)
     csv_body = usage_csv(built.usage, archive.account_id, deps.timezone.key, attribution)
     digest = hashlib.sha256(csv_body).hexdigest()
@@ -215,10 +226,46 @@ def _archive_day(
         archive.keep_revision(day, previous)
     details = manifest_details(FreshDay(built.usage, attribution, csv_body), deps.timezone, digest)
     details |= {"source": DaySource.EXPORT.value, "exports": [f.sha256 for f in files]}
+    if bill is not None:
+        details["billed_from"] = bill.requests
     archive.write_day(
         day, csv_body=csv_body, attribution=attribution.to_json(), requests=[], details=details
     )
-    return ImportedDay(day, DaySource.EXPORT, requests, attribution.total_cents)
+    return ImportedDay(
+        day, DaySource.EXPORT, requests, attribution.total_cents, billed=bill is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Bill:
+    items: list[LineItem]
+    requests: list[dict[str, Any]]  # the manifest entries of the API's responses it came from
+
+
+def _archived_bill(
+    manifest: dict[str, Any] | None, day: date, deps: ImportDependencies
+) -> _Bill | None:
+    """The day's line items from its archived billing/summary, for a day the API billed but
+    gave no usage for (or an export's day already balanced to it); None otherwise."""
+    if manifest is None or not manifest.get("has_summary"):
+        return None
+    if DaySource.of(manifest) is DaySource.EXPORT:
+        requests = list(manifest.get("billed_from", []))
+    elif any(
+        manifest.get("rows", {}).get(kind) for kind in ("serverless", "dedicated", "training")
+    ):
+        return None  # the API's usage stands
+    else:
+        requests = list(manifest.get("requests", []))
+    key = next((r.get("object") for r in requests if r.get("name") == "billing-summary"), None)
+    window = re.search(r"/raw/(\d{4}-\d\d-\d\d)_(\d{4}-\d\d-\d\d)/", str(key))
+    body = deps.archive.store.get(str(key)) if window else None
+    if body is None or window is None:
+        return None
+    first, last = (date.fromisoformat(text) for text in window.groups())
+    lines = parse_summary(decode_json(body), ReportWindow(first, last, deps.timezone), str(key))
+    items = [item for item in lines.items if item.day == day]
+    return _Bill(items, requests) if items else None
 
 
 def _json(document: dict[str, Any]) -> bytes:
