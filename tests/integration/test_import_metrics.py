@@ -259,3 +259,28 @@ def test_a_day_billed_without_usage_gets_the_export_s_usage_balanced_to_its_bill
     said = capsys.readouterr().out
     assert f"{day}: from export, $" in said and "balanced to the archived bill" in said
     assert list((folder / "revisions").iterdir())  # the API's copy kept
+
+
+def test_an_s3_export_imports_into_a_bucket_streamed_from_its_object(tmp_path, bucket, capsys):
+    import boto3
+
+    # Given an export in S3 (anywhere: here the archive bucket, outside imports/)
+    body = "".join(export_lines(date(2025, 10, 1), date(2025, 10, 1), 100)).encode()
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=bucket, Key="drop/october.csv", Body=body)
+
+    # When it is imported by its URI into the bucket's archive
+    uri = f"s3://{bucket}/drop/october.csv"
+    assert main(["import-metrics", uri, "--bucket", bucket], ENV) == 0
+
+    # Then its copy and manifest are in the archive, and a missing object is one line, exit 2
+    sha = hashlib.sha256(body).hexdigest()
+    copy = s3.get_object(
+        Bucket=bucket, Key=f"fireworks/account=acme-ai/imports/sha256={sha}/export.csv"
+    )
+    assert copy["Body"].read() == body
+    assert main(["import-metrics", f"s3://{bucket}/drop/none.csv", "--bucket", bucket], ENV) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"fwcost: no such export object: s3://{bucket}/drop/none.csv"
+    )
