@@ -7,8 +7,9 @@ the rows. Only when every row is valid is anything written, in this order:
     {archive}/imports/sha256=<hex>/export.csv      the file as received, byte for byte
     {archive}/dt=YYYY-MM-DD/export.json            the day's sums per export file (day_export)
     {archive}/dt=YYYY-MM-DD/csv/usage.csv, attribution.json, manifest.json
-                                                   a day the API never gave, as a run archives
-                                                   one, its manifest's "source" "export"
+                                                   a day the API gave no usage for, as a run
+                                                   archives one, its manifest's "source" "export"
+                                                   (balanced to the day's archived bill if any)
     {archive}/imports/sha256=<hex>/manifest.json   written last: the file is imported
 
 The same content imported again finds its manifest and changes nothing. A day the API already
@@ -80,7 +81,7 @@ class ImportedDay:
     day: date
     source: DaySource  # whose figures the archive keeps for the day
     requests: int
-    total_cents: int = 0  # the export's estimate, for a day known from exports only
+    total_cents: int = 0  # the day's total, for a day archived from exports
     billed: bool = False  # balanced to the day's archived bill, not estimated
     differences: tuple[Difference, ...] = ()  # export against the API, over the threshold
 
