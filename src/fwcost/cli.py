@@ -6,6 +6,7 @@
     fwcost demo [--out DIR]                              against the in-repo simulator
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
     fwcost query NAME [--month M] [--out DIR] ...        ask the archive (fwcost query --list)
+    fwcost import-metrics FILE... [--out DIR | --bucket B]   firectl billing export-metrics CSVs
 
 Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
 then the default is the day before); today or a later --date exits 2; a backfill's --end past
@@ -132,6 +133,7 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     scenario = DemoScenario(day, settings.timezone.key)
     settings = replace(settings, budgets=Budgets(teams=scenario.team_budgets()))
     _seed_demo_archive(scenario, settings)
+    _import_demo_export(scenario, settings, out / "exports")
     with run_simulator(scenario.config(late_data_arrived=True)) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {account.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
@@ -157,6 +159,54 @@ def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
     print(
         f"Archive seeded with {start} to {scenario.revised_day}, as fetched before "
         f"{scenario.revised_day:%a %d %b}'s batch usage arrived"
+    )
+
+
+def _import_metrics(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Each file (path or s3:// URI) into the archive, all or nothing per file (fwcost.imports)."""
+    from fwcost.service import run_import
+
+    settings = load_settings(env, _overrides(args), needs_api_key=False)
+    for result in run_import(args.files, settings):
+        print("\n".join(result.lines()))
+    return 0
+
+
+def _import_demo_export(scenario: DemoScenario, settings: Settings, folder: Path) -> None:
+    """A firectl export of the 30 days before the seeded ones (which the demo never fetches),
+    generated and imported as `fwcost import-metrics` would: archived, marked from export."""
+    from fwcost.pipeline import HISTORY_DAYS
+    from fwcost.service import run_import
+    from fwcost.simulator.exports import write_export
+
+    last = scenario.day - timedelta(days=HISTORY_DAYS + 1)
+    first = last - timedelta(days=HISTORY_DAYS - 1)
+    path = write_export(folder / f"firectl-{first}_{last}.csv", first, last, 200, settings.timezone)
+    for result in run_import([str(path)], settings):
+        print(f"Sample firectl export {path.name}: {result.lines()[0].split(': ', 1)[1]}")
+    print(_month_in_archive(scenario.day.replace(day=1) - timedelta(days=1), settings))
+
+
+def _month_in_archive(last: date, settings: Settings) -> str:
+    """The month ending on `last` as the archive holds it: a figure reaching back to days known
+    only from the export (days with no manifest count as missing)."""
+    from fwcost.archive import DayArchive
+    from fwcost.imports.day_export import DaySource
+    from fwcost.wiring import archive_store
+
+    archive = DayArchive(
+        archive_store(settings, None), settings.archive_prefix, settings.account_id
+    )
+    cents, sources = 0, dict.fromkeys(DaySource, 0)
+    for day in days_between(last.replace(day=1), last):
+        manifest = archive.read_manifest(day)
+        if manifest is not None and (attribution := archive.read_attribution(day)) is not None:
+            cents += int(attribution["total_cents"])
+            sources[DaySource.of(manifest)] += 1
+    return (
+        f"{last:%B %Y} in the archive: {money(cents)} over {sum(sources.values())} days "
+        f"({sources[DaySource.EXPORT]} from the firectl export, estimated at list price; "
+        f"{sources[DaySource.API]} from the billing API)"
     )
 
 
@@ -357,6 +407,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
     demo.set_defaults(command=_demo)
+
+    imports = commands.add_parser(
+        "import-metrics", help="import `firectl billing export-metrics` CSV files"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE", help="a CSV path or s3:// URI")
+    with_target(imports)
+    imports.set_defaults(command=_import_metrics)
 
     check = commands.add_parser("check", help="check settings, credentials and destinations")
     check.add_argument(

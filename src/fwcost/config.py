@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 from fwcost.links import MAX_LINK_EXPIRY_HOURS, LinkStyle
+from fwcost.run_request import DROP_PREFIX
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -34,6 +35,9 @@ DEFAULT_ANOMALY_DOLLAR_FLOOR = Decimal(20)
 # bounds a run's renders and deliveries: 1,000 annotated teams would otherwise be 1,000
 # reports, each posted to the overall route when the team has no route of its own.
 DEFAULT_MAX_TEAM_REPORTS = 50
+# An imported export's quantities against the API's for the same day (fwcost.imports): within
+# this percent they agree (rounding, requests on the day's edge); beyond, both say so.
+DEFAULT_EXPORT_DIFFERENCE_PERCENT = Decimal(1)
 MAX_SETTLE_HOURS = 24  # beyond a day, the morning run could never report yesterday
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -133,18 +137,22 @@ class Settings:
     # `fwcost query` on Athena (fwcost.queries.athena); the function never reads them.
     athena_workgroup: str | None
     athena_database: str
+    export_difference_percent: Decimal  # fwcost.imports: export vs API, reported beyond it
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
 
 
-def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[SettingProblem]:
+def _cross_checks(
+    settings: Settings, values: Mapping[str, str], *, needs_api_key: bool = True
+) -> list[SettingProblem]:
     problems = []
     if not values.get("FWCOST_ACCOUNT_ID", "").strip():
         problems.append(
             SettingProblem(("FWCOST_ACCOUNT_ID",), "required (the Fireworks account to report on)")
         )
-    if bool(settings.api_key) == bool(settings.api_key_secret):
+    keys = bool(settings.api_key) + bool(settings.api_key_secret)
+    if keys > 1 or (needs_api_key and keys == 0):
         problems.append(
             SettingProblem(
                 ("FWCOST_API_KEY", "FWCOST_API_KEY_SECRET"), "set exactly one of the two"
@@ -204,6 +212,8 @@ def _prefix(text: str) -> str:
     cleaned = text.strip("/")
     if ".." in cleaned.split("/"):
         raise ValueError("must not contain '..'")
+    if f"{cleaned}/".startswith(DROP_PREFIX):  # the archive's writes would be imported
+        raise ValueError(f"must not start with {DROP_PREFIX!r}, where exports are dropped")
     return cleaned
 
 
@@ -498,14 +508,27 @@ SETTINGS: tuple[Setting, ...] = (
         DEFAULT_ATHENA_DATABASE,
         scope=Scope.LOCAL,
     ),
+    Setting(
+        "FWCOST_EXPORT_DIFFERENCE_PERCENT",
+        "export_difference_percent",
+        _positive_decimal,
+        "an imported export's tokens or GPU time this many percent off the API's for the same "
+        "day are reported (the API's figures are kept)",
+        str(DEFAULT_EXPORT_DIFFERENCE_PERCENT),
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def load_settings(
-    env: Mapping[str, str], overrides: Mapping[str, str | None] | None = None
+    env: Mapping[str, str],
+    overrides: Mapping[str, str | None] | None = None,
+    *,
+    needs_api_key: bool = True,
 ) -> Settings:
-    """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
+    """Build Settings from environment variables, with CLI flags (same names) taking precedence.
+
+    `needs_api_key=False`: for what never calls Fireworks (importing an export)."""
     values = {k: v for k, v in env.items() if k.startswith("FWCOST_")}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     problems: list[SettingProblem] = []
@@ -518,7 +541,7 @@ def load_settings(
             problems.append(SettingProblem((setting.name,), str(error)))
             fields[setting.field] = default_value(setting.name)
     settings = Settings(**fields)
-    problems.extend(_cross_checks(settings, values))
+    problems.extend(_cross_checks(settings, values, needs_api_key=needs_api_key))
     if problems:
         raise InvalidSettings(problems)
     return settings

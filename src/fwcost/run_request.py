@@ -19,6 +19,9 @@ outside its shape is an error naming it (and the close match: "dryRun" is not ta
 
 - check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
   role and settings (see fwcost.check); no day is run.
+- an export dropped into the archive bucket: S3's event notification of an object created under
+  imports/, as EventBridge delivers it (template.yaml's ImportDrop rule; source "aws.s3"):
+  that object is imported (fwcost.imports); anything else from S3 is refused.
 """
 
 from __future__ import annotations
@@ -62,6 +65,11 @@ class CheckRequest:
     send_test: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    uris: tuple[str, ...]  # s3://bucket/key of each export to import
+
+
 def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
     """The check an event asks for, or None when it asks for a run (request_from_event)."""
     if not isinstance(event, Mapping) or "check" not in event:
@@ -71,6 +79,32 @@ def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
     if others := sorted(set(event) - {"check", "send_test"}):
         raise BadRequest(f'a check event takes only "check" and "send_test", not {others}')
     return CheckRequest(send_test=_flag(event, "send_test"))
+
+
+def import_request_from_event(event: Mapping[str, Any]) -> ImportRequest | None:
+    """The export an S3 event asks to import, or None when the event is not from S3.
+
+    Only an object created under DROP_PREFIX is imported; any other S3 event is refused."""
+    if not isinstance(event, Mapping) or event.get("source") != "aws.s3":
+        return None
+    _shape_of(event)
+    detail = event.get("detail")
+    bucket = _path(detail, "bucket", "name")
+    key = _path(detail, "object", "key")
+    if event.get("detail-type") != "Object Created" or not key.startswith(DROP_PREFIX):
+        raise BadRequest(
+            f"an S3 event imports an object created under {DROP_PREFIX}, not "
+            f'"{event.get("detail-type")}" of {key!r}'
+        )
+    return ImportRequest((f"s3://{bucket}/{key}",))
+
+
+def _path(document: Any, *names: str) -> str:
+    for name in names:
+        document = document.get(name) if isinstance(document, Mapping) else None
+    if not isinstance(document, str) or not document:
+        raise BadRequest(f"the S3 event has no detail.{'.'.join(names)}")
+    return document
 
 
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:
@@ -86,6 +120,7 @@ def backfill_request(start: date, end: date) -> RunRequest:
 
 
 class EventKind(Enum):
+    EXPORT_DROPPED = "S3 object created"
     BACKFILL = "backfill"
     REPORT_DAY = "report-day"
     SCHEDULER = "scheduler"
@@ -99,6 +134,12 @@ class EventShape:
     kind: EventKind
     required: tuple[str, ...]
     optional: frozenset[str] = frozenset()
+    source: str | None = None  # the envelope's "source", where kinds share their keys
+
+    def fits(self, event: Mapping[str, Any]) -> bool:
+        """Whether `event` is of this kind: it holds a required key (and the source)."""
+        held = bool(event.keys() & set(self.required))
+        return held and (self.source is None or event.get("source") == self.source)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -106,8 +147,16 @@ class EventShape:
 
 
 FLAGS = frozenset({"force", "dry_run"})
-# An event is of the first shape it holds a required key of, so the order matters.
+EVENTBRIDGE_KEYS = frozenset(
+    {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
+)
+# Where exports are dropped in the archive bucket: template.yaml's ImportDrop rule filters on it
+# (tests/template checks), and the archive prefix may not start with it (no import of our own
+# writes).
+DROP_PREFIX = "imports/"
+# An event is of the first shape it fits, so the order matters.
 EVENT_SHAPES = (
+    EventShape(EventKind.EXPORT_DROPPED, ("detail",), EVENTBRIDGE_KEYS | {"time"}, "aws.s3"),
     EventShape(EventKind.BACKFILL, ("start", "end")),
     EventShape(EventKind.REPORT_DAY, ("date",), FLAGS),
     # What template.yaml's schedule Input sends (its context attributes filled in).
@@ -117,13 +166,7 @@ EVENT_SHAPES = (
         frozenset({"schedule_arn", "execution_id", "attempt_number"}) | FLAGS,
     ),
     # An EventBridge rule's envelope, as EventBridge sends it.
-    EventShape(
-        EventKind.EVENTBRIDGE,
-        ("time",),
-        frozenset(
-            {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
-        ),
-    ),
+    EventShape(EventKind.EVENTBRIDGE, ("time",), EVENTBRIDGE_KEYS),
 )
 KNOWN_KEYS = frozenset().union(*(shape.keys for shape in EVENT_SHAPES))
 
@@ -167,6 +210,10 @@ def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
     shape = _shape_of(event)
+    if shape.kind is EventKind.EXPORT_DROPPED:
+        raise BadRequest(
+            "an S3 event imports an export (import_request_from_event); it runs no day"
+        )
     if shape.kind is EventKind.BACKFILL:
         return backfill_request(_date(event, "start"), _date(event, "end"))
     flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
@@ -179,7 +226,7 @@ def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
 def _shape_of(event: Mapping[str, Any]) -> EventShape:
     """The event's shape, once each of its keys is known and belongs there; else BadRequest."""
     unknown = _unknown_key(event)
-    shape = next((s for s in EVENT_SHAPES if event.keys() & set(s.required)), None)
+    shape = next((s for s in EVENT_SHAPES if s.fits(event)), None)
     if shape is None:
         raise BadRequest(
             'the event names no day: expected "scheduled_time" (or "time"), "date", '

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from fwcost.config import Settings
 from fwcost.delivery import SecondsLeft, Senders
+from fwcost.imports.importer import ImportResult, import_export
 from fwcost.observability import logger, metrics
 from fwcost.pipeline import RunResult, run_backfill, run_report_day
 from fwcost.run_request import RunRequest
-from fwcost.wiring import build_dependencies, resolve_api_key
+from fwcost.wiring import build_dependencies, build_import_dependencies, resolve_api_key
 
 
 def run(
@@ -60,6 +61,23 @@ def run(
         _record_metrics(result)
     logger.info("run finished", extra={"run": result.as_dict()})
     return result
+
+
+def run_import(
+    names: Sequence[str], settings: Settings, *, emit_metrics: bool = False
+) -> list[ImportResult]:
+    """Import each export file (a path or s3:// URI), one after another, each all or nothing:
+    the first bad file stops the rest (the files before it stay imported)."""
+    deps, open_export = build_import_dependencies(settings)
+    results = []
+    for name in names:
+        result = import_export(open_export(name), deps)
+        logger.info("export imported", extra={"import": result.as_dict()})
+        results.append(result)
+    if emit_metrics:
+        rows = sum(result.rows for result in results if result.already_imported_at is None)
+        metrics.add_metric(name="ExportRowsImported", unit=MetricUnit.Count, value=rows)
+    return results
 
 
 def _record_metrics(result: RunResult) -> None:

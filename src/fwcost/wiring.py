@@ -7,6 +7,7 @@ and a local run are the settings (a bucket or a folder, a secret or a plain key)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from fwcost.delivery import (
     load_slack_secrets,
 )
 from fwcost.fireworks import FireworksClient
+from fwcost.imports.importer import ExportFile, ImportDependencies
+from fwcost.imports.sources import export_file
 from fwcost.links import LinkStyle
 from fwcost.pipeline import Delivery, Dependencies, ReportSettings
 from fwcost.problems import LookupFailed
@@ -90,6 +93,7 @@ def build_dependencies(
             account_budget=settings.budgets.account,
             team_budgets=settings.budgets.teams,
             max_team_reports=settings.max_team_reports,
+            export_difference_percent=settings.export_difference_percent,
         ),
         window_days=settings.window_days,
         settle=settings.settle,
@@ -98,6 +102,22 @@ def build_dependencies(
         links=links,
     )
     return deps, client
+
+
+def build_import_dependencies(
+    settings: Settings, *, boto_session: Any = None
+) -> tuple[ImportDependencies, Callable[[str], ExportFile]]:
+    """What importing exports needs (no Fireworks client), and how to open a path or s3:// URI."""
+    aws = boto_session or _default_session()
+    deps = ImportDependencies(
+        archive=DayArchive(
+            archive_store(settings, aws), settings.archive_prefix, settings.account_id
+        ),
+        prices=load_price_book(settings.price_book),
+        timezone=settings.timezone,
+        difference_percent=settings.export_difference_percent,
+    )
+    return deps, lambda name: export_file(name, lambda: aws.client("s3"))
 
 
 def resolve_api_key(settings: Settings) -> str:

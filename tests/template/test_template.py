@@ -423,7 +423,7 @@ def test_reserved_concurrency_is_one(template: Template) -> None:
 def test_schedule_retries_then_dead_letters_and_runs_in_report_timezone(
     template: Template,
 ) -> None:
-    (event,) = the_function(template)["Events"].values()
+    event = the_function(template)["Events"]["Daily"]
     assert event["Type"] == "ScheduleV2"
     schedule = event["Properties"]
 
@@ -436,7 +436,7 @@ def test_schedule_retries_then_dead_letters_and_runs_in_report_timezone(
 
 
 def test_schedule_input_matches_the_sample_event(template: Template) -> None:
-    (event,) = the_function(template)["Events"].values()
+    event = the_function(template)["Events"]["Daily"]
     schedule_input = json.loads(event["Properties"]["Input"])
     sample = json.loads((REPO_ROOT / "events" / "scheduled.json").read_text())
 
@@ -646,3 +646,23 @@ def test_every_key_the_code_writes_is_covered_by_the_function_s3_grant(template:
     for key in (archive_key, ledger_key):
         assert any(fnmatch(key, pattern) for pattern in patterns), (key, patterns)
     assert patterns == [f"{prefix}/*"]
+
+
+def test_an_export_dropped_under_imports_reaches_the_function_and_nothing_else_does(
+    template: Template,
+) -> None:
+    from fwcost.run_request import DROP_PREFIX
+
+    # S3's Object Created events of the archive bucket, under the drop prefix only
+    rule = the_function(template)["Events"]["ImportDrop"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "ArchiveBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": DROP_PREFIX}]
+    bucket = template["Resources"]["ArchiveBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
+    # and the archive, where the function writes, can never be under it
+    pattern = re.compile(template["Parameters"]["ArchivePrefix"]["AllowedPattern"])
+    assert pattern.match("fireworks") and pattern.match("imports-archive")
+    assert not pattern.match("imports") and not pattern.match("imports/fireworks")
