@@ -36,6 +36,7 @@ from fwcost.delivery import (
     load_routing,
     load_slack_secrets,
 )
+from fwcost.fanout import RollupDependencies
 from fwcost.fireworks import FireworksClient
 from fwcost.links import LinkStyle
 from fwcost.pipeline import Delivery, Dependencies, ReportSettings
@@ -98,6 +99,26 @@ def build_dependencies(
         links=links,
     )
     return deps, client
+
+
+def build_rollup_dependencies(
+    settings: Settings,
+    *,
+    boto_session: Any = None,
+    senders: Senders | None = None,
+    invocation_id: str = "",
+    dry_run: bool = False,
+) -> RollupDependencies:
+    """The roll-up's adapters: the archive the accounts wrote, and delivery (no Fireworks)."""
+    aws = boto_session or _default_session()
+    return RollupDependencies(
+        store=archive_store(settings, aws),
+        prefix=settings.archive_prefix,
+        timezone=settings.timezone,
+        accounts=settings.accounts,
+        delivery=_delivery(settings, aws, _DRY_RUN_SENDERS if dry_run else senders),
+        invocation_id=invocation_id,
+    )
 
 
 def resolve_api_key(settings: Settings) -> str:

@@ -213,6 +213,11 @@ class _TextCells(dict[str, str]):
         return cell
 
 
+def text_cell(value: str) -> str:
+    """One text cell, neutralised as above: for the other CSVs fwcost writes (the roll-up's)."""
+    return _TextCells()[value]
+
+
 def _cost_texts(column: Sequence[int] | None, count: int) -> Iterable[str]:
     """One stream's cost column as text; blank on every row when there are no costs."""
     return repeat("", count) if column is None else map(cents_text, column)
