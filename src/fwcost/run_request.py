@@ -25,8 +25,9 @@ Several accounts (FWCOST_ACCOUNTS), the tasks of the state machine (statemachine
 - plan: {"plan": <any run event above>}: what to fan out (the day and the accounts, or the
   backfill's windows of each account), worked out once for the whole execution;
 - roll-up: {"rollup": "2026-11-21", "accounts": [{"account": "prod"}, {"account": "staging",
-  "error": "RunError", "cause": "<Lambda's error JSON>"}]} (+ "force", "dry_run"): the
-  consolidated report from each account's archived day, naming the accounts that failed.
+  "failure": {"Error": "RunError", "Cause": "<Lambda's error JSON>"}}]} (+ "force",
+  "dry_run"; "failure" is what a Catch gives): the consolidated report from each account's
+  archived day, naming the accounts that failed.
 """
 
 from __future__ import annotations
@@ -227,14 +228,21 @@ def _rollup(event: Mapping[str, Any]) -> RollupRequest:
         raise BadRequest('"accounts" must be a non-empty list of {"account": ...} outcomes')
     outcomes = []
     for entry in entries:
-        if not isinstance(entry, Mapping) or set(entry) - {"account", "error", "cause"}:
+        failure = entry.get("failure", {}) if isinstance(entry, Mapping) else None
+        if (
+            not isinstance(entry, Mapping)
+            or set(entry) - {"account", "failure"}
+            or not isinstance(failure, Mapping)
+        ):
             raise BadRequest(
-                f'an "accounts" entry holds "account" and, when it failed, "error" and '
-                f'"cause"; got {entry!r}'
+                f'an "accounts" entry holds "account" and, when it failed, "failure" '
+                f'({{"Error": ..., "Cause": ...}}, as a Catch gives it); got {entry!r}'
             )
         if not isinstance(entry.get("account"), str) or not entry["account"]:
             raise BadRequest(f'an "accounts" entry names no account: {entry!r}')
-        outcomes.append(AccountOutcome(entry["account"], _failure(entry)))
+        outcomes.append(
+            AccountOutcome(entry["account"], _failure(failure) if "failure" in entry else "")
+        )
     return RollupRequest(
         _date(event, "rollup"),
         tuple(outcomes),
@@ -243,17 +251,15 @@ def _rollup(event: Mapping[str, Any]) -> RollupRequest:
     )
 
 
-def _failure(entry: Mapping[str, Any]) -> str:
+def _failure(failure: Mapping[str, Any]) -> str:
     """What went wrong, in a line: Lambda's errorMessage from the Catch's Cause when it is
     Lambda's error JSON, else the Cause or the Error as Step Functions gave them."""
-    if "error" not in entry and "cause" not in entry:
-        return ""
-    cause = str(entry.get("cause") or "")
+    cause = str(failure.get("Cause") or "")
     try:
         said = json.loads(cause).get("errorMessage")
     except (ValueError, AttributeError):
         said = None
-    text = str(said or cause or entry.get("error") or "failed").strip()
+    text = str(said or cause or failure.get("Error") or "failed").strip()
     return text.splitlines()[0] if text else "failed"
 
 

@@ -269,9 +269,9 @@ def test_a_roll_up_names_each_account_and_why_a_failed_one_failed():
             "rollup": "2026-11-21",
             "accounts": [
                 {"account": "prod"},
-                {"account": "staging", "error": "RunError", "cause": lambda_error},
-                {"account": "qa", "error": "States.Timeout", "cause": "timed out"},
-                {"account": "dev", "error": "Lambda.Unknown"},
+                {"account": "staging", "failure": {"Error": "RunError", "Cause": lambda_error}},
+                {"account": "qa", "failure": {"Error": "States.Timeout", "Cause": "timed out"}},
+                {"account": "dev", "failure": {"Error": "Lambda.Unknown"}},
             ],
             "force": True,
         }
@@ -295,7 +295,8 @@ def test_a_roll_up_names_each_account_and_why_a_failed_one_failed():
         ({"rollup": "2026-11-21"}, 'a roll-up event needs "rollup" and "accounts"'),
         ({"rollup": "2026-11-21", "accounts": []}, "non-empty list"),
         ({"rollup": "2026-11-21", "accounts": [{"account": "a", "x": 1}]}, '"account" and'),
-        ({"rollup": "2026-11-21", "accounts": [{"error": "E"}]}, "names no account"),
+        ({"rollup": "2026-11-21", "accounts": [{"failure": {"Error": "E"}}]}, "names no account"),
+        ({"rollup": "2026-11-21", "accounts": [{"account": "a", "failure": "E"}]}, '"failure"'),
         ({"rollup": "21 Nov", "accounts": [{"account": "a"}]}, '"rollup"'),
         ({"date": "2026-11-20", "account": 7}, '"account" must be an account id'),
     ],
