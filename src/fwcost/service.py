@@ -106,7 +106,8 @@ def run_accounts(
     on_account: Callable[[str, RunResult | Exception], None] | None = None,
 ) -> tuple[RunResult, Rollup] | None:
     """What the state machine does, in one process (the CLI): each account's run alone, one
-    failing stopping none of the others, then the roll-up of a report day (None for a backfill).
+    failing stopping none of the others, then the roll-up of a report day (None for a backfill
+    or a dry run: the roll-up reads the accounts' archived days, which a dry run does not write).
 
     `on_account` hears of each account's result, or of the error its run raised.
     """
@@ -130,7 +131,7 @@ def run_accounts(
             continue
         if on_account:
             on_account(account, result)
-    if request.kind != "report":
+    if request.kind != "report" or request.dry_run:
         return None
     ask = RollupRequest(request.start, tuple(outcomes), request.force, request.dry_run)
     return rollup(ask, settings, senders=senders, invocation_id=invocation_id, emit_metrics=False)

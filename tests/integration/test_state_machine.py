@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from asl import TaskError, all_states, execute, fill, reachable
+from bench.fanout import backfill_transitions, daily_transitions
 from delivery.support import FakeSlack, serve_fake_slack
 from deploy.iam import Call, is_allowed, recorded_calls, requests_for, role_statements
 from deploy.stack import Stack, apply_bucket_protection, deploy
@@ -299,6 +300,8 @@ def test_the_scheduled_execution_runs_each_account_and_the_roll_up_names_the_fai
     # QA's run was tried three times (two retries with backoff), then caught
     assert runs == ["acme-ai", "acme-labs", "acme-qa", "acme-qa", "acme-qa"]
     assert [delay for state, delay in scheduled.retries] == [60, 120]
+    # ... and its transitions are those docs/scaling.md prices (bench.fanout), plus the retries
+    assert len(scheduled.visited) == daily_transitions(len(ACCOUNTS))
     [rollup] = [p for p in scheduled.payloads if "rollup" in p]
     assert rollup["rollup"] == DAY
     assert [o["account"] for o in rollup["accounts"]] == list(ACCOUNTS)
@@ -369,6 +372,7 @@ def test_a_long_backfill_runs_as_a_map_over_windows(world: World) -> None:
 
     assert execution.status == "SUCCEEDED"
     windows = [p for p in execution.payloads if "start" in p]
+    assert len(execution.visited) == backfill_transitions(len(windows))
     assert windows == [
         {"account": "acme-labs", "start": "2026-09-01", "end": "2026-10-01"},
         {"account": "acme-labs", "start": "2026-10-02", "end": "2026-10-20"},

@@ -120,6 +120,7 @@ def test_an_account_whose_key_is_refused_is_named_and_the_others_go_out(
     text = (rollup / "report.txt").read_text()
     assert "NOT IN THESE TOTALS: 1 account whose run failed" in text
     assert "QA: " in text
+    assert "fw_wrong" not in text
     slack = json.loads((rollup / "slack.json").read_text())
     assert "QA" in json.dumps(slack) and "2 of 3 accounts" in json.dumps(slack)
     assert not (tmp_path / "archive" / "fireworks" / "account=acme-qa").exists()
