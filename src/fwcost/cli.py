@@ -131,7 +131,7 @@ def _execute_accounts(
     """
     from fwcost.service import run_accounts
 
-    ids = [account.removeprefix("accounts/") for account in accounts]
+    ids = list(dict.fromkeys(account.removeprefix("accounts/") for account in accounts))
     for account in ids:
         settings.for_account(account)  # every account named is configured, before any runs
     failed = []

@@ -425,6 +425,31 @@ def test_reserved_concurrency_is_one_or_room_for_the_accounts_map(template: Temp
     assert many == definition["States"]["Accounts"]["MaxConcurrency"] + 1
 
 
+def test_one_schedule_fires_the_function_for_one_account_the_state_machine_for_several(
+    template: Template,
+) -> None:
+    function_schedule = the_function(template)["Events"]["Daily"]["Properties"]
+    machine = template["Resources"]["FanOutStateMachine"]["Properties"]
+    machine_schedule = machine["Events"]["Daily"]["Properties"]
+
+    assert template["Conditions"]["HasManyAccounts"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "FireworksAccounts"}, ""]}]
+    }
+    assert function_schedule["State"] == {"Fn::If": ["HasManyAccounts", "DISABLED", "ENABLED"]}
+    assert machine_schedule["State"] == {"Fn::If": ["HasManyAccounts", "ENABLED", "DISABLED"]}
+    for same in ("ScheduleExpression", "ScheduleExpressionTimezone", "Input", "RetryPolicy"):
+        assert machine_schedule[same] == function_schedule[same], same
+    assert machine_schedule["DeadLetterConfig"] == function_schedule["DeadLetterConfig"]
+    # The state machine invokes this function only, named in its definition by substitution
+    assert machine["Policies"] == [
+        {"LambdaInvokePolicy": {"FunctionName": {"Ref": "DailyReportFunction"}}}
+    ]
+    assert machine["DefinitionSubstitutions"] == {
+        "DailyReportFunctionArn": {"Fn::GetAtt": ["DailyReportFunction", "Arn"]}
+    }
+    assert environment(template)["FWCOST_ACCOUNTS"] == {"Ref": "FireworksAccounts"}
+
+
 def test_schedule_retries_then_dead_letters_and_runs_in_report_timezone(
     template: Template,
 ) -> None:
