@@ -142,3 +142,28 @@ def test_an_account_not_configured_is_refused_before_anything_runs(
     assert run(three_accounts, tmp_path, "acme-ai", "acme-nope") == 2
     assert "no account 'acme-nope' is configured" in capsys.readouterr().err
     assert not (tmp_path / "archive").exists()
+
+
+def test_a_backfill_of_several_accounts_archives_each_and_rolls_nothing_up(
+    three_accounts, tmp_path, capsys
+):
+    env_args = ["backfill", "--start", "2026-11-19", "--end", DAY]
+    routing = tmp_path / "routing.json"
+    routing.write_text(json.dumps(ROUTING))
+    env = {
+        "FWCOST_ACCOUNT_ID": "acme-ai",
+        "FWCOST_API_KEY": "fw_sim_admin_key",
+        "FWCOST_ACCOUNTS": json.dumps(ACCOUNTS),
+        "LABS_KEY": "fw_labs",
+        "QA_KEY": "fw_qa",
+        "FWCOST_FIREWORKS_BASE_URL": three_accounts.base_url,
+        "FWCOST_TIMEZONE": "UTC",
+    }
+
+    code = main([*env_args, "--out", str(tmp_path), "--account=acme-ai", "--account=acme-qa"], env)
+
+    assert code == 0
+    root = tmp_path / "fireworks"
+    assert {p.name for p in root.iterdir()} == {"account=acme-ai", "account=acme-qa"}
+    assert (root / "account=acme-qa" / "dt=2026-11-19" / "manifest.json").is_file()
+    assert capsys.readouterr().out.count("Backfilled 3 days") == 2
