@@ -2,6 +2,8 @@
 
 {"check": true} runs `fwcost check` instead, with the function's own role and settings; an S3
 event of an export put under imports/ imports it (fwcost.imports).
+The state machine's tasks (several accounts) come here too: {"plan": ...}, one account's run
+({"date": ..., "account": ...}) and {"rollup": ...} (fwcost.run_request, fwcost.fanout).
 
 Failures raise, on purpose: Lambda's async retries, the on-failure destination and the
 alarms depend on a failed run ending in an error. A known problem (fwcost.problems) is logged
@@ -40,11 +42,13 @@ def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported here, not at module load, to keep the cold start close to boto3's own import.
     from fwcost.config import load_settings
     from fwcost.run_request import (
+        PlanRequest,
+        RollupRequest,
         check_request_from_event,
         import_request_from_event,
-        request_from_event,
+        task_from_event,
     )
-    from fwcost.service import run, run_import
+    from fwcost.service import plan_fanout, rollup, run, run_import
 
     check = check_request_from_event(event)
     if check is not None:
@@ -55,13 +59,22 @@ def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         imported = run_import(dropped.uris, settings, emit_metrics=True)
         return {"imports": [result.as_dict() for result in imported]}
     settings = load_settings(os.environ)
-    request = request_from_event(
+    request = task_from_event(
         event, settings.timezone, now=datetime.now(UTC), settle=settings.settle
     )
+    if isinstance(request, PlanRequest):
+        return plan_fanout(request, settings)
+    if isinstance(request, RollupRequest):
+        logger.append_keys(run_kind="rollup", first_day=str(request.day))
+        result, _ = rollup(request, settings, invocation_id=context.aws_request_id)
+        result.raise_if_failed()
+        return result.as_dict()
     if request.note:
         logger.warning(request.note)
     logger.append_keys(
-        account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
+        account_id=request.account or settings.account_id,
+        run_kind=request.kind,
+        first_day=str(request.start),
     )
     result = run(
         request,

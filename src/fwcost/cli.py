@@ -3,7 +3,9 @@
     fwcost run [--date D] [--out DIR | --bucket B]      one report day (default: yesterday)
                [--dry-run] [--report-dir DIR]           ... or its preview, archiving nothing
     fwcost backfill --start D --end D [--out DIR | --bucket B]
-    fwcost demo [--out DIR]                              against the in-repo simulator
+    fwcost demo [--out DIR] [--accounts 2]               against the in-repo simulator
+    fwcost run|backfill --account A --account B ...      several accounts (FWCOST_ACCOUNTS), each
+                                                        alone, then a report day's roll-up
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
     fwcost query NAME [--month M] [--out DIR] ...        ask the archive (fwcost query --list)
     fwcost import-metrics FILE... [--out DIR | --bucket B]   firectl billing export-metrics CSVs
@@ -19,6 +21,7 @@ An error prints one line (what failed, why, what to do); `fwcost --debug ...` ad
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -31,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from fwcost import __version__
 from fwcost.config import Budgets, Settings, load_settings
+from fwcost.config import accounts_setting as parse_accounts
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
 from fwcost.pipeline import RunFailed, RunResult
@@ -38,6 +42,7 @@ from fwcost.problems import Problem, problem_for
 from fwcost.publishing import report_files
 from fwcost.report.cents import money
 from fwcost.run_request import (
+    BadRequest,
     RunRequest,
     backfill_request,
     only_complete_days,
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
 
 DEMO_TIMEZONE = "America/Los_Angeles"
 DEMO_ROUTING = Path(__file__).with_name("routing.example.json")
+DEMO_SECOND_ACCOUNT = "acme-labs"  # `fwcost demo --accounts 2`
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -86,18 +92,86 @@ def _quiet_lambda_telemetry(*, verbose: bool) -> None:
 
 
 def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
-    settings = load_settings(env, _overrides(args))
+    settings = load_settings(env, _overrides(args, env))
     now = datetime.now(UTC)
     day = args.date or last_complete_day(now, settings.timezone, settings.settle)
     request = report_request(day, force=args.force, dry_run=args.dry_run)
     report_dir = Path(args.report_dir) if args.report_dir else None
-    return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
+    request = _complete(request, settings, now)
+    if len(args.account or ()) > 1:
+        return _execute_accounts(request, settings, args.account, report_dir=report_dir)
+    return _execute(_one_account(request, args, settings), settings, report_dir=report_dir)
 
 
 def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
-    settings = load_settings(env, _overrides(args))
+    settings = load_settings(env, _overrides(args, env))
     request = _complete(backfill_request(args.start, args.end), settings, datetime.now(UTC))
-    return _execute(request, settings, progress=True)
+    if len(args.account or ()) > 1:
+        return _execute_accounts(request, settings, args.account)
+    return _execute(_one_account(request, args, settings), settings, progress=True)
+
+
+def _one_account(request: RunRequest, args: argparse.Namespace, settings: Settings) -> RunRequest:
+    """A single --account: one of FWCOST_ACCOUNTS runs with its own key (else it is
+    FWCOST_ACCOUNT_ID's override, _overrides)."""
+    return replace(
+        request, account=args.account[0].removeprefix("accounts/") if args.account else None
+    )
+
+
+def _execute_accounts(
+    request: RunRequest,
+    settings: Settings,
+    accounts: Sequence[str],
+    *,
+    senders: Senders | None = None,
+    report_dir: Path | None = None,
+) -> int:
+    """Each account alone, then the roll-up of a report day; exit 1 when any of it failed.
+
+    With `report_dir`, each account's reports go to accounts/<id>/ and the roll-up's to rollup/.
+    """
+    from fwcost.service import run_accounts
+
+    ids = list(dict.fromkeys(account.removeprefix("accounts/") for account in accounts))
+    for account in ids:
+        settings.for_account(account)  # every account named is configured, before any runs
+    failed = []
+
+    def on_account(account: str, outcome: RunResult | Exception) -> None:
+        print(f"Account {account}:")
+        if isinstance(outcome, Exception):
+            problem = problem_for(outcome)
+            said = problem.sentence if problem else f"{type(outcome).__name__}: {outcome}"
+            print(f"  failed: {redact(said, settings.for_account(account).api_key or '')}")
+            failed.append(account)
+            return
+        folder = None if report_dir is None else report_dir / "accounts" / account
+        if folder is not None:
+            _write_reports(outcome, folder)
+        _print_result(outcome, folder)
+
+    rolled = run_accounts(
+        request, settings, ids, senders=senders, invocation_id=_run_id(), on_account=on_account
+    )
+    if rolled is not None:
+        result, rollup = rolled
+        folder = None if report_dir is None else report_dir / "rollup"
+        if folder is not None:
+            _write_reports(result, folder)
+        print(f"All accounts, {result.start}: {money(result.total_cents)} ({rollup.covered})")
+        for line in rollup.failed:
+            print(f"  {line.label}: not in the totals, its run failed")
+        _print_tail(result, folder)
+        try:
+            result.raise_if_failed()
+        except RunFailed as failure:
+            print(f"fwcost: {failure}", file=sys.stderr)
+            return 1
+    if failed:
+        print(f"fwcost: {len(failed)} account(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _complete(request: RunRequest, settings: Settings, now: datetime) -> RunRequest:
@@ -134,11 +208,61 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     settings = replace(settings, budgets=Budgets(teams=scenario.team_budgets()))
     _seed_demo_archive(scenario, settings)
     _import_demo_export(scenario, settings, out / "exports")
+    if args.accounts == 2:
+        return _demo_two_accounts(request, settings, scenario, out)
     with run_simulator(scenario.config(late_data_arrived=True)) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {account.account_id}")
         settings = replace(settings, fireworks_base_url=simulator.base_url)
         return _execute(
             request, settings, senders=Senders.to_folder(out / "outbox"), report_dir=out
+        )
+
+
+def _demo_two_accounts(
+    request: RunRequest, settings: Settings, scenario: DemoScenario, out: Path
+) -> int:
+    """The demo's account and a smaller second one on the same simulator, each run alone,
+    then the roll-up: reports in accounts/<id>/ and rollup/, what was sent in outbox/."""
+    from fwcost.delivery import Senders
+    from fwcost.simulator import SimulatorConfig, run_simulator
+
+    first = scenario.config(late_data_arrived=True)
+    second = SimulatorConfig(
+        account_id=DEMO_SECOND_ACCOUNT,
+        api_key="fw_sim_labs_key",
+        keys=12,
+        models=6,
+        seed=11,
+        home_timezone=scenario.timezone,
+    )
+    listed = [
+        {"id": first.account_id, "name": "Acme AI"},
+        {"id": second.account_id, "name": "Acme Labs", "api_key_env": "DEMO_LABS_KEY"},
+    ]
+    settings = replace(
+        load_settings(
+            {"DEMO_LABS_KEY": second.api_key},
+            {
+                "FWCOST_ACCOUNT_ID": first.account_id,
+                "FWCOST_API_KEY": first.api_key,
+                "FWCOST_ACCOUNTS": json.dumps(listed),
+                "FWCOST_TIMEZONE": settings.timezone.key,
+                "FWCOST_ARCHIVE_DIR": str(out / "archive"),
+                "FWCOST_ROUTING_FILE": str(DEMO_ROUTING),
+            },
+        ),
+        budgets=settings.budgets,
+    )
+    with run_simulator(first, more=[second]) as simulator:
+        print(f"Fireworks simulator on {simulator.base_url}, accounts {first.account_id} and "
+              f"{second.account_id}")  # fmt: skip
+        settings = replace(settings, fireworks_base_url=simulator.base_url)
+        return _execute_accounts(
+            request,
+            settings,
+            [first.account_id, second.account_id],
+            senders=Senders.to_folder(out / "outbox", by_account=True),
+            report_dir=out,
         )
 
 
@@ -166,7 +290,7 @@ def _import_metrics(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Each file (path or s3:// URI) into the archive, all or nothing per file (fwcost.imports)."""
     from fwcost.service import run_import
 
-    settings = load_settings(env, _overrides(args), needs_api_key=False)
+    settings = load_settings(env, _overrides(args, env), needs_api_key=False)
     for result in run_import(args.files, settings):
         print("\n".join(result.lines()))
     return 0
@@ -213,7 +337,9 @@ def _month_in_archive(last: date, settings: Settings) -> str:
 def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
     from fwcost.check import render_report, run_check
 
-    overrides = _overrides(args)
+    if len(args.account or ()) > 1:
+        raise BadRequest("fwcost check takes one --account at a time")
+    overrides = _overrides(args, env)
     if args.routing:  # a routing file to try before uploading it to SSM
         overrides |= {"FWCOST_ROUTING_FILE": args.routing, "FWCOST_ROUTING_PARAMETER": ""}
     report = run_check(env, overrides, run_id=_run_id(), send_test=args.send_test)
@@ -314,15 +440,19 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
     for restated in result.restatements:
         change = restated.new_total - restated.old_total
         print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
+    _print_tail(result, report_dir)
+
+
+def _print_tail(result: RunResult, report_dir: Path | None) -> None:
+    """Where it was archived, which reports were written, and what delivery did."""
     if result.dry_run:
         print(f"  archive: nothing written (dry run); a run would write {result.archive_url}")
     else:
         print(f"  archive: {result.archive_url}")
     if report_dir is not None and result.reports:
         teams = len(result.reports) - 1
-        print(
-            f"  reports: {report_dir}/report.html, report.txt, slack.json (+ {teams} teams in teams/)"
-        )
+        more = f" (+ {teams} teams in teams/)" if result.kind == "report" else ""
+        print(f"  reports: {report_dir}/report.html, report.txt, slack.json{more}")
     if result.delivery is not None:
         print("  " + result.delivery.summary().replace("\n", "\n  "))
     elif result.kind == "report":
@@ -342,14 +472,27 @@ def _run_id() -> str:
     return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
+def _overrides(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str | None]:
     return {
         # A flag for one archive target clears the other's environment variable.
         "FWCOST_ARCHIVE_DIR": args.out or ("" if args.bucket else None),
         "FWCOST_ARCHIVE_BUCKET": args.bucket or ("" if args.out else None),
-        "FWCOST_ACCOUNT_ID": args.account,
+        "FWCOST_ACCOUNT_ID": _account_override(args.account or [], env),
         "FWCOST_TIMEZONE": args.timezone,
     }
+
+
+def _account_override(accounts: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """One --account replaces FWCOST_ACCOUNT_ID (with FWCOST_API_KEY's key), as it always did,
+    unless FWCOST_ACCOUNTS lists it: then it runs with its own key (_one_account). Several
+    --account flags name listed accounts, and override nothing."""
+    if len(accounts) != 1:
+        return None
+    try:
+        listed = {account.id for account in parse_accounts(env.get("FWCOST_ACCOUNTS") or "[]")}
+    except ValueError:
+        listed = set()  # load_settings says what is wrong with it
+    return None if accounts[0].removeprefix("accounts/") in listed else accounts[0]
 
 
 def _date_arg(text: str) -> date:
@@ -377,7 +520,12 @@ def _parser() -> argparse.ArgumentParser:
         target = command.add_mutually_exclusive_group()
         target.add_argument("--out", help="archive into this local folder (FWCOST_ARCHIVE_DIR)")
         target.add_argument("--bucket", help="archive into this S3 bucket (FWCOST_ARCHIVE_BUCKET)")
-        command.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
+        command.add_argument(
+            "--account",
+            action="append",
+            help="Fireworks account id (FWCOST_ACCOUNT_ID, or one of FWCOST_ACCOUNTS); "
+            "repeat it to run several, each alone, then their roll-up",
+        )
         command.add_argument("--timezone", help="IANA timezone of report days (FWCOST_TIMEZONE)")
 
     run = commands.add_parser("run", help="report one day (default: the last complete day)")
@@ -406,6 +554,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="folder for the report and archive")
     demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
+    demo.add_argument(
+        "--accounts",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a second simulated account too, each run alone, then their roll-up "
+        "(reports in accounts/<id>/ and rollup/)",
+    )
     demo.set_defaults(command=_demo)
 
     imports = commands.add_parser(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -43,6 +43,10 @@ _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 DEFAULT_ATHENA_DATABASE = "fwcost"  # template.yaml's GlueDatabaseName default
 _ATHENA_NAME = re.compile(r"^[a-z0-9_]{1,128}$")  # what Athena accepts unquoted
+# The roll-up's own identity in the ledger and the archive (account=_rollup/): an underscore, so
+# no Fireworks account id (_ACCOUNT_ID) can ever be it (tests/unit/test_accounts.py).
+ROLLUP_ACCOUNT_ID = "_rollup"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ConfigError(ValueError):
@@ -72,6 +76,26 @@ class Budgets:
 
     account: Decimal | None = None
     teams: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One Fireworks account a deployment reports on, and where its API key comes from.
+
+    FWCOST_ACCOUNTS lists accounts beside the default one (FWCOST_ACCOUNT_ID, whose key is
+    FWCOST_API_KEY / FWCOST_API_KEY_SECRET); each other account names a Secrets Manager secret
+    (`api_key_secret`) or, for local runs, an environment variable (`api_key_env`) holding its key.
+    """
+
+    id: str
+    name: str = ""  # display name in the roll-up; the id when empty
+    api_key_secret: str | None = None
+    api_key_env: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # the key itself (local runs)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
 
 
 class Scope(Enum):
@@ -138,9 +162,27 @@ class Settings:
     athena_workgroup: str | None
     athena_database: str
     export_difference_percent: Decimal  # fwcost.imports: export vs API, reported beyond it
+    # Every account reported on, the default one (account_id) first (load_settings fills it in).
+    accounts: tuple[Account, ...] = ()
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
+
+    def for_account(self, account_id: str) -> Settings:
+        """These settings for one of the accounts alone: its id and its key."""
+        account = next((a for a in self.accounts if a.id == account_id), None)
+        if account is None:
+            known = ", ".join(a.id for a in self.accounts)
+            raise ConfigError(
+                f"FWCOST_ACCOUNTS: no account {account_id!r} is configured (accounts: {known})"
+            )
+        return replace(
+            self,
+            account_id=account.id,
+            api_key=account.api_key,
+            api_key_secret=account.api_key_secret,
+            accounts=(account,),
+        )
 
 
 def _cross_checks(
@@ -171,6 +213,69 @@ def _cross_checks(
             )
         )
     return problems
+
+
+def accounts_setting(text: str) -> tuple[Account, ...]:
+    """FWCOST_ACCOUNTS: [{"id": ..., "name": ..., "api_key_secret" | "api_key_env": ...}]."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg} at character {error.pos})") from None
+    shape = '[{"id": "<account>", "name": "<shown as>", "api_key_secret": "<secret id>"}, ...]'
+    if not isinstance(document, list) or not all(isinstance(e, dict) for e in document):
+        raise ValueError(f"expected a list of accounts: {shape}")
+    accounts = []
+    for entry in document:
+        if strays := sorted(set(entry) - {"id", "name", "api_key_secret", "api_key_env"}):
+            raise ValueError(f"unknown key {strays[0]!r} in an account (expected {shape})")
+        env_name = entry.get("api_key_env")
+        if env_name is not None and not _ENV_NAME.match(str(env_name)):
+            raise ValueError(f"api_key_env {env_name!r} is not an environment variable name")
+        accounts.append(
+            Account(
+                _account_id(str(entry.get("id", ""))),
+                str(entry.get("name", "")).strip(),
+                entry.get("api_key_secret") or None,
+                env_name,
+            )
+        )
+    if len({a.id for a in accounts}) < len(accounts):
+        raise ValueError("an account is listed twice")
+    return tuple(accounts)
+
+
+def _account_problems(settings: Settings, env: Mapping[str, str]) -> list[SettingProblem]:
+    """FWCOST_ACCOUNTS against the default account and the environment."""
+    problems = []
+    for account in settings.accounts:
+        sources = (account.api_key_secret is not None) + (account.api_key_env is not None)
+        if account.id == settings.account_id and sources:
+            problem = "the default account's key is FWCOST_API_KEY / FWCOST_API_KEY_SECRET"
+        elif account.id != settings.account_id and sources != 1:
+            problem = "give exactly one of api_key_secret and api_key_env"
+        elif account.api_key_env and not env.get(account.api_key_env, "").strip():
+            problem = f"its key's variable {account.api_key_env} is not set"
+        else:
+            continue
+        problems.append(SettingProblem(("FWCOST_ACCOUNTS",), f"account {account.id!r}: {problem}"))
+    return problems
+
+
+def _with_default_account(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """settings.accounts: the default account first (named as FWCOST_ACCOUNTS may name it)."""
+    listed = {account.id: account for account in settings.accounts}
+    default = Account(
+        settings.account_id,
+        listed.get(settings.account_id, Account("")).name,
+        settings.api_key_secret,
+        api_key=settings.api_key,
+    )
+    others = [
+        replace(a, api_key=env[a.api_key_env].strip() if a.api_key_env else None)
+        for a in settings.accounts
+        if a.id != settings.account_id
+    ]
+    return replace(settings, accounts=(default, *others))
 
 
 def _account_id(text: str) -> str:
@@ -330,6 +435,15 @@ SETTINGS: tuple[Setting, ...] = (
         _account_id,
         "Fireworks account id (`my-account` or `accounts/my-account`)",
         shown_default="required",
+    ),
+    Setting(
+        "FWCOST_ACCOUNTS",
+        "accounts",
+        accounts_setting,
+        'more accounts, each run alone, then a roll-up across all, JSON: [{"id": "staging", '
+        '"name": "Staging", "api_key_secret": "<secret>"}] (local runs: "api_key_env": "<VAR>"); '
+        "an entry for FWCOST_ACCOUNT_ID names it only",
+        "[]",
     ),
     Setting(
         "FWCOST_TIMEZONE",
@@ -542,9 +656,10 @@ def load_settings(
             fields[setting.field] = default_value(setting.name)
     settings = Settings(**fields)
     problems.extend(_cross_checks(settings, values, needs_api_key=needs_api_key))
+    problems.extend(_account_problems(settings, env))
     if problems:
         raise InvalidSettings(problems)
-    return settings
+    return _with_default_account(settings, env)
 
 
 def read_setting(env: Mapping[str, str], name: str) -> Any:

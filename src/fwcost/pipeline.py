@@ -160,10 +160,12 @@ class RunResult:
     usage_rows: int = 0  # of the report day (all days for a backfill)
     tokens: int = 0
     dry_run: bool = False  # nothing was written into the archive
+    failed_accounts: list[str] = field(default_factory=list)  # a roll-up's (fwcost.fanout)
 
     def as_dict(self) -> dict[str, Any]:
         delivery = self.delivery
-        return {
+        rollup = {"failed_accounts": self.failed_accounts} if self.kind == "rollup" else {}
+        return rollup | {
             "kind": self.kind,
             "dry_run": self.dry_run,
             "start": self.start.isoformat(),

@@ -37,6 +37,7 @@ from fwcost.delivery import (
     load_routing,
     load_slack_secrets,
 )
+from fwcost.fanout import RollupDependencies
 from fwcost.fireworks import FireworksClient
 from fwcost.imports.importer import ExportFile, ImportDependencies
 from fwcost.imports.sources import export_file
@@ -118,6 +119,26 @@ def build_import_dependencies(
         difference_percent=settings.export_difference_percent,
     )
     return deps, lambda name: export_file(name, lambda: aws.client("s3"))
+
+
+def build_rollup_dependencies(
+    settings: Settings,
+    *,
+    boto_session: Any = None,
+    senders: Senders | None = None,
+    invocation_id: str = "",
+    dry_run: bool = False,
+) -> RollupDependencies:
+    """The roll-up's adapters: the archive the accounts wrote, and delivery (no Fireworks)."""
+    aws = boto_session or _default_session()
+    return RollupDependencies(
+        store=archive_store(settings, aws),
+        prefix=settings.archive_prefix,
+        timezone=settings.timezone,
+        accounts=settings.accounts,
+        delivery=_delivery(settings, aws, _DRY_RUN_SENDERS if dry_run else senders),
+        invocation_id=invocation_id,
+    )
 
 
 def resolve_api_key(settings: Settings) -> str:

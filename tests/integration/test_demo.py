@@ -114,3 +114,42 @@ def test_the_demo_imports_an_export_of_the_month_before_its_seeded_days(
     # and the second run's import changed nothing, and said so
     assert "already imported at" in second and "nothing changed" in second
     assert first.split(october)[1].split()[0] == second.split(october)[1].split()[0]
+
+
+def test_the_two_account_demo_s_roll_up_shows_each_account_s_own_report_total_to_the_cent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+
+    # When the demo runs with a second simulated account
+    code = main(["demo", "--out", str(tmp_path), "--date", "2026-11-25", "--accounts", "2"])
+
+    # Then each account's own reports and the roll-up are written, and delivered per account
+    assert code == 0
+    rollup = tmp_path / "rollup"
+    rows = list(csv.DictReader(io.StringIO((rollup / "report.csv").read_text())))
+    text = (rollup / "report.txt").read_text()
+    totals = []
+    for account in ("acme-ai", "acme-labs"):
+        own = csv.DictReader(
+            io.StringIO((tmp_path / "accounts" / account / "report.csv").read_text())
+        )
+        total = sum(Decimal(r["attributed_cost_usd"]) for r in own)
+        assert (
+            sum(Decimal(r["attributed_cost_usd"]) for r in rows if r["account_id"] == account)
+            == total
+            > 0
+        )
+        # ... the total its own report shows, in the roll-up's line for it
+        assert money(total) in (tmp_path / "accounts" / account / "report.txt").read_text()
+        assert re.search(rf"\({account}\) +{re.escape(money(total))}", text)
+        totals.append(total)
+    assert re.search(rf"Total +{re.escape(money(sum(totals)))}  across 2 accounts", text)
+    outbox = tmp_path / "outbox"
+    assert {p.name for p in outbox.iterdir()} == {
+        "account=acme-ai",
+        "account=acme-labs",
+        "account=_rollup",
+    }
+    assert not (tmp_path / "report.html").exists()  # `make demo`'s single account writes it

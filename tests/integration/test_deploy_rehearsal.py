@@ -62,8 +62,9 @@ NOT_CREATED_BY_MOTO = {
     # Async retries and the OnFailure queue: tests/template/test_template.py; the role's
     # sqs:SendMessage on the queue is in the translated template, checked there too.
     "AWS::Lambda::EventInvokeConfig",
-    # The daily schedule: its Input, with Scheduler's placeholders filled in, is the event
-    # these runs are invoked with (scheduled_event below).
+    # The daily schedules: the function's Input, with Scheduler's placeholders filled in, is the
+    # event these runs are invoked with (scheduled_event below); the state machine's (several
+    # accounts) is the input tests/integration/test_state_machine.py executes.
     "AWS::Scheduler::Schedule",
     # The optional alarm email subscription: tests/template/test_template.py (its condition).
     "AWS::SNS::Subscription",
@@ -216,7 +217,10 @@ def protect_archive_bucket(stack: Stack) -> None:
 def scheduled_event(stack: Stack) -> dict[str, Any]:
     """The schedule's Input as EventBridge Scheduler sends it, its placeholders filled in."""
     [schedule] = [
-        r for r in stack.template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"
+        r
+        for r in stack.template["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+        and r["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["DailyReportFunction", "Arn"]}
     ]
     text = schedule["Properties"]["Target"]["Input"]
     for placeholder, value in {
@@ -301,6 +305,7 @@ def test_moto_creates_every_resource_but_the_listed_types(full: Deployed) -> Non
         "AWS::Logs::LogGroup",
         "AWS::Events::Rule",  # ImportDrop: exports dropped under imports/
         "AWS::Lambda::Permission",  # ... may invoke the function
+        "AWS::StepFunctions::StateMachine",
     } == created_types
 
 
