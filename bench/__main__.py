@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.artifact import artifact_sizes
 from bench.coldstart import import_time
+from bench.export_import import markdown_lines, measure_export_import
 from bench.measure import REPO_ROOT, best_of, run_json, traced_peak
 from bench.recording import Recording, record_day
 from bench.report import ScaleResult, StageResult, markdown
@@ -132,9 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         "cold_start": {"handler": asdict(handler), "boto3": asdict(boto3)},
         "traffic": asdict(traffic),
         "artifact": None if sizes is None else [asdict(size) for size in sizes],
+        "export_import": measure_export_import(),  # issue 15: a 1M-row export, peak RSS
         "bench_seconds": time.perf_counter() - started,
     }
-    text = markdown(document)
+    text = markdown(document) + "\n".join(markdown_lines(document["export_import"])) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(text)

@@ -1,6 +1,9 @@
 """Lambda entry point: event → run request → the daily pipeline → a short summary.
 
-{"check": true} runs `fwcost check` instead, with the function's own role and settings.
+{"check": true} runs `fwcost check` instead, with the function's own role and settings; an S3
+event of an export put under imports/ imports it (fwcost.imports).
+The state machine's tasks (several accounts) come here too: {"plan": ...}, one account's run
+({"date": ..., "account": ...}) and {"rollup": ...} (fwcost.run_request, fwcost.fanout).
 
 Failures raise, on purpose: Lambda's async retries, the on-failure destination and the
 alarms depend on a failed run ending in an error. A known problem (fwcost.problems) is logged
@@ -38,20 +41,40 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported here, not at module load, to keep the cold start close to boto3's own import.
     from fwcost.config import load_settings
-    from fwcost.run_request import check_request_from_event, request_from_event
-    from fwcost.service import run
+    from fwcost.run_request import (
+        PlanRequest,
+        RollupRequest,
+        check_request_from_event,
+        import_request_from_event,
+        task_from_event,
+    )
+    from fwcost.service import plan_fanout, rollup, run, run_import
 
     check = check_request_from_event(event)
     if check is not None:
         return _check(check.send_test, context.aws_request_id)
+    dropped = import_request_from_event(event)
+    if dropped is not None:  # an export put under imports/ in the archive bucket
+        settings = load_settings(os.environ, needs_api_key=False)
+        imported = run_import(dropped.uris, settings, emit_metrics=True)
+        return {"imports": [result.as_dict() for result in imported]}
     settings = load_settings(os.environ)
-    request = request_from_event(
+    request = task_from_event(
         event, settings.timezone, now=datetime.now(UTC), settle=settings.settle
     )
+    if isinstance(request, PlanRequest):
+        return plan_fanout(request, settings)
+    if isinstance(request, RollupRequest):
+        logger.append_keys(run_kind="rollup", first_day=str(request.day))
+        result, _ = rollup(request, settings, invocation_id=context.aws_request_id)
+        result.raise_if_failed()
+        return result.as_dict()
     if request.note:
         logger.warning(request.note)
     logger.append_keys(
-        account_id=settings.account_id, run_kind=request.kind, first_day=str(request.start)
+        account_id=request.account or settings.account_id,
+        run_kind=request.kind,
+        first_day=str(request.start),
     )
     result = run(
         request,

@@ -5,9 +5,12 @@
     fwcost run --weekly [--date D]                       the ISO week that ended before D
     fwcost run --monthly [--month 2026-10]               a month's statement
     fwcost backfill --start D --end D [--out DIR | --bucket B]
-    fwcost demo [--out DIR]                              against the in-repo simulator
+    fwcost demo [--out DIR] [--accounts 2]               against the in-repo simulator
+    fwcost run|backfill --account A --account B ...      several accounts (FWCOST_ACCOUNTS), each
+                                                        alone, then a report day's roll-up
     fwcost check [--routing FILE] [--send-test]          is everything a run needs in place?
     fwcost query NAME [--month M] [--out DIR] ...        ask the archive (fwcost query --list)
+    fwcost import-metrics FILE... [--out DIR | --bucket B]   firectl billing export-metrics CSVs
 
 Only complete days run: yesterday once FWCOST_SETTLE_HOURS have passed since it ended (until
 then the default is the day before); today or a later --date exits 2; a backfill's --end past
@@ -20,10 +23,11 @@ An error prints one line (what failed, why, what to do); `fwcost --debug ...` ad
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from fwcost import __version__
 from fwcost.config import Budgets, Settings, load_settings
+from fwcost.config import accounts_setting as parse_accounts
 from fwcost.dates import days_between, last_complete_day, parse_date, windows
 from fwcost.fireworks.errors import redact
 from fwcost.periods import Cadence, Period
@@ -58,6 +63,7 @@ if TYPE_CHECKING:
 
 DEMO_TIMEZONE = "America/Los_Angeles"
 DEMO_ROUTING = Path(__file__).with_name("routing.example.json")
+DEMO_SECOND_ACCOUNT = "acme-labs"  # `fwcost demo --accounts 2`
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -92,7 +98,7 @@ def _quiet_lambda_telemetry(*, verbose: bool) -> None:
 
 
 def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
-    settings = load_settings(env, _overrides(args))
+    settings = load_settings(env, _overrides(args, env))
     now = datetime.now(UTC)
     if args.month and not args.monthly:
         raise BadRequest("--month goes with --monthly")
@@ -101,18 +107,85 @@ def _run(args: argparse.Namespace, env: dict[str, str]) -> int:
         before = args.date or now.astimezone(settings.timezone).date()
         period = Period.month_of(args.month) if args.month else ending_before(cadence, before)
         request = period_request(period, force=args.force, dry_run=args.dry_run)
-        report_dir = Path(args.report_dir) if args.report_dir else None
-        return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
-    day = args.date or last_complete_day(now, settings.timezone, settings.settle)
-    request = report_request(day, force=args.force, dry_run=args.dry_run)
+    else:
+        day = args.date or last_complete_day(now, settings.timezone, settings.settle)
+        request = report_request(day, force=args.force, dry_run=args.dry_run)
     report_dir = Path(args.report_dir) if args.report_dir else None
-    return _execute(_complete(request, settings, now), settings, report_dir=report_dir)
+    request = _complete(request, settings, now)
+    if len(args.account or ()) > 1:
+        return _execute_accounts(request, settings, args.account, report_dir=report_dir)
+    return _execute(_one_account(request, args, settings), settings, report_dir=report_dir)
 
 
 def _backfill(args: argparse.Namespace, env: dict[str, str]) -> int:
-    settings = load_settings(env, _overrides(args))
+    settings = load_settings(env, _overrides(args, env))
     request = _complete(backfill_request(args.start, args.end), settings, datetime.now(UTC))
-    return _execute(request, settings, progress=True)
+    if len(args.account or ()) > 1:
+        return _execute_accounts(request, settings, args.account)
+    return _execute(_one_account(request, args, settings), settings, progress=True)
+
+
+def _one_account(request: RunRequest, args: argparse.Namespace, settings: Settings) -> RunRequest:
+    """A single --account: one of FWCOST_ACCOUNTS runs with its own key (else it is
+    FWCOST_ACCOUNT_ID's override, _overrides)."""
+    return replace(
+        request, account=args.account[0].removeprefix("accounts/") if args.account else None
+    )
+
+
+def _execute_accounts(
+    request: RunRequest,
+    settings: Settings,
+    accounts: Sequence[str],
+    *,
+    senders: Senders | None = None,
+    report_dir: Path | None = None,
+) -> int:
+    """Each account alone, then the roll-up of a report day; exit 1 when any of it failed.
+
+    With `report_dir`, each account's reports go to accounts/<id>/ and the roll-up's to rollup/.
+    """
+    from fwcost.service import run_accounts
+
+    ids = list(dict.fromkeys(account.removeprefix("accounts/") for account in accounts))
+    for account in ids:
+        settings.for_account(account)  # every account named is configured, before any runs
+    failed = []
+
+    def on_account(account: str, outcome: RunResult | Exception) -> None:
+        print(f"Account {account}:")
+        if isinstance(outcome, Exception):
+            problem = problem_for(outcome)
+            said = problem.sentence if problem else f"{type(outcome).__name__}: {outcome}"
+            print(f"  failed: {redact(said, settings.for_account(account).api_key or '')}")
+            failed.append(account)
+            return
+        folder = None if report_dir is None else report_dir / "accounts" / account
+        if folder is not None:
+            _write_reports(outcome, folder)
+        _print_result(outcome, folder)
+
+    rolled = run_accounts(
+        request, settings, ids, senders=senders, invocation_id=_run_id(), on_account=on_account
+    )
+    if rolled is not None:
+        result, rollup = rolled
+        folder = None if report_dir is None else report_dir / "rollup"
+        if folder is not None:
+            _write_reports(result, folder)
+        print(f"All accounts, {result.start}: {money(result.total_cents)} ({rollup.covered})")
+        for line in rollup.failed:
+            print(f"  {line.label}: not in the totals, its run failed")
+        _print_tail(result, folder)
+        try:
+            result.raise_if_failed()
+        except RunFailed as failure:
+            print(f"fwcost: {failure}", file=sys.stderr)
+            return 1
+    if failed:
+        print(f"fwcost: {len(failed)} account(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _complete(request: RunRequest, settings: Settings, now: datetime) -> RunRequest:
@@ -152,7 +225,10 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     }
     scenario = DemoScenario(day, settings.timezone.key)
     settings = replace(settings, budgets=Budgets(teams=scenario.team_budgets()))
-    _seed_demo_archive(scenario, settings, periods.values())
+    _seed_demo_archive(scenario, settings)
+    _import_demo_export(scenario, settings, out / "exports")
+    if args.accounts == 2:
+        return _demo_two_accounts(request, settings, scenario, out)
     senders = Senders.to_folder(out / "outbox")
     with run_simulator(scenario.config(late_data_arrived=True)) as simulator:
         print(f"Fireworks simulator on {simulator.base_url}, account {account.account_id}")
@@ -166,23 +242,65 @@ def _demo(args: argparse.Namespace, env: dict[str, str]) -> int:
         return status
 
 
-def _seed_demo_archive(
-    scenario: DemoScenario, settings: Settings, periods: Iterable[Period]
-) -> None:
-    """The archive as the earlier days' runs left it: the days a report reads back (and the
-    `periods`' days, a week with the 4 before it; a month alone, as each month seeded costs the
-    demo 4 s), the day before fetched before its late batch usage arrived (the report run then
-    revises it). Every demo run seeds it again, so every run shows the revision."""
-    from fwcost.periods.content import WEEKS_AVERAGED
+def _demo_two_accounts(
+    request: RunRequest, settings: Settings, scenario: DemoScenario, out: Path
+) -> int:
+    """The demo's account and a smaller second one on the same simulator, each run alone,
+    then the roll-up: reports in accounts/<id>/ and rollup/, what was sent in outbox/."""
+    from fwcost.delivery import Senders
+    from fwcost.simulator import SimulatorConfig, run_simulator
+
+    first = scenario.config(late_data_arrived=True)
+    second = SimulatorConfig(
+        account_id=DEMO_SECOND_ACCOUNT,
+        api_key="fw_sim_labs_key",
+        keys=12,
+        models=6,
+        seed=11,
+        home_timezone=scenario.timezone,
+    )
+    listed = [
+        {"id": first.account_id, "name": "Acme AI"},
+        {"id": second.account_id, "name": "Acme Labs", "api_key_env": "DEMO_LABS_KEY"},
+    ]
+    settings = replace(
+        load_settings(
+            {"DEMO_LABS_KEY": second.api_key},
+            {
+                "FWCOST_ACCOUNT_ID": first.account_id,
+                "FWCOST_API_KEY": first.api_key,
+                "FWCOST_ACCOUNTS": json.dumps(listed),
+                "FWCOST_TIMEZONE": settings.timezone.key,
+                "FWCOST_ARCHIVE_DIR": str(out / "archive"),
+                "FWCOST_ROUTING_FILE": str(DEMO_ROUTING),
+            },
+        ),
+        budgets=settings.budgets,
+    )
+    with run_simulator(first, more=[second]) as simulator:
+        print(f"Fireworks simulator on {simulator.base_url}, accounts {first.account_id} and "
+              f"{second.account_id}")  # fmt: skip
+        settings = replace(settings, fireworks_base_url=simulator.base_url)
+        return _execute_accounts(
+            request,
+            settings,
+            [first.account_id, second.account_id],
+            senders=Senders.to_folder(out / "outbox", by_account=True),
+            report_dir=out,
+        )
+
+
+def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
+    """The archive as the earlier days' runs left it: the days a report reads back, the day
+    before fetched before its late batch usage arrived (the report run then revises it).
+    Every demo run seeds it again, so every run shows the revision. With the export imported
+    before them (_import_demo_export), the archive holds the 60 days before the report's: the
+    week and the month the digest and the statement cover."""
     from fwcost.pipeline import HISTORY_DAYS
     from fwcost.service import run
     from fwcost.simulator import run_simulator
 
-    starts = [scenario.day - timedelta(days=HISTORY_DAYS)]
-    for period in periods:
-        earlier = period.earlier(WEEKS_AVERAGED) if period.cadence is Cadence.WEEKLY else []
-        starts.append((earlier or [period])[0].start)
-    start = min(starts)
+    start = scenario.day - timedelta(days=HISTORY_DAYS)
     request = backfill_request(start, scenario.revised_day)
     with run_simulator(scenario.config(late_data_arrived=False)) as early:
         seeding = replace(settings, fireworks_base_url=early.base_url, routing_file=None)
@@ -194,10 +312,60 @@ def _seed_demo_archive(
     )
 
 
+def _import_metrics(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Each file (path or s3:// URI) into the archive, all or nothing per file (fwcost.imports)."""
+    from fwcost.service import run_import
+
+    settings = load_settings(env, _overrides(args, env), needs_api_key=False)
+    for result in run_import(args.files, settings):
+        print("\n".join(result.lines()))
+    return 0
+
+
+def _import_demo_export(scenario: DemoScenario, settings: Settings, folder: Path) -> None:
+    """A firectl export of the 30 days before the seeded ones (which the demo never fetches),
+    generated and imported as `fwcost import-metrics` would: archived, marked from export."""
+    from fwcost.pipeline import HISTORY_DAYS
+    from fwcost.service import run_import
+    from fwcost.simulator.exports import write_export
+
+    last = scenario.day - timedelta(days=HISTORY_DAYS + 1)
+    first = last - timedelta(days=HISTORY_DAYS - 1)
+    path = write_export(folder / f"firectl-{first}_{last}.csv", first, last, 200, settings.timezone)
+    for result in run_import([str(path)], settings):
+        print(f"Sample firectl export {path.name}: {result.lines()[0].split(': ', 1)[1]}")
+    print(_month_in_archive(scenario.day.replace(day=1) - timedelta(days=1), settings))
+
+
+def _month_in_archive(last: date, settings: Settings) -> str:
+    """The month ending on `last` as the archive holds it: a figure reaching back to days known
+    only from the export (days with no manifest count as missing)."""
+    from fwcost.archive import DayArchive
+    from fwcost.imports.day_export import DaySource
+    from fwcost.wiring import archive_store
+
+    archive = DayArchive(
+        archive_store(settings, None), settings.archive_prefix, settings.account_id
+    )
+    cents, sources = 0, dict.fromkeys(DaySource, 0)
+    for day in days_between(last.replace(day=1), last):
+        manifest = archive.read_manifest(day)
+        if manifest is not None and (attribution := archive.read_attribution(day)) is not None:
+            cents += int(attribution["total_cents"])
+            sources[DaySource.of(manifest)] += 1
+    return (
+        f"{last:%B %Y} in the archive: {money(cents)} over {sum(sources.values())} days "
+        f"({sources[DaySource.EXPORT]} from the firectl export, estimated at list price; "
+        f"{sources[DaySource.API]} from the billing API)"
+    )
+
+
 def _check(args: argparse.Namespace, env: dict[str, str]) -> int:
     from fwcost.check import render_report, run_check
 
-    overrides = _overrides(args)
+    if len(args.account or ()) > 1:
+        raise BadRequest("fwcost check takes one --account at a time")
+    overrides = _overrides(args, env)
     if args.routing:  # a routing file to try before uploading it to SSM
         overrides |= {"FWCOST_ROUTING_FILE": args.routing, "FWCOST_ROUTING_PARAMETER": ""}
     report = run_check(env, overrides, run_id=_run_id(), send_test=args.send_test)
@@ -297,15 +465,19 @@ def _print_result(result: RunResult, report_dir: Path | None) -> None:
     for restated in result.restatements:
         change = restated.new_total - restated.old_total
         print(f"  {restated.day} revised {change:+,.2f} USD (was {restated.old_total:,.2f})")
+    _print_tail(result, report_dir)
+
+
+def _print_tail(result: RunResult, report_dir: Path | None) -> None:
+    """Where it was archived, which reports were written, and what delivery did."""
     if result.dry_run:
         print(f"  archive: nothing written (dry run); a run would write {result.archive_url}")
     else:
         print(f"  archive: {result.archive_url}")
     if report_dir is not None and result.reports:
         teams = len(result.reports) - 1
-        print(
-            f"  reports: {report_dir}/report.html, report.txt, slack.json (+ {teams} teams in teams/)"
-        )
+        more = f" (+ {teams} teams in teams/)" if result.kind == "report" else ""
+        print(f"  reports: {report_dir}/report.html, report.txt, slack.json{more}")
     if result.delivery is not None:
         print("  " + result.delivery.summary().replace("\n", "\n  "))
     elif result.kind != "backfill":
@@ -334,14 +506,27 @@ def _run_id() -> str:
     return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
+def _overrides(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str | None]:
     return {
         # A flag for one archive target clears the other's environment variable.
         "FWCOST_ARCHIVE_DIR": args.out or ("" if args.bucket else None),
         "FWCOST_ARCHIVE_BUCKET": args.bucket or ("" if args.out else None),
-        "FWCOST_ACCOUNT_ID": args.account,
+        "FWCOST_ACCOUNT_ID": _account_override(args.account or [], env),
         "FWCOST_TIMEZONE": args.timezone,
     }
+
+
+def _account_override(accounts: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """One --account replaces FWCOST_ACCOUNT_ID (with FWCOST_API_KEY's key), as it always did,
+    unless FWCOST_ACCOUNTS lists it: then it runs with its own key (_one_account). Several
+    --account flags name listed accounts, and override nothing."""
+    if len(accounts) != 1:
+        return None
+    try:
+        listed = {account.id for account in parse_accounts(env.get("FWCOST_ACCOUNTS") or "[]")}
+    except ValueError:
+        listed = set()  # load_settings says what is wrong with it
+    return None if accounts[0].removeprefix("accounts/") in listed else accounts[0]
 
 
 def _date_arg(text: str) -> date:
@@ -369,7 +554,12 @@ def _parser() -> argparse.ArgumentParser:
         target = command.add_mutually_exclusive_group()
         target.add_argument("--out", help="archive into this local folder (FWCOST_ARCHIVE_DIR)")
         target.add_argument("--bucket", help="archive into this S3 bucket (FWCOST_ARCHIVE_BUCKET)")
-        command.add_argument("--account", help="Fireworks account id (FWCOST_ACCOUNT_ID)")
+        command.add_argument(
+            "--account",
+            action="append",
+            help="Fireworks account id (FWCOST_ACCOUNT_ID, or one of FWCOST_ACCOUNTS); "
+            "repeat it to run several, each alone, then their roll-up",
+        )
         command.add_argument("--timezone", help="IANA timezone of report days (FWCOST_TIMEZONE)")
 
     run = commands.add_parser(
@@ -415,7 +605,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="folder for the report and archive")
     demo.add_argument("--date", type=_date_arg, help="report day (default: the last complete day)")
     demo.add_argument("--timezone", help=f"report timezone (default {DEMO_TIMEZONE})")
+    demo.add_argument(
+        "--accounts",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a second simulated account too, each run alone, then their roll-up "
+        "(reports in accounts/<id>/ and rollup/)",
+    )
     demo.set_defaults(command=_demo)
+
+    imports = commands.add_parser(
+        "import-metrics", help="import `firectl billing export-metrics` CSV files"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE", help="a CSV path or s3:// URI")
+    with_target(imports)
+    imports.set_defaults(command=_import_metrics)
 
     check = commands.add_parser("check", help="check settings, credentials and destinations")
     check.add_argument(

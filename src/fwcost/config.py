@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fwcost.dates import DEFAULT_SETTLE_HOURS, MAX_WINDOW_DAYS
 from fwcost.links import MAX_LINK_EXPIRY_HOURS, LinkStyle
 from fwcost.report.unattributed import UnattributedSpend
+from fwcost.run_request import DROP_PREFIX
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -35,11 +36,18 @@ DEFAULT_ANOMALY_DOLLAR_FLOOR = Decimal(20)
 # bounds a run's renders and deliveries: 1,000 annotated teams would otherwise be 1,000
 # reports, each posted to the overall route when the team has no route of its own.
 DEFAULT_MAX_TEAM_REPORTS = 50
+# An imported export's quantities against the API's for the same day (fwcost.imports): within
+# this percent they agree (rounding, requests on the day's edge); beyond, both say so.
+DEFAULT_EXPORT_DIFFERENCE_PERCENT = Decimal(1)
 MAX_SETTLE_HOURS = 24  # beyond a day, the morning run could never report yesterday
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 DEFAULT_ATHENA_DATABASE = "fwcost"  # template.yaml's GlueDatabaseName default
 _ATHENA_NAME = re.compile(r"^[a-z0-9_]{1,128}$")  # what Athena accepts unquoted
+# The roll-up's own identity in the ledger and the archive (account=_rollup/): an underscore, so
+# no Fireworks account id (_ACCOUNT_ID) can ever be it (tests/unit/test_accounts.py).
+ROLLUP_ACCOUNT_ID = "_rollup"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ConfigError(ValueError):
@@ -69,6 +77,26 @@ class Budgets:
 
     account: Decimal | None = None
     teams: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One Fireworks account a deployment reports on, and where its API key comes from.
+
+    FWCOST_ACCOUNTS lists accounts beside the default one (FWCOST_ACCOUNT_ID, whose key is
+    FWCOST_API_KEY / FWCOST_API_KEY_SECRET); each other account names a Secrets Manager secret
+    (`api_key_secret`) or, for local runs, an environment variable (`api_key_env`) holding its key.
+    """
+
+    id: str
+    name: str = ""  # display name in the roll-up; the id when empty
+    api_key_secret: str | None = None
+    api_key_env: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # the key itself (local runs)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
 
 
 class Scope(Enum):
@@ -134,20 +162,42 @@ class Settings:
     # `fwcost query` on Athena (fwcost.queries.athena); the function never reads them.
     athena_workgroup: str | None
     athena_database: str
+    export_difference_percent: Decimal  # fwcost.imports: export vs API, reported beyond it
+    # Every account reported on, the default one (account_id) first (load_settings fills it in).
+    accounts: tuple[Account, ...] = ()
     # A month's statement: spend with no team as a row of its own, or shared out over the teams.
     unattributed: UnattributedSpend = UnattributedSpend.ROW
 
     def __repr__(self) -> str:  # never print the API key
         return f"Settings(account_id={self.account_id!r}, timezone={self.timezone.key!r}, ...)"
 
+    def for_account(self, account_id: str) -> Settings:
+        """These settings for one of the accounts alone: its id and its key."""
+        account = next((a for a in self.accounts if a.id == account_id), None)
+        if account is None:
+            known = ", ".join(a.id for a in self.accounts)
+            raise ConfigError(
+                f"FWCOST_ACCOUNTS: no account {account_id!r} is configured (accounts: {known})"
+            )
+        return replace(
+            self,
+            account_id=account.id,
+            api_key=account.api_key,
+            api_key_secret=account.api_key_secret,
+            accounts=(account,),
+        )
 
-def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[SettingProblem]:
+
+def _cross_checks(
+    settings: Settings, values: Mapping[str, str], *, needs_api_key: bool = True
+) -> list[SettingProblem]:
     problems = []
     if not values.get("FWCOST_ACCOUNT_ID", "").strip():
         problems.append(
             SettingProblem(("FWCOST_ACCOUNT_ID",), "required (the Fireworks account to report on)")
         )
-    if bool(settings.api_key) == bool(settings.api_key_secret):
+    keys = bool(settings.api_key) + bool(settings.api_key_secret)
+    if keys > 1 or (needs_api_key and keys == 0):
         problems.append(
             SettingProblem(
                 ("FWCOST_API_KEY", "FWCOST_API_KEY_SECRET"), "set exactly one of the two"
@@ -166,6 +216,69 @@ def _cross_checks(settings: Settings, values: Mapping[str, str]) -> list[Setting
             )
         )
     return problems
+
+
+def accounts_setting(text: str) -> tuple[Account, ...]:
+    """FWCOST_ACCOUNTS: [{"id": ..., "name": ..., "api_key_secret" | "api_key_env": ...}]."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg} at character {error.pos})") from None
+    shape = '[{"id": "<account>", "name": "<shown as>", "api_key_secret": "<secret id>"}, ...]'
+    if not isinstance(document, list) or not all(isinstance(e, dict) for e in document):
+        raise ValueError(f"expected a list of accounts: {shape}")
+    accounts = []
+    for entry in document:
+        if strays := sorted(set(entry) - {"id", "name", "api_key_secret", "api_key_env"}):
+            raise ValueError(f"unknown key {strays[0]!r} in an account (expected {shape})")
+        env_name = entry.get("api_key_env")
+        if env_name is not None and not _ENV_NAME.match(str(env_name)):
+            raise ValueError(f"api_key_env {env_name!r} is not an environment variable name")
+        accounts.append(
+            Account(
+                _account_id(str(entry.get("id", ""))),
+                str(entry.get("name", "")).strip(),
+                entry.get("api_key_secret") or None,
+                env_name,
+            )
+        )
+    if len({a.id for a in accounts}) < len(accounts):
+        raise ValueError("an account is listed twice")
+    return tuple(accounts)
+
+
+def _account_problems(settings: Settings, env: Mapping[str, str]) -> list[SettingProblem]:
+    """FWCOST_ACCOUNTS against the default account and the environment."""
+    problems = []
+    for account in settings.accounts:
+        sources = (account.api_key_secret is not None) + (account.api_key_env is not None)
+        if account.id == settings.account_id and sources:
+            problem = "the default account's key is FWCOST_API_KEY / FWCOST_API_KEY_SECRET"
+        elif account.id != settings.account_id and sources != 1:
+            problem = "give exactly one of api_key_secret and api_key_env"
+        elif account.api_key_env and not env.get(account.api_key_env, "").strip():
+            problem = f"its key's variable {account.api_key_env} is not set"
+        else:
+            continue
+        problems.append(SettingProblem(("FWCOST_ACCOUNTS",), f"account {account.id!r}: {problem}"))
+    return problems
+
+
+def _with_default_account(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """settings.accounts: the default account first (named as FWCOST_ACCOUNTS may name it)."""
+    listed = {account.id: account for account in settings.accounts}
+    default = Account(
+        settings.account_id,
+        listed.get(settings.account_id, Account("")).name,
+        settings.api_key_secret,
+        api_key=settings.api_key,
+    )
+    others = [
+        replace(a, api_key=env[a.api_key_env].strip() if a.api_key_env else None)
+        for a in settings.accounts
+        if a.id != settings.account_id
+    ]
+    return replace(settings, accounts=(default, *others))
 
 
 def _account_id(text: str) -> str:
@@ -207,6 +320,8 @@ def _prefix(text: str) -> str:
     cleaned = text.strip("/")
     if ".." in cleaned.split("/"):
         raise ValueError("must not contain '..'")
+    if f"{cleaned}/".startswith(DROP_PREFIX):  # the archive's writes would be imported
+        raise ValueError(f"must not start with {DROP_PREFIX!r}, where exports are dropped")
     return cleaned
 
 
@@ -331,6 +446,15 @@ SETTINGS: tuple[Setting, ...] = (
         _account_id,
         "Fireworks account id (`my-account` or `accounts/my-account`)",
         shown_default="required",
+    ),
+    Setting(
+        "FWCOST_ACCOUNTS",
+        "accounts",
+        accounts_setting,
+        'more accounts, each run alone, then a roll-up across all, JSON: [{"id": "staging", '
+        '"name": "Staging", "api_key_secret": "<secret>"}] (local runs: "api_key_env": "<VAR>"); '
+        "an entry for FWCOST_ACCOUNT_ID names it only",
+        "[]",
     ),
     Setting(
         "FWCOST_TIMEZONE",
@@ -510,6 +634,14 @@ SETTINGS: tuple[Setting, ...] = (
         scope=Scope.LOCAL,
     ),
     Setting(
+        "FWCOST_EXPORT_DIFFERENCE_PERCENT",
+        "export_difference_percent",
+        _positive_decimal,
+        "an imported export's tokens or GPU time this many percent off the API's for the same "
+        "day are reported (the API's figures are kept)",
+        str(DEFAULT_EXPORT_DIFFERENCE_PERCENT),
+    ),
+    Setting(
         "FWCOST_UNATTRIBUTED",
         "unattributed",
         _unattributed,
@@ -522,9 +654,14 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def load_settings(
-    env: Mapping[str, str], overrides: Mapping[str, str | None] | None = None
+    env: Mapping[str, str],
+    overrides: Mapping[str, str | None] | None = None,
+    *,
+    needs_api_key: bool = True,
 ) -> Settings:
-    """Build Settings from environment variables, with CLI flags (same names) taking precedence."""
+    """Build Settings from environment variables, with CLI flags (same names) taking precedence.
+
+    `needs_api_key=False`: for what never calls Fireworks (importing an export)."""
     values = {k: v for k, v in env.items() if k.startswith("FWCOST_")}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     problems: list[SettingProblem] = []
@@ -537,10 +674,11 @@ def load_settings(
             problems.append(SettingProblem((setting.name,), str(error)))
             fields[setting.field] = default_value(setting.name)
     settings = Settings(**fields)
-    problems.extend(_cross_checks(settings, values))
+    problems.extend(_cross_checks(settings, values, needs_api_key=needs_api_key))
+    problems.extend(_account_problems(settings, env))
     if problems:
         raise InvalidSettings(problems)
-    return settings
+    return _with_default_account(settings, env)
 
 
 def read_setting(env: Mapping[str, str], name: str) -> Any:

@@ -36,7 +36,12 @@ from fwcost import __version__
 from fwcost.archive import ArchiveError, DayArchive, usage_csv
 from fwcost.archive.day_archive import ArchivedRequest
 from fwcost.archive.links import ObjectLinks
-from fwcost.config import DEFAULT_MAX_TEAM_REPORTS, DEFAULT_TOP_N, ConfigError
+from fwcost.config import (
+    DEFAULT_EXPORT_DIFFERENCE_PERCENT,
+    DEFAULT_MAX_TEAM_REPORTS,
+    DEFAULT_TOP_N,
+    ConfigError,
+)
 from fwcost.dates import (
     DEFAULT_SETTLE_HOURS,
     MAX_WINDOW_DAYS,
@@ -54,6 +59,7 @@ from fwcost.delivery import (
     Senders,
     deliver_reports,
 )
+from fwcost.imports.day_export import export_of_day
 from fwcost.links import Link
 from fwcost.model import DayUsage, WindowPull
 from fwcost.publishing import LinkTo, outgoing_reports, report_files
@@ -85,6 +91,7 @@ class ReportSettings:
     account_budget: Decimal | None = None
     team_budgets: Mapping[str, Decimal] = field(default_factory=dict)
     max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS
+    export_difference_percent: Decimal = DEFAULT_EXPORT_DIFFERENCE_PERCENT
     unattributed: UnattributedSpend = UnattributedSpend.ROW  # in a month's statement
 
 
@@ -155,12 +162,14 @@ class RunResult:
     usage_rows: int = 0  # of the report day (all days for a backfill)
     tokens: int = 0
     dry_run: bool = False  # nothing was written into the archive
+    failed_accounts: list[str] = field(default_factory=list)  # a roll-up's (fwcost.fanout)
     # Statements re-issued because this run restated a day of their closed month (periods/)
     followups: list[RunResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         delivery = self.delivery
-        return {
+        rollup = {"failed_accounts": self.failed_accounts} if self.kind == "rollup" else {}
+        return rollup | {
             "kind": self.kind,
             "dry_run": self.dry_run,
             "start": self.start.isoformat(),
@@ -431,7 +440,7 @@ def _archive_day(
             csv_body=fresh.csv_body,
             attribution=fresh.attribution.to_json(),
             requests=raw,
-            details=_manifest_details(fresh, deps.timezone, digest),
+            details=manifest_details(fresh, deps.timezone, digest),
         )
     except ArchiveError as error:
         result.archive_errors.append(str(error))
@@ -459,7 +468,7 @@ def _sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
+def manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str, Any]:
     usage, attribution = fresh.usage, fresh.attribution
     bounds = day_bounds(usage.day, tz)
     return {
@@ -531,7 +540,12 @@ def check_budget_teams(
 def _context(
     day: date, today: FreshDay, refreshed: RefreshResult, deps: Dependencies
 ) -> ReportContext:
+    users, differences = export_of_day(
+        day, deps.archive, deps.prices, today.usage, deps.report.export_difference_percent
+    )
     return ReportContext(
+        users=users,
+        export_differences=differences,
         account_id=deps.archive.account_id,
         timezone=deps.timezone.key,
         bounds=day_bounds(day, deps.timezone),

@@ -28,6 +28,7 @@ from botocore.exceptions import (
 from fwcost.config import ConfigError
 from fwcost.delivery.errors import RoutingError
 from fwcost.fireworks.errors import REFUSALS, Failure, FireworksGaveUp, FireworksHTTPError
+from fwcost.imports.export_csv import ExportRowError
 from fwcost.periods.model import MissingDays
 from fwcost.queries import QueryError, QueryFailed
 from fwcost.report.pricebook import PriceBookError
@@ -117,6 +118,12 @@ def _known(error: BaseException, lookup: LookupFailed | None) -> Problem | None:
             return Problem(str(error))
         case QueryError():
             return Problem(str(error), exit_code=ExitCode.BAD_SETTINGS)
+        case ExportRowError():
+            return Problem(
+                str(error),
+                fix="Nothing of that file was archived: fix the row (or export again) and import it",
+                exit_code=ExitCode.BAD_SETTINGS,
+            )
         case FireworksHTTPError():
             code = ExitCode.BAD_SETTINGS if error.status in REFUSALS else ExitCode.RUN_FAILED
             return Problem(error.meaning, error.answer, error.hint, code)

@@ -23,11 +23,24 @@ outside its shape is an error naming it (and the close match: "dryRun" is not ta
   "month": "2026-10". Only a complete period runs (its last day complete).
 - check: {"check": true}, optionally "send_test": true: `fwcost check` with the function's own
   role and settings (see fwcost.check); no day is run.
+- an export dropped into the archive bucket: S3's event notification of an object created under
+  imports/, as EventBridge delivers it (template.yaml's ImportDrop rule; source "aws.s3"):
+  that object is imported (fwcost.imports); anything else from S3 is refused.
+
+Several accounts (FWCOST_ACCOUNTS), the tasks of the state machine (statemachine/fanout.asl.json):
+- one account's day or backfill window: the events above plus "account": "<id>";
+- plan: {"plan": <any run event above>}: what to fan out (the day and the accounts, or the
+  backfill's windows of each account), worked out once for the whole execution;
+- roll-up: {"rollup": "2026-11-21", "accounts": [{"account": "prod"}, {"account": "staging",
+  "failure": {"Error": "RunError", "Cause": "<Lambda's error JSON>"}}]} (+ "force",
+  "dry_run"; "failure" is what a Catch gives): the consolidated report from each account's
+  archived day, naming the accounts that failed.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -60,11 +73,17 @@ class RunRequest:
     force: bool = False
     dry_run: bool = False
     note: str = ""  # what was changed from what was asked (a backfill's end cut to complete days)
+    account: str | None = None  # one of FWCOST_ACCOUNTS; None: the default account
 
 
 @dataclass(frozen=True, slots=True)
 class CheckRequest:
     send_test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    uris: tuple[str, ...]  # s3://bucket/key of each export to import
 
 
 def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
@@ -76,6 +95,32 @@ def check_request_from_event(event: Mapping[str, Any]) -> CheckRequest | None:
     if others := sorted(set(event) - {"check", "send_test"}):
         raise BadRequest(f'a check event takes only "check" and "send_test", not {others}')
     return CheckRequest(send_test=_flag(event, "send_test"))
+
+
+def import_request_from_event(event: Mapping[str, Any]) -> ImportRequest | None:
+    """The export an S3 event asks to import, or None when the event is not from S3.
+
+    Only an object created under DROP_PREFIX is imported; any other S3 event is refused."""
+    if not isinstance(event, Mapping) or event.get("source") != "aws.s3":
+        return None
+    _shape_of(event)
+    detail = event.get("detail")
+    bucket = _path(detail, "bucket", "name")
+    key = _path(detail, "object", "key")
+    if event.get("detail-type") != "Object Created" or not key.startswith(DROP_PREFIX):
+        raise BadRequest(
+            f"an S3 event imports an object created under {DROP_PREFIX}, not "
+            f'"{event.get("detail-type")}" of {key!r}'
+        )
+    return ImportRequest((f"s3://{bucket}/{key}",))
+
+
+def _path(document: Any, *names: str) -> str:
+    for name in names:
+        document = document.get(name) if isinstance(document, Mapping) else None
+    if not isinstance(document, str) or not document:
+        raise BadRequest(f"the S3 event has no detail.{'.'.join(names)}")
+    return document
 
 
 def report_request(day: date, *, force: bool = False, dry_run: bool = False) -> RunRequest:
@@ -96,7 +141,33 @@ def backfill_request(start: date, end: date) -> RunRequest:
     return RunRequest("backfill", start, end)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountOutcome:
+    """How one account's run ended, as the roll-up is told: `failure` is "" when it ran."""
+
+    account: str
+    failure: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """Plan the fan-out of `run` (over every account, or a backfill's windows of each)."""
+
+    run: RunRequest
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRequest:
+    day: date
+    outcomes: tuple[AccountOutcome, ...]
+    force: bool = False
+    dry_run: bool = False
+
+
 class EventKind(Enum):
+    EXPORT_DROPPED = "S3 object created"
+    PLAN = "plan"
+    ROLLUP = "roll-up"
     PERIOD = "weekly or monthly report"
     BACKFILL = "backfill"
     REPORT_DAY = "report-day"
@@ -111,6 +182,12 @@ class EventShape:
     kind: EventKind
     required: tuple[str, ...]
     optional: frozenset[str] = frozenset()
+    source: str | None = None  # the envelope's "source", where kinds share their keys
+
+    def fits(self, event: Mapping[str, Any]) -> bool:
+        """Whether `event` is of this kind: it holds a required key (and the source)."""
+        held = bool(event.keys() & set(self.required))
+        return held and (self.source is None or event.get("source") == self.source)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -118,8 +195,19 @@ class EventShape:
 
 
 FLAGS = frozenset({"force", "dry_run"})
-# An event is of the first shape it holds a required key of, so the order matters.
+EVENTBRIDGE_KEYS = frozenset(
+    {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
+)
+# Where exports are dropped in the archive bucket: template.yaml's ImportDrop rule filters on it
+# (tests/template checks), and the archive prefix may not start with it (no import of our own
+# writes).
+DROP_PREFIX = "imports/"
+ACCOUNT = frozenset({"account"})
+# An event is of the first shape it fits, so the order matters.
 EVENT_SHAPES = (
+    EventShape(EventKind.EXPORT_DROPPED, ("detail",), EVENTBRIDGE_KEYS | {"time"}, "aws.s3"),
+    EventShape(EventKind.PLAN, ("plan",)),
+    EventShape(EventKind.ROLLUP, ("rollup", "accounts"), FLAGS),
     # A week's digest or a month's statement: scheduled (template.yaml) or explicit.
     EventShape(
         EventKind.PERIOD,
@@ -127,10 +215,11 @@ EVENT_SHAPES = (
         frozenset(
             {"scheduled_time", "date", "month", "schedule_arn", "execution_id", "attempt_number"}
         )
-        | FLAGS,
+        | FLAGS
+        | ACCOUNT,
     ),
-    EventShape(EventKind.BACKFILL, ("start", "end")),
-    EventShape(EventKind.REPORT_DAY, ("date",), FLAGS),
+    EventShape(EventKind.BACKFILL, ("start", "end"), ACCOUNT),
+    EventShape(EventKind.REPORT_DAY, ("date",), FLAGS | ACCOUNT),
     # What template.yaml's schedule Input sends (its context attributes filled in).
     EventShape(
         EventKind.SCHEDULER,
@@ -138,13 +227,7 @@ EVENT_SHAPES = (
         frozenset({"schedule_arn", "execution_id", "attempt_number"}) | FLAGS,
     ),
     # An EventBridge rule's envelope, as EventBridge sends it.
-    EventShape(
-        EventKind.EVENTBRIDGE,
-        ("time",),
-        frozenset(
-            {"version", "id", "detail-type", "source", "account", "region", "resources", "detail"}
-        ),
-    ),
+    EventShape(EventKind.EVENTBRIDGE, ("time",), EVENTBRIDGE_KEYS),
 )
 KNOWN_KEYS = frozenset().union(*(shape.keys for shape in EVENT_SHAPES))
 
@@ -186,21 +269,86 @@ def request_from_event(
     event: Mapping[str, Any], tz: ZoneInfo, *, now: datetime, settle: timedelta
 ) -> RunRequest:
     """The run an event asks for, limited to days complete at `now` (see only_complete_days)."""
-    request = _request(event, tz)
-    return only_complete_days(request, now=now, tz=tz, settle=settle)
+    task = task_from_event(event, tz, now=now, settle=settle)
+    if not isinstance(task, RunRequest):
+        raise BadRequest("a plan or roll-up event is a task of the state machine, not a run")
+    return task
 
 
-def _request(event: Mapping[str, Any], tz: ZoneInfo) -> RunRequest:
+def task_from_event(
+    event: Mapping[str, Any], tz: ZoneInfo, *, now: datetime, settle: timedelta
+) -> RunRequest | PlanRequest | RollupRequest:
+    """What an event asks the function to do: a run (one account's), a plan, or a roll-up."""
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
     shape = _shape_of(event)
+    if shape.kind is EventKind.EXPORT_DROPPED:
+        raise BadRequest(
+            "an S3 event imports an export (import_request_from_event); it runs no day"
+        )
+    if shape.kind is EventKind.PLAN:
+        inner = event["plan"]
+        if isinstance(inner, Mapping) and "plan" in inner:
+            raise BadRequest('a plan event\'s "plan" is a run event, not another plan')
+        return PlanRequest(request_from_event(inner, tz, now=now, settle=settle))
+    if shape.kind is EventKind.ROLLUP:
+        return _rollup(event)
+    request = _request(event, shape, tz)
+    return only_complete_days(request, now=now, tz=tz, settle=settle)
+
+
+def _rollup(event: Mapping[str, Any]) -> RollupRequest:
+    entries = event["accounts"]
+    if not isinstance(entries, list) or not entries:
+        raise BadRequest('"accounts" must be a non-empty list of {"account": ...} outcomes')
+    outcomes = []
+    for entry in entries:
+        failure = entry.get("failure", {}) if isinstance(entry, Mapping) else None
+        if (
+            not isinstance(entry, Mapping)
+            or set(entry) - {"account", "failure"}
+            or not isinstance(failure, Mapping)
+        ):
+            raise BadRequest(
+                f'an "accounts" entry holds "account" and, when it failed, "failure" '
+                f'({{"Error": ..., "Cause": ...}}, as a Catch gives it); got {entry!r}'
+            )
+        if not isinstance(entry.get("account"), str) or not entry["account"]:
+            raise BadRequest(f'an "accounts" entry names no account: {entry!r}')
+        outcomes.append(
+            AccountOutcome(entry["account"], _failure(failure) if "failure" in entry else "")
+        )
+    return RollupRequest(
+        _date(event, "rollup"),
+        tuple(outcomes),
+        force=_flag(event, "force"),
+        dry_run=_flag(event, "dry_run"),
+    )
+
+
+def _failure(failure: Mapping[str, Any]) -> str:
+    """What went wrong, in a line: Lambda's errorMessage from the Catch's Cause when it is
+    Lambda's error JSON, else the Cause or the Error as Step Functions gave them."""
+    cause = str(failure.get("Cause") or "")
+    try:
+        said = json.loads(cause).get("errorMessage")
+    except (ValueError, AttributeError):
+        said = None
+    text = str(said or cause or failure.get("Error") or "failed").strip()
+    return text.splitlines()[0] if text else "failed"
+
+
+def _request(event: Mapping[str, Any], shape: EventShape, tz: ZoneInfo) -> RunRequest:
+    account = _account(event)
     if shape.kind is EventKind.PERIOD:
-        return _period_request(event, tz)
+        return replace(_period_request(event, tz), account=account)
     if shape.kind is EventKind.BACKFILL:
-        return backfill_request(_date(event, "start"), _date(event, "end"))
+        return replace(
+            backfill_request(_date(event, "start"), _date(event, "end")), account=account
+        )
     flags = {"force": _flag(event, "force"), "dry_run": _flag(event, "dry_run")}
     if shape.kind is EventKind.REPORT_DAY:
-        return report_request(_date(event, "date"), **flags)
+        return replace(report_request(_date(event, "date"), **flags), account=account)
     instant = event["scheduled_time" if shape.kind is EventKind.SCHEDULER else "time"]
     return report_request(yesterday(_instant(str(instant)), tz), **flags)
 
@@ -239,7 +387,7 @@ def ending_before(cadence: Cadence, day: date) -> Period:
 def _shape_of(event: Mapping[str, Any]) -> EventShape:
     """The event's shape, once each of its keys is known and belongs there; else BadRequest."""
     unknown = _unknown_key(event)
-    shape = next((s for s in EVENT_SHAPES if event.keys() & set(s.required)), None)
+    shape = next((s for s in EVENT_SHAPES if s.fits(event)), None)
     if shape is None:
         raise BadRequest(
             'the event names no day: expected "scheduled_time" (or "time"), "date", '
@@ -283,6 +431,13 @@ def _instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise BadRequest(f"the event's time {text!r} has no UTC offset")
     return moment
+
+
+def _account(event: Mapping[str, Any]) -> str | None:
+    value = event.get("account")
+    if value is not None and (not isinstance(value, str) or not value):
+        raise BadRequest(f'"account" must be an account id, got {value!r}')
+    return value
 
 
 def _flag(event: Mapping[str, Any], name: str) -> bool:

@@ -7,6 +7,7 @@ and a local run are the settings (a bucket or a folder, a secret or a plain key)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,10 @@ from fwcost.delivery import (
     load_routing,
     load_slack_secrets,
 )
+from fwcost.fanout import RollupDependencies
 from fwcost.fireworks import FireworksClient
+from fwcost.imports.importer import ExportFile, ImportDependencies
+from fwcost.imports.sources import export_file
 from fwcost.links import LinkStyle
 from fwcost.pipeline import Delivery, Dependencies, ReportSettings
 from fwcost.problems import LookupFailed
@@ -90,6 +94,7 @@ def build_dependencies(
             account_budget=settings.budgets.account,
             team_budgets=settings.budgets.teams,
             max_team_reports=settings.max_team_reports,
+            export_difference_percent=settings.export_difference_percent,
             unattributed=settings.unattributed,
         ),
         window_days=settings.window_days,
@@ -99,6 +104,42 @@ def build_dependencies(
         links=links,
     )
     return deps, client
+
+
+def build_import_dependencies(
+    settings: Settings, *, boto_session: Any = None
+) -> tuple[ImportDependencies, Callable[[str], ExportFile]]:
+    """What importing exports needs (no Fireworks client), and how to open a path or s3:// URI."""
+    aws = boto_session or _default_session()
+    deps = ImportDependencies(
+        archive=DayArchive(
+            archive_store(settings, aws), settings.archive_prefix, settings.account_id
+        ),
+        prices=load_price_book(settings.price_book),
+        timezone=settings.timezone,
+        difference_percent=settings.export_difference_percent,
+    )
+    return deps, lambda name: export_file(name, lambda: aws.client("s3"))
+
+
+def build_rollup_dependencies(
+    settings: Settings,
+    *,
+    boto_session: Any = None,
+    senders: Senders | None = None,
+    invocation_id: str = "",
+    dry_run: bool = False,
+) -> RollupDependencies:
+    """The roll-up's adapters: the archive the accounts wrote, and delivery (no Fireworks)."""
+    aws = boto_session or _default_session()
+    return RollupDependencies(
+        store=archive_store(settings, aws),
+        prefix=settings.archive_prefix,
+        timezone=settings.timezone,
+        accounts=settings.accounts,
+        delivery=_delivery(settings, aws, _DRY_RUN_SENDERS if dry_run else senders),
+        invocation_id=invocation_id,
+    )
 
 
 def resolve_api_key(settings: Settings) -> str:

@@ -7,6 +7,7 @@ the budget warning from the budget the demo sets, the spike from the anomaly rul
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -86,3 +87,76 @@ def test_the_revision_shows_on_every_run_into_the_same_folder(tmp_path: Path, ca
     for _ in range(2):
         assert main(["demo", "--out", str(tmp_path), "--date", day.isoformat()], {}) == 0
         assert f"{day - timedelta(days=1)} revised +" in capsys.readouterr().out
+
+
+def test_the_demo_imports_an_export_of_the_month_before_its_seeded_days(
+    tmp_path: Path, capsys
+) -> None:
+    # When the demo runs, twice into the same folder
+    day = date(2026, 11, 25)
+    for _ in range(2):
+        assert main(["demo", "--out", str(tmp_path), "--date", day.isoformat()], {}) == 0
+    first, second = capsys.readouterr().out.split("Archive seeded")[1:]
+
+    # Then the 30 days before the seeded ones are archived, each marked from export
+    archive = tmp_path / "archive" / "fireworks" / "account=acme-ai"
+    for back in range(31, 61):
+        manifest = json.loads(
+            (archive / f"dt={day - timedelta(days=back)}/manifest.json").read_text()
+        )
+        assert manifest["source"] == "export", back
+    assert (
+        json.loads((archive / f"dt={day - timedelta(days=30)}/manifest.json").read_text()).get(
+            "source"
+        )
+        is None
+    )
+    # they count in the figures that reach back to them: October, 25 days of it (to the 25th)
+    october = "October 2026 in the archive: $"
+    assert (
+        "over 31 days (25 from the firectl export, estimated at list price; 6 from the billing API)"
+        in first
+    )
+    assert october in first and "6,000 rows over 30 days" in first
+    # and the second run's import changed nothing, and said so
+    assert "already imported at" in second and "nothing changed" in second
+    assert first.split(october)[1].split()[0] == second.split(october)[1].split()[0]
+
+
+def test_the_two_account_demo_s_roll_up_shows_each_account_s_own_report_total_to_the_cent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+
+    # When the demo runs with a second simulated account
+    code = main(["demo", "--out", str(tmp_path), "--date", "2026-11-25", "--accounts", "2"])
+
+    # Then each account's own reports and the roll-up are written, and delivered per account
+    assert code == 0
+    rollup = tmp_path / "rollup"
+    rows = list(csv.DictReader(io.StringIO((rollup / "report.csv").read_text())))
+    text = (rollup / "report.txt").read_text()
+    totals = []
+    for account in ("acme-ai", "acme-labs"):
+        own = csv.DictReader(
+            io.StringIO((tmp_path / "accounts" / account / "report.csv").read_text())
+        )
+        total = sum(Decimal(r["attributed_cost_usd"]) for r in own)
+        assert (
+            sum(Decimal(r["attributed_cost_usd"]) for r in rows if r["account_id"] == account)
+            == total
+            > 0
+        )
+        # ... the total its own report shows, in the roll-up's line for it
+        assert money(total) in (tmp_path / "accounts" / account / "report.txt").read_text()
+        assert re.search(rf"\({account}\) +{re.escape(money(total))}", text)
+        totals.append(total)
+    assert re.search(rf"Total +{re.escape(money(sum(totals)))}  across 2 accounts", text)
+    outbox = tmp_path / "outbox"
+    assert {p.name for p in outbox.iterdir()} == {
+        "account=acme-ai",
+        "account=acme-labs",
+        "account=_rollup",
+    }
+    assert not (tmp_path / "report.html").exists()  # `make demo`'s single account writes it

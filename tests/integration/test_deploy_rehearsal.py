@@ -18,7 +18,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -61,8 +62,9 @@ NOT_CREATED_BY_MOTO = {
     # Async retries and the OnFailure queue: tests/template/test_template.py; the role's
     # sqs:SendMessage on the queue is in the translated template, checked there too.
     "AWS::Lambda::EventInvokeConfig",
-    # The daily schedule: its Input, with Scheduler's placeholders filled in, is the event
-    # these runs are invoked with (scheduled_event below).
+    # The daily schedules: the function's Input, with Scheduler's placeholders filled in, is the
+    # event these runs are invoked with (scheduled_event below); the state machine's (several
+    # accounts) is the input tests/integration/test_state_machine.py executes.
     "AWS::Scheduler::Schedule",
     # The optional alarm email subscription: tests/template/test_template.py (its condition).
     "AWS::SNS::Subscription",
@@ -86,6 +88,7 @@ NOT_SET_BY_THE_TEMPLATE = {
     "FWCOST_LINK_EXPIRY_HOURS": "presigned links only, which Lambda's role cannot make",
     "FWCOST_ATHENA_WORKGROUP": "fwcost query's, from a terminal; the function runs no query",
     "FWCOST_ATHENA_DATABASE": "fwcost query's, from a terminal; the function runs no query",
+    "FWCOST_EXPORT_DIFFERENCE_PERCENT": "export vs API threshold, left at the code's default",
 }
 
 
@@ -183,7 +186,7 @@ def full(world: World) -> Deployed:
     protect_archive_bucket(stack)
     first = invoke(stack, scheduled_event(stack))
     forced = invoke(stack, {"date": DAY, "force": True})
-    return Deployed(stack, [first, forced], ROUTING)
+    return Deployed(stack, [first, forced, invoke(stack, export_dropped(stack))], ROUTING)
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +221,7 @@ def scheduled_event(stack: Stack) -> dict[str, Any]:
         r
         for r in stack.template["Resources"].values()
         if r["Type"] == "AWS::Scheduler::Schedule"
-        and '"report"' not in r["Properties"]["Target"]["Input"]
+        and r["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["DailyReportFunction", "Arn"]}
     ]
     text = schedule["Properties"]["Target"]["Input"]
     for placeholder, value in {
@@ -229,6 +232,26 @@ def scheduled_event(stack: Stack) -> dict[str, Any]:
     }.items():
         text = text.replace(placeholder, value)
     return dict(json.loads(text))
+
+
+EXPORT_KEY = "imports/billing-2026-10.csv"
+
+
+def export_dropped(stack: Stack) -> dict[str, Any]:
+    """A firectl export put under imports/, and S3's Object Created event as EventBridge
+    delivers it (the sample in events/, for the stack's bucket and that object)."""
+    from fwcost.simulator.exports import export_lines
+
+    bucket = stack.outputs["ArchiveBucketName"]
+    body = "".join(export_lines(date(2026, 10, 1), date(2026, 10, 2), 50)).encode()
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=EXPORT_KEY, Body=body, ChecksumAlgorithm="SHA256"
+    )
+    event = json.loads((Path(__file__).parents[2] / "events" / "export-dropped.json").read_text())
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"] |= {"key": EXPORT_KEY, "size": len(body)}
+    return dict(event)
 
 
 @dataclass
@@ -281,6 +304,9 @@ def test_moto_creates_every_resource_but_the_listed_types(full: Deployed) -> Non
         "AWS::SQS::Queue",
         "AWS::SNS::Topic",
         "AWS::Logs::LogGroup",
+        "AWS::Events::Rule",  # ImportDrop: exports dropped under imports/
+        "AWS::Lambda::Permission",  # ... may invoke the function
+        "AWS::StepFunctions::StateMachine",
     } == created_types
 
 
@@ -343,7 +369,8 @@ def test_the_scheduled_run_archives_into_the_stack_s_bucket_under_its_prefix(
     keys = archive_keys(full.stack)
 
     assert (first["kind"], first["start"]) == ("report", DAY)
-    assert keys and all(key.startswith(f"{prefix}/") for key in keys)
+    # (but the export a person dropped under imports/ for the import run)
+    assert keys and all(key.startswith(f"{prefix}/") for key in keys if key != EXPORT_KEY)
     day = f"{prefix}/account={ACCOUNT}/dt={DAY}"
     assert {f"{day}/manifest.json", f"{day}/csv/usage.csv", f"{day}/attribution.json"} <= set(keys)
     assert any(key.startswith(f"{day}/raw/") for key in keys)
@@ -356,7 +383,7 @@ def test_the_run_delivers_by_the_stack_s_routing_and_records_each_in_the_ledger(
     from fwcost.dates import parse_date
     from fwcost.delivery import LedgerKey, S3Ledger, load_routing
 
-    first, forced = (run.result for run in full.runs)
+    first, forced, _ = (run.result for run in full.runs)
     routing = load_routing(json.dumps(full.routing), "rehearsal")
     bucket = full.stack.outputs["ArchiveBucketName"]
     ledger = S3Ledger(boto3.client("s3"), bucket, full.stack.parameters["ArchivePrefix"])
@@ -380,6 +407,20 @@ def test_the_run_delivers_by_the_stack_s_routing_and_records_each_in_the_ledger(
     assert [(SENDER in m.source, set(m.destinations)) for m in emails] == [
         (True, {"finops@acme.ai"})
     ] * 2
+
+
+def test_an_export_dropped_under_imports_is_imported_into_the_archive_by_the_function(
+    full: Deployed,
+) -> None:
+    [imported] = full.runs[2].result["imports"]
+    prefix = f"{full.stack.parameters['ArchivePrefix']}/account={ACCOUNT}"
+    keys = set(archive_keys(full.stack))
+
+    assert imported["name"] == f"s3://{full.stack.outputs['ArchiveBucketName']}/{EXPORT_KEY}"
+    assert f"{prefix}/imports/sha256={imported['sha256']}/export.csv" in keys
+    assert f"{prefix}/imports/sha256={imported['sha256']}/manifest.json" in keys
+    assert {day["source"] for day in imported["days"].values()} == {"export"}
+    assert f"{prefix}/dt=2026-10-01/manifest.json" in keys
 
 
 def test_with_only_the_required_parameters_a_run_archives_and_delivers_nowhere(

@@ -111,6 +111,7 @@ def test_every_sample_event_is_tested() -> None:
     assert sorted(path.name for path in EVENTS.glob("*.json")) == [
         "backfill.json",
         "check.json",
+        "export-dropped.json",
         "force-resend.json",
         "monthly.json",
         "rerun-day.json",
@@ -119,3 +120,12 @@ def test_every_sample_event_is_tested() -> None:
         "scheduled.json",
         "weekly.json",
     ]
+
+
+def test_the_export_dropped_sample_asks_to_import_its_object() -> None:
+    from fwcost.run_request import import_request_from_event
+
+    request = import_request_from_event(load("export-dropped.json"))
+
+    assert request is not None
+    assert request.uris == ("s3://fwcost-archive-bucket/imports/billing-2026-10.csv",)

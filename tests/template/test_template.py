@@ -164,8 +164,9 @@ def test_a_customer_managed_key_is_decryptable_only_when_given_and_via_secrets_m
     [kms_grant] = [
         policy["Fn::If"]
         for policy in the_function(template)["Policies"]
-        if "Fn::If" in policy and "Statement" in policy["Fn::If"][1]
+        if "Fn::If" in policy and policy["Fn::If"][0] == "HasSecretsKmsKey"
     ]
+    assert "Statement" in kms_grant[1]
     assert (kms_grant[0], kms_grant[2]) == ("HasSecretsKmsKey", {"Ref": "AWS::NoValue"})
     decrypt = statement(template, "DecryptSecrets")
     assert decrypt["Action"] == "kms:Decrypt"
@@ -297,7 +298,7 @@ def test_secret_parameters_are_secret_arns_not_secrets(template: Template) -> No
         default = str(parameter.get("Default", ""))
         assert not SECRET_LOOKING.search(default), f"{name} default looks like a secret"
         if re.search(r"key|token|secret|webhook|password", name, re.IGNORECASE):
-            assert name.endswith("Arn"), f"{name} should carry a secret's ARN, not the secret"
+            assert name.endswith(("Arn", "Arns")), f"{name} should carry secrets' ARNs, not secrets"
 
 
 def test_environment_holds_no_secret_values(template: Template) -> None:
@@ -416,8 +417,37 @@ def test_function_runs_on_arm64_python_313_with_tracing(template: Template) -> N
     assert the_function(template)["CodeUri"] == "functions/daily_report/"
 
 
-def test_reserved_concurrency_is_one(template: Template) -> None:
-    assert the_function(template)["ReservedConcurrentExecutions"] == 1
+def test_reserved_concurrency_is_one_or_room_for_the_accounts_map(template: Template) -> None:
+    # One account: one run at a time. Several: the state machine's Map, plus a manual run.
+    definition = json.loads((REPO_ROOT / "statemachine" / "fanout.asl.json").read_text())
+    many, one = the_function(template)["ReservedConcurrentExecutions"]["Fn::If"][1:]
+    assert one == 1
+    assert many == definition["States"]["Accounts"]["MaxConcurrency"] + 1
+
+
+def test_one_schedule_fires_the_function_for_one_account_the_state_machine_for_several(
+    template: Template,
+) -> None:
+    function_schedule = the_function(template)["Events"]["Daily"]["Properties"]
+    machine = template["Resources"]["FanOutStateMachine"]["Properties"]
+    machine_schedule = machine["Events"]["Daily"]["Properties"]
+
+    assert template["Conditions"]["HasManyAccounts"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "FireworksAccounts"}, ""]}]
+    }
+    assert function_schedule["State"] == {"Fn::If": ["HasManyAccounts", "DISABLED", "ENABLED"]}
+    assert machine_schedule["State"] == {"Fn::If": ["HasManyAccounts", "ENABLED", "DISABLED"]}
+    for same in ("ScheduleExpression", "ScheduleExpressionTimezone", "Input", "RetryPolicy"):
+        assert machine_schedule[same] == function_schedule[same], same
+    assert machine_schedule["DeadLetterConfig"] == function_schedule["DeadLetterConfig"]
+    # The state machine invokes this function only, named in its definition by substitution
+    assert machine["Policies"] == [
+        {"LambdaInvokePolicy": {"FunctionName": {"Ref": "DailyReportFunction"}}}
+    ]
+    assert machine["DefinitionSubstitutions"] == {
+        "DailyReportFunctionArn": {"Fn::GetAtt": ["DailyReportFunction", "Arn"]}
+    }
+    assert environment(template)["FWCOST_ACCOUNTS"] == {"Ref": "FireworksAccounts"}
 
 
 @pytest.mark.parametrize("name", ["Daily", "Weekly", "Monthly"])
@@ -615,6 +645,7 @@ def test_sam_expansion_grants_no_wildcard_resources(
     packaged = json.loads(json.dumps(template))
     packaged["Resources"]["DailyReportFunction"]["Properties"]["CodeUri"] = "s3://b/function.zip"
     packaged["Resources"]["FwcostLayer"]["Properties"]["ContentUri"] = "s3://b/layer.zip"
+    packaged["Resources"]["FanOutStateMachine"]["Properties"]["DefinitionUri"] = "s3://b/sm.json"
 
     class NoManagedPolicies:
         def load(self) -> dict[str, str]:
@@ -670,3 +701,23 @@ def test_every_key_the_code_writes_is_covered_by_the_function_s3_grant(template:
     for key in (archive_key, ledger_key):
         assert any(fnmatch(key, pattern) for pattern in patterns), (key, patterns)
     assert patterns == [f"{prefix}/*"]
+
+
+def test_an_export_dropped_under_imports_reaches_the_function_and_nothing_else_does(
+    template: Template,
+) -> None:
+    from fwcost.run_request import DROP_PREFIX
+
+    # S3's Object Created events of the archive bucket, under the drop prefix only
+    rule = the_function(template)["Events"]["ImportDrop"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "ArchiveBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": DROP_PREFIX}]
+    bucket = template["Resources"]["ArchiveBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
+    # and the archive, where the function writes, can never be under it
+    pattern = re.compile(template["Parameters"]["ArchivePrefix"]["AllowedPattern"])
+    assert pattern.match("fireworks") and pattern.match("imports-archive")
+    assert not pattern.match("imports") and not pattern.match("imports/fireworks")

@@ -158,3 +158,18 @@ def test_links_default_to_the_console_and_presigned_ones_to_seven_days():
 def test_a_bad_link_setting_is_named(name, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings({**BASE, name: value})
+
+
+def test_the_archive_prefix_may_not_be_where_exports_are_dropped():
+    from fwcost.config import InvalidSettings, load_settings
+
+    base = {"FWCOST_ACCOUNT_ID": "acme", "FWCOST_API_KEY": "fw_x", "FWCOST_ARCHIVE_DIR": "/tmp/a"}
+    for prefix in ("imports", "imports/fireworks", "/imports/"):
+        with pytest.raises(
+            InvalidSettings, match="FWCOST_ARCHIVE_PREFIX: must not start with 'imports/'"
+        ):
+            load_settings(base | {"FWCOST_ARCHIVE_PREFIX": prefix})
+    assert (
+        load_settings(base | {"FWCOST_ARCHIVE_PREFIX": "imports-old"}).archive_prefix
+        == "imports-old"
+    )

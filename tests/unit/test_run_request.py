@@ -68,7 +68,10 @@ def test_start_and_end_make_an_inclusive_backfill():
         ({"date": "2026-11-20", "dryRun": True}, '"dryRun": unknown key; did you mean "dry_run"?'),
         ({"date": "2026-11-20", "Force": True}, '"Force": unknown key; did you mean "force"?'),
         ({"Date": "2026-11-20"}, 'names no day.*; "Date": unknown key; did you mean "date"?'),
-        ({"date": "2026-11-20", "zzz": 1}, '"zzz": unknown key; known: account, attempt_number'),
+        (
+            {"date": "2026-11-20", "zzz": 1},
+            '"zzz": unknown key; known: account, accounts, attempt_number',
+        ),
         # A known key in the wrong kind of event is named too
         ({"date": "2026-11-20", "schedule_arn": "arn"}, '"schedule_arn" does not belong in a'),
         ({"time": "2026-11-02T08:00:00Z", "dry_run": True}, "EventBridge rule event"),
@@ -265,6 +268,62 @@ def test_a_period_not_over_is_refused_saying_when_its_last_day_may_run():
         from_event({"report": "monthly", "month": "2026-11"})
 
 
+# --- several accounts: the state machine's tasks ---------------------------------------------
+
+
+def task(event):
+    from fwcost.run_request import task_from_event
+
+    return task_from_event(event, LA, now=LATER, settle=SETTLE)
+
+
+def test_an_account_s_day_or_window_names_its_account():
+    assert from_event({"date": "2026-11-20", "account": "staging"}).account == "staging"
+    window = from_event({"start": "2026-11-01", "end": "2026-11-20", "account": "staging"})
+    assert (window.kind, window.account) == ("backfill", "staging")
+    assert from_event({"date": "2026-11-20"}).account is None
+
+
+def test_a_plan_wraps_any_run_event_checked_as_such():
+    from fwcost.run_request import PlanRequest
+
+    planned = task({"plan": {"scheduled_time": "2026-11-22T08:30:00Z", "schedule_arn": "a"}})
+    assert planned == PlanRequest(report_request(date(2026, 11, 21)))
+    with pytest.raises(BadRequest, match='"dryRun": unknown key; did you mean "dry_run"'):
+        task({"plan": {"date": "2026-11-20", "dryRun": True}})
+    with pytest.raises(BadRequest, match="not another plan"):
+        task({"plan": {"plan": {"date": "2026-11-20"}}})
+
+
+def test_a_roll_up_names_each_account_and_why_a_failed_one_failed():
+    from fwcost.run_request import AccountOutcome, RollupRequest
+
+    lambda_error = '{"errorMessage": "Fireworks refused the key (401)", "errorType": "RunError"}'
+    rollup = task(
+        {
+            "rollup": "2026-11-21",
+            "accounts": [
+                {"account": "prod"},
+                {"account": "staging", "failure": {"Error": "RunError", "Cause": lambda_error}},
+                {"account": "qa", "failure": {"Error": "States.Timeout", "Cause": "timed out"}},
+                {"account": "dev", "failure": {"Error": "Lambda.Unknown"}},
+            ],
+            "force": True,
+        }
+    )
+
+    assert rollup == RollupRequest(
+        date(2026, 11, 21),
+        (
+            AccountOutcome("prod"),
+            AccountOutcome("staging", "Fireworks refused the key (401)"),
+            AccountOutcome("qa", "timed out"),
+            AccountOutcome("dev", "Lambda.Unknown"),
+        ),
+        force=True,
+    )
+
+
 @pytest.mark.parametrize(
     ("event", "message"),
     [
@@ -282,3 +341,25 @@ def test_a_period_not_over_is_refused_saying_when_its_last_day_may_run():
 def test_bad_period_events_say_what_is_wrong(event, message):
     with pytest.raises(BadRequest, match=re.escape(message)):
         from_event(event)
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"rollup": "2026-11-21"}, 'a roll-up event needs "rollup" and "accounts"'),
+        ({"rollup": "2026-11-21", "accounts": []}, "non-empty list"),
+        ({"rollup": "2026-11-21", "accounts": [{"account": "a", "x": 1}]}, '"account" and'),
+        ({"rollup": "2026-11-21", "accounts": [{"failure": {"Error": "E"}}]}, "names no account"),
+        ({"rollup": "2026-11-21", "accounts": [{"account": "a", "failure": "E"}]}, '"failure"'),
+        ({"rollup": "21 Nov", "accounts": [{"account": "a"}]}, '"rollup"'),
+        ({"date": "2026-11-20", "account": 7}, '"account" must be an account id'),
+    ],
+)
+def test_bad_task_events_say_what_is_wrong(event, message):
+    with pytest.raises(BadRequest, match=message):
+        task(event)
+
+
+def test_a_run_event_parser_refuses_a_task_of_the_state_machine():
+    with pytest.raises(BadRequest, match="task of the state machine"):
+        from_event({"plan": {"date": "2026-11-20"}})

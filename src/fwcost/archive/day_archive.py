@@ -123,6 +123,17 @@ class DayArchive:
         self.store.put(f"{base}/manifest.json", _json_bytes(manifest), JSON)
         return manifest
 
+    def import_key(self, sha256: str, name: str) -> str:
+        """Where an imported export's copy and its manifest go (fwcost.imports), by content."""
+        return f"{self._root}/imports/sha256={sha256}/{name}"
+
+    def export_key(self, day: date) -> str:
+        """The day's sums from imported exports (fwcost.imports), beside its data."""
+        return f"{self.day_prefix(day)}/export.json"
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        return self._read_json(key)
+
     def report_key(self, day: date, name: str) -> str:
         """Where write_reports puts the report file `name` (known before it is written, so a
         report can link to its own archived copy)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ class ObjectStore(Protocol):
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
+        ...
+
+    def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
+        """Store a file as it is, streamed (it may be larger than memory); `sha256` its hex."""
         ...
 
     def url(self, key: str) -> str:
@@ -75,6 +80,24 @@ class S3Store:
         if response.get("ChecksumSHA256", expected) != expected:
             raise ArchiveError(f"S3 stored {self.url(key)} with a different SHA-256 than was sent")
         return _described(key, body, response.get("VersionId"))
+
+    def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
+        try:
+            with path.open("rb") as body:  # botocore streams it, computing the checksum S3 checks
+                response = self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",
+                    ServerSideEncryption="AES256",
+                )
+        except Exception as error:  # botocore raises many types; all mean "not archived"
+            raise ArchiveError(f"could not write {self.url(key)}: {error}") from error
+        expected = base64.b64encode(bytes.fromhex(sha256)).decode()
+        if response.get("ChecksumSHA256", expected) != expected:
+            raise ArchiveError(f"S3 stored {self.url(key)} with a different SHA-256 than was read")
+        return StoredObject(key, path.stat().st_size, sha256, response.get("VersionId"))
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -120,6 +143,20 @@ class LocalStore:
         except OSError as error:
             raise ArchiveError(f"could not write {path}: {error}") from error
         return _described(key, body, None)
+
+    def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with (
+                path.open("rb") as source,
+                tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp,
+            ):
+                shutil.copyfileobj(source, tmp)
+            Path(tmp.name).replace(target)
+        except OSError as error:
+            raise ArchiveError(f"could not write {target}: {error}") from error
+        return StoredObject(key, target.stat().st_size, sha256, None)
 
     def get(self, key: str) -> bytes | None:
         path = self._path(key)

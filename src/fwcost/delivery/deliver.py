@@ -73,9 +73,10 @@ class Senders:
     email: Sender
 
     @classmethod
-    def to_folder(cls, folder: Path) -> Senders:
-        """Everything written to files under `folder` (the CLI demo)."""
-        file_sender = FileSender(folder)
+    def to_folder(cls, folder: Path, *, by_account: bool = False) -> Senders:
+        """Everything written to files under `folder` (the CLI demo); `by_account`: in a
+        folder per account (several accounts and their roll-up)."""
+        file_sender = FileSender(folder, by_account=by_account)
         return cls(slack=file_sender, email=file_sender)
 
     def for_destination(self, destination: Destination) -> Sender:

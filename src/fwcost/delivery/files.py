@@ -1,7 +1,8 @@
 """A Sender that writes what would be sent into a folder: the CLI demo's "delivery".
 
 It goes through the same deliver_reports path as Slack and SES, so the demo exercises routing
-and the ledger too. Files: `<folder>/audience=overall/` or `<folder>/team=<name>/`, holding
+and the ledger too. Files: `<folder>/audience=overall/` or `<folder>/team=<name>/` (under `account=<id>/` when there are
+several accounts: `by_account`), holding
 `<destination_id>.json` (the Slack payload and where it would go) and `<destination_id>.eml`
 (the exact MIME message SES would get).
 """
@@ -27,8 +28,9 @@ from fwcost.delivery.model import (
 class FileSender:
     """Writes each delivery to a file instead of sending it; a Sender for every kind."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, by_account: bool = False) -> None:
         self._folder = folder
+        self._by_account = by_account
 
     def send(
         self,
@@ -38,7 +40,8 @@ class FileSender:
         key: LedgerKey,
     ) -> Receipt:
         # A forced re-run rewrites the file: the folder's equivalent of chat.update.
-        folder = self._folder / audience_segment(report.team)
+        folder = self._folder / (f"account={key.account_id}" if self._by_account else "")
+        folder /= audience_segment(report.team)
         folder.mkdir(parents=True, exist_ok=True)
         if isinstance(destination, EmailDestination):
             path = folder / f"{destination.destination_id}.eml"

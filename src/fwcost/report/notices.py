@@ -8,10 +8,12 @@ severity's colour and the escaping their channel needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
+from fwcost.imports.day_export import Difference
 from fwcost.report.cents import money, money_whole, signed_money
 from fwcost.report.summary import (
     Anomaly,
@@ -39,6 +41,7 @@ class NoticeKind(Enum):
     NEW = "new"
     QUIET = "quiet"
     REVISED = "revised"
+    EXPORT_DIFFERS = "export_differs"  # an imported firectl export disagrees with the API
     TEAMS_OMITTED = "teams_omitted"
     # What the report lacks: shown apart, as "Incomplete data"
     NO_BILL = "no_bill"
@@ -90,6 +93,8 @@ def what_changed(s: DailySummary) -> list[Notice]:
     notices += [_anomaly(a) for a in s.anomalies]
     notices += [_arrival(a) for a in s.arrivals]
     notices += [revised_notice(r) for r in s.restatements]
+    if s.context.export_differences:
+        notices.append(_export_differs(s.context.export_differences))
     return sorted(notices, key=lambda n: SEVERITY_ORDER.index(n.severity))
 
 
@@ -229,6 +234,16 @@ def _arrival(a: Arrival) -> Notice:
 def revised_notice(r: Restatement) -> Notice:
     text = f"{restatement_text(r)} (now {money(r.new_cents)}, late data since it was reported)"
     return Notice(NoticeKind.REVISED, Severity.INFO, (Segment(text),))
+
+
+def _export_differs(found: Sequence[Difference]) -> Notice:
+    """e.g. "The firectl export of this day differs from the billing API: prompt tokens ..."."""
+    text = (
+        "The firectl export of this day differs from the billing API: "
+        + "; ".join(d.text for d in found)
+        + ". The report's figures are the API's."
+    )
+    return _warning(NoticeKind.EXPORT_DIFFERS, text)
 
 
 def _omitted(omitted: OmittedTeams) -> Notice:

@@ -44,6 +44,7 @@ HTML_MARKERS = {
     NoticeKind.NEW: Markup("&#10022;"),
     NoticeKind.QUIET: Markup("&#9662;"),
     NoticeKind.REVISED: Markup("&#8635;"),
+    NoticeKind.EXPORT_DIFFERS: Markup("&#8800;"),
     NoticeKind.TEAMS_OMITTED: Markup("&#8226;"),
 }
 CHART_HEIGHT_PX = 80

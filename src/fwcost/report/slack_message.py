@@ -67,6 +67,7 @@ ICONS = {
     NoticeKind.NEW: ":new:",
     NoticeKind.QUIET: ":zzz:",
     NoticeKind.REVISED: ":memo:",
+    NoticeKind.EXPORT_DIFFERS: ":scales:",
     NoticeKind.TEAMS_OMITTED: ":information_source:",
 }
 
@@ -92,6 +93,8 @@ def render_slack(s: DailySummary) -> dict[str, Any]:
         body += _top_line("Top keys", s.views["keys"])
         if s.team:
             body += _top_line("Top models and deployments", s.views["models"])
+        if "users" in s.views:
+            body += _top_line("Top users (firectl export, list price)", s.views["users"])
     return fit_slack(text, [*head, *body, *foot])
 
 

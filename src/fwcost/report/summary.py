@@ -25,6 +25,7 @@ from fwcost.config import (
     DEFAULT_TOP_N,
 )
 from fwcost.dates import DayBounds
+from fwcost.imports.day_export import Difference
 from fwcost.links import ReportLinks
 from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay
 from fwcost.report.cents import cents_of
@@ -39,6 +40,9 @@ MAD_TO_SIGMA = Decimal("1.4826")  # makes the MAD comparable to a standard devia
 SECONDS_PER_HOUR = Decimal(3600)
 UNATTRIBUTED_TEAM_LABEL = "Unattributed"
 BILLED_ONLY_LABEL = "Billed, not in usage data"
+
+
+USERS_TITLE = "By user (firectl export, at list price)"
 
 
 class RowKind(Enum):
@@ -113,6 +117,11 @@ class ReportContext:
     gaps: Sequence[str] = ()
     team: str | None = None  # set on a team's own slice
     links: ReportLinks | None = None  # to this report's archived copy and CSV (publishing)
+    # From firectl exports imported for the day (fwcost.imports): each user's cents at list
+    # price (the "users" view; none without an export), and where the export disagrees with
+    # the API, whose figures the report keeps.
+    users: Mapping[str, int] = field(default_factory=dict)
+    export_differences: Sequence[Difference] = ()
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -383,6 +392,8 @@ def team_summaries(summary: DailySummary, limit: int | None = None) -> dict[str,
                 account_budget=None,
                 restatements=(),
                 links=None,  # the overall report's links are not the team's
+                users={},  # an export names no team: its users are the account's
+                export_differences=(),
             ),
         )
         for team in teams
@@ -494,15 +505,18 @@ def _views(
             cents_of_day(today),
         )
 
-    return _all_views(_ViewBuilder(today, context.top_n, history_of))
+    views = _base_views(_ViewBuilder(today, context.top_n, history_of))
+    if context.users:
+        views["users"] = _users_view(context.users, context.top_n)
+    return views
 
 
 def period_views(total: AttributedDay, top_n: int) -> dict[str, View]:
     """The same six views for a week's or month's days added up (fwcost.periods), no trends."""
-    return _all_views(_ViewBuilder(total, top_n, lambda cents_of_day: ()))
+    return _base_views(_ViewBuilder(total, top_n, lambda cents_of_day: ()))
 
 
-def _all_views(builder: _ViewBuilder) -> dict[str, View]:
+def _base_views(builder: _ViewBuilder) -> dict[str, View]:
     return {
         "teams": builder.teams(),
         "projects": builder.by_annotation("projects", "Projects", "(no project)"),
@@ -511,6 +525,25 @@ def _all_views(builder: _ViewBuilder) -> dict[str, View]:
         "models": builder.models(),
         "deployments": builder.deployments(),
     }
+
+
+def _users_view(users: Mapping[str, int], top_n: int) -> View:
+    """Each user's cents from the day's firectl export: list-price estimates, so the view adds
+    up to the export's own total, not to the bill (its title says so)."""
+    rows = [
+        Row(email or "(no email)", cents, RowKind.ITEM if email else RowKind.UNATTRIBUTED,
+            estimated=True)
+        for email, cents in users.items()
+    ]  # fmt: skip
+    ordinary = sorted(
+        (r for r in rows if r.kind is RowKind.ITEM), key=lambda r: (-r.cents, r.label)
+    )
+    shown = ordinary[:top_n] + [r for r in rows if r.kind is not RowKind.ITEM]
+    total = sum(users.values())
+    if (hidden := len(ordinary) - top_n) > 0:
+        rest = total - sum(row.cents for row in shown)
+        shown.insert(top_n, Row(f"{hidden} others", rest, RowKind.OTHER, count=hidden))
+    return View("users", USERS_TITLE, tuple(shown), total, len(rows))
 
 
 class _ViewBuilder:

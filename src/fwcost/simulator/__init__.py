@@ -7,6 +7,8 @@ subset (tests/contract/fireworks-billing-openapi.yaml). Usage:
     with run_simulator(SimulatorConfig(spike_day=day, new_key_day=day)) as sim:
         httpx.get(f"{sim.base_url}/v1/accounts/acme-ai/billingUsage", ...)
     SimulatedAccount(config).billed_total(day, tz)   # the ground truth, without HTTP
+    run_simulator(config, more=[SimulatorConfig(account_id="acme-labs", api_key="fw_labs")])
+                                                      # several accounts, each its own key and data
 
 The synthetic account (catalog.py) is deterministic from the seed; usage is closed-form per
 15-minute slot of the home timezone's days (account.py), so any local day of any timezone,

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--home-timezone", default="UTC")
     args = parser.parse_args(argv)
     config = _config(args)
-    server = SimulatorServer(args.port, config, SimulatedAccount(config))
+    server = SimulatorServer(args.port, config, [SimulatedAccount(config)])
     print(f"Fireworks billing simulator at {server.sim.base_url}", flush=True)
     print(f"account id: {config.account_id}", flush=True)
     print(

@@ -52,9 +52,11 @@ class RecordedRequest:
 @dataclass
 class RunningSimulator:
     base_url: str
-    config: SimulatorConfig
+    config: SimulatorConfig  # the first account's, whose latency and faults the server applies
     account: SimulatedAccount
     requests: list[RecordedRequest] = field(default_factory=list)
+    # Every account served, by id (the first one and run_simulator's `more`), each its own key
+    accounts: dict[str, SimulatedAccount] = field(default_factory=dict)
 
 
 class _FaultBook:
@@ -77,10 +79,15 @@ class _FaultBook:
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, config: SimulatorConfig, account: SimulatedAccount) -> None:
+    def __init__(
+        self, port: int, config: SimulatorConfig, accounts: Sequence[SimulatedAccount]
+    ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         host, bound_port = self.server_address[:2]
-        self.sim = RunningSimulator(f"http://{host!s}:{bound_port}", config, account)
+        by_id = {account.config.account_id: account for account in accounts}
+        self.sim = RunningSimulator(
+            f"http://{host!s}:{bound_port}", config, accounts[0], accounts=by_id
+        )
         self.faults = _FaultBook(config.faults)
         self.log_lock = threading.Lock()
 
@@ -165,8 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _caller_key_id(self) -> str:
-        config, account = self.server.sim.config, self.server.sim.account
+    def _caller_key_id(self, account: SimulatedAccount) -> str:
+        config = account.config
         scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and token.strip() == config.api_key:
             return account.admin_key.key_id
@@ -175,12 +182,14 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError(401, GRPC_CODES[401], "missing or invalid API key (Authorization: Bearer)")
 
     def _dispatch(self, path: str, query: list[tuple[str, str]], body: Any) -> dict[str, Any]:
-        caller = self._caller_key_id()
+        sim = self.server.sim
         match = ROUTE.match(path)
+        account = sim.accounts.get(match["account"]) if match else None
+        # A key is checked against the account asked for (else the first): 401 before 404
+        caller = self._caller_key_id(account or sim.account)
         if match is None:
             raise ApiError(404, GRPC_CODES[404], f"no such method: {path}")
-        account = self.server.sim.account
-        if match["account"] != account.config.account_id:
+        if account is None:
             raise ApiError(404, GRPC_CODES[404], f"account {match['account']!r} not found")
         method = match["method"]
         if self.command != METHODS[method]:
@@ -239,9 +248,17 @@ def _usage_costs(account: SimulatedAccount, body: Any, caller: str) -> dict[str,
 
 
 @contextmanager
-def run_simulator(config: SimulatorConfig, port: int = 0) -> Iterator[RunningSimulator]:
-    """Serve the simulator on 127.0.0.1 (an ephemeral port by default) in a daemon thread."""
-    server = SimulatorServer(port, config, SimulatedAccount(config))
+def run_simulator(
+    config: SimulatorConfig, port: int = 0, *, more: Sequence[SimulatorConfig] = ()
+) -> Iterator[RunningSimulator]:
+    """Serve the simulator on 127.0.0.1 (an ephemeral port by default) in a daemon thread.
+
+    `more`: further accounts on the same server, each with its own id, key and data (their
+    latency and faults are `config`'s)."""
+    accounts = [SimulatedAccount(c) for c in (config, *more)]
+    if len({account.config.account_id for account in accounts}) < len(accounts):
+        raise ValueError("each simulated account needs an account_id of its own")
+    server = SimulatorServer(port, config, accounts)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="fw-simulator", daemon=True
     )

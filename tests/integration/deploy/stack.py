@@ -4,7 +4,8 @@
 1. package: local code paths (CodeUri, ContentUri) become S3 objects. moto's Lambda needs a real
    zip to create a function, but the rehearsal runs the handler in-process, so each path is
    replaced by a tiny zip uploaded to moto first: the function's code is not what is rehearsed;
-   its names, ARNs, environment and role are.
+   its names, ARNs, environment and role are. A state machine's DefinitionUri is inlined as
+   its Definition (moto's CloudFormation reads DefinitionString only, not an S3 location).
 2. transform: aws-sam-translator (the library `sam` itself uses) expands the SAM resources into
    plain CloudFormation, with the managed policy ARNs it bundles (no IAM lookup).
 3. create-stack: moto's CloudFormation creates what it supports; every resource type it skips
@@ -155,6 +156,10 @@ def _packaged(template: Template, region: str) -> Template:
         s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
     packaged = json.loads(json.dumps(template))
     for logical_id, resource in packaged["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            uri = resource["Properties"].pop("DefinitionUri")
+            resource["Properties"]["Definition"] = json.loads((REPO_ROOT / uri).read_text())
+            continue
         code_property = CODE_PROPERTIES.get(resource["Type"])
         if code_property is None:
             continue

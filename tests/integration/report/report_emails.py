@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from fwcost.imports.day_export import Difference
 from fwcost.links import Link, ReportLinks
 from fwcost.model import DayUsage, ServerlessUsage
 from fwcost.report.attribution import AttributedDay, attribute_day
@@ -85,7 +86,14 @@ def edge_emails() -> dict[str, str]:
     )  # fmt: skip
     linked = demo_summary()
     linked = replace(linked, context=replace(linked.context, links=links))
+    today, _ = demo_history(DEMO_DAY)
+    exported = replace(
+        demo_context(DEMO_DAY),
+        users={"": 40, **{f"{name}@x.io": 1000 + n for n, name in enumerate(HOSTILE_NAMES)}},
+        export_differences=(Difference("prompt tokens <b>", 1_000_000, 900_000),),
+    )
     return {
+        "users from an export": render_email_html(summarize(today, history, exported)),
         "presigned links": render_email_html(linked),
         "empty day": render_email_html(summarize(empty, history, context)),
         "no bill": render_email_html(summarize(attribute_day(no_bill, PRICES), history, context)),

@@ -83,6 +83,31 @@ def generated_emails() -> dict[str, str]:
     return emails
 
 
+def rollup_emails() -> dict[str, str]:
+    """The roll-up across accounts: hostile account and team names, a failed account."""
+    from decimal import Decimal
+
+    from fwcost.report.attribution import AttributedDay
+    from fwcost.report.groups import Amount, TeamGroups
+    from fwcost.report.rollup import AccountLine, build_rollup, render_rollup_html
+
+    def day_of(teams: list[str]) -> AttributedDay:
+        groups = {team: TeamGroups(amount=Amount(Decimal(n + 1), (n + 1) * 100))
+                  for n, team in enumerate(teams)}  # fmt: skip
+        cents = sum(g.amount.cents for g in groups.values())
+        return AttributedDay(DEMO_DAY, groups, {"Embeddings": Amount(Decimal(1), 100)},
+                             Decimal(cents + 100) / 100, cents + 100, None, Decimal(0), 0,
+                             "allocation")  # fmt: skip
+
+    lines = [
+        AccountLine("prod", HOSTILE_NAMES[0], day_of(["search", "", *HOSTILE_NAMES[:6]])),
+        AccountLine("labs", "Labs", day_of(["search", *HOSTILE_NAMES[3:9]])),
+        AccountLine("qa", HOSTILE_NAMES[1], None, "Fireworks refused the API key <401> & more"),
+    ]
+    rollup = build_rollup(DEMO_DAY, "UTC", lines, "s3://bucket/fireworks/account=_rollup")
+    return {"roll-up": render_rollup_html(rollup)}
+
+
 def all_emails() -> dict[str, str]:
     return {
         **emails_of(demo_summary(), "demo"),
@@ -90,6 +115,7 @@ def all_emails() -> dict[str, str]:
         **emails_of(hostile_summary(), "hostile"),
         **generated_emails(),
         **period_emails(),
+        **rollup_emails(),
     }
 
 

@@ -1,0 +1,1 @@
+"""Importing `firectl billing export-metrics` CSV files into the archive (issue 15)."""
