@@ -222,6 +222,7 @@ def scheduled_event(stack: Stack) -> dict[str, Any]:
         for r in stack.template["Resources"].values()
         if r["Type"] == "AWS::Scheduler::Schedule"
         and r["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["DailyReportFunction", "Arn"]}
+        and '"report"' not in r["Properties"]["Target"]["Input"]
     ]
     text = schedule["Properties"]["Target"]["Input"]
     for placeholder, value in {
