@@ -119,8 +119,11 @@ def usage_csv(
 
 
 class UsageCsv:
-    """The day's CSV with every row formatted once, so the whole day and each team's slice
-    are joins of the same lines (the reports need all of them: one pass instead of one a team).
+    """The day's CSV, written once: the whole day's body, and each team's slice cut from it
+    (the reports need all of them: one pass instead of one a team).
+
+    Every row is one line ending in "\n" (text cells hold no line break, see above), so the
+    body's lines are its rows and a team's slice is the header plus its rows' lines.
     """
 
     def __init__(
@@ -133,19 +136,37 @@ class UsageCsv:
         head = (usage.day.isoformat(), text[timezone], text[account_id])
         for rows in _csv_rows(usage, head, costs, text):
             writer.writerows(rows)
-        self._header, self._rows = lines[0], lines[1:]
+        self._usage = usage
+        self._body = "".join(lines).encode()
+        self._team_rows: dict[str, list[bytes]] | None = None
+
+    @classmethod
+    def of_body(cls, usage: DayUsage, body: bytes) -> UsageCsv:
+        """The CSV `usage_csv` wrote for `usage`, from its bytes: nothing is written again."""
+        day_csv = cls.__new__(cls)
+        day_csv._usage, day_csv._body, day_csv._team_rows = usage, body, None
+        return day_csv
+
+    def body(self, team: str | None = None) -> bytes:
+        """The whole day, or with `team` only that team's rows (same order, same header)."""
+        if team is None:
+            return self._body
+        if self._team_rows is None:
+            self._team_rows = self._by_team()
+        header = self._body[: self._body.index(b"\n") + 1]
+        return header + b"".join(self._team_rows.get(team, ()))
+
+    def _by_team(self) -> dict[str, list[bytes]]:
+        usage = self._usage
+        rows = self._body.split(b"\n")[1:-1]
         owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
                   for row in stream]  # fmt: skip
         # Billed-only lines come last and have no owner: zip stops before them, so no team
         # slice carries them.
-        self._team_rows: dict[str, list[str]] = defaultdict(list)
-        for line, owner in zip(self._rows, owners, strict=False):
-            self._team_rows[owner].append(line)
-
-    def body(self, team: str | None = None) -> bytes:
-        """The whole day, or with `team` only that team's rows (same order, same header)."""
-        rows = self._rows if team is None else self._team_rows.get(team, [])
-        return (self._header + "".join(rows)).encode()
+        team_rows: dict[str, list[bytes]] = defaultdict(list)
+        for line, owner in zip(rows, owners, strict=False):
+            team_rows[owner].append(line + b"\n")
+        return team_rows
 
 
 class _Lines(list[str]):
