@@ -47,8 +47,8 @@ LAMBDA_ENVIRONMENT = {
 HEADER = """\
 # Third-party runtime dependencies shipped in the FwcostLayer, pinned, full closure.
 # Generated from uv.lock by `make lock` (layers/fwcost/export_requirements.py): do not edit.
-# Installed with --no-deps for manylinux2014_aarch64 / cp313 (the function's platform), so every
-# transitive dependency is listed here on purpose.
+# Installed with --no-deps for manylinux2014 / manylinux_2_28 aarch64, cp313 (the function's
+# platform), so every transitive dependency is listed here on purpose.
 # Left out on purpose: boto3, botocore, s3transfer, jmespath, urllib3, python-dateutil, six. The
 # Lambda Python runtime provides them, and aws-xray-sdk's / Powertools' needs are met by those.
 # Also tqdm (the CLI's progress bar), which the function never imports.
