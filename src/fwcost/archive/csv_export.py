@@ -129,13 +129,9 @@ class UsageCsv:
     def __init__(
         self, usage: DayUsage, account_id: str, timezone: str, costs: CostedRows | None
     ) -> None:
-        lines = _Lines()
-        writer = csv.writer(lines, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
         text = _TextCells()
-        head = (usage.day.isoformat(), text[timezone], text[account_id])
-        for rows in _csv_rows(usage, head, costs, text):
-            writer.writerows(rows)
+        head = f"{usage.day.isoformat()},{text[timezone]},{text[account_id]},"
+        lines = [_header_line(), *_csv_lines(usage, head, costs, text)]
         self._usage = usage
         self._body = "".join(lines).encode()
         self._team_rows: dict[str, list[bytes]] | None = None
@@ -169,50 +165,55 @@ class UsageCsv:
         return team_rows
 
 
-class _Lines(list[str]):
-    """A csv.writer target that keeps each row as its own string.
-
-    CPython's csv writer hands write() one finished line per row (terminator included), so
-    the list holds exactly one entry per row written.
-    """
-
-    def write(self, line: str) -> None:
-        self.append(line)
+def _header_line() -> str:
+    lines: list[str] = []
+    csv.writer(_Lines(lines), lineterminator="\n").writerow(CSV_COLUMNS)
+    return lines[0]
 
 
-def _csv_rows(
-    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None, t: _TextCells
-) -> Iterator[Iterable[tuple[object, ...]]]:
-    """The CSV rows stream by stream (serverless, dedicated, training, billed-only), as
-    generators: writerows then runs the per-row loop inside the csv module. Every text cell
-    from the API goes through `t` (neutralised); numbers never do."""
-    blank = ""
-    yield (
-        (*head, "serverless", t[s.model], t[s.api_key_id], t[s.api_key_name], blank, blank, blank,
-         blank, t[s.team], t[s.project], t[s.environment], t[s.usage_type], blank, s.prompt_tokens,
-         s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
-        for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_cents if costs else None,
-                                                          len(usage.serverless)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "dedicated", t[d.base_model], blank, blank, t[d.deployment], blank,
-         t[d.accelerator_type], t[d.placement], t[d.team], t[d.project], t[d.environment],
-         t[d.usage_type], blank, 0, 0, 0, 0, d.accelerator_seconds, cost)
-        for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_cents if costs else None,
-                                                         len(usage.dedicated)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "training", t[tr.base_model], blank, blank, blank, t[tr.job_id],
-         t[tr.accelerator_type], blank, t[tr.team], t[tr.project], t[tr.environment],
-         t[tr.usage_type], blank, 0, 0, 0, 0, tr.accelerator_seconds, cost)
-        for tr, cost in zip(usage.training, _cost_texts(costs.training_cents if costs else None,
-                                                         len(usage.training)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "billed_only", t[row.detail], blank, blank, blank, blank, blank, blank, blank,
-         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, cents_text(row.cents))
-        for row in (costs.billed_only_rows if costs else ())
-    )  # fmt: skip
+class _Lines:
+    """A csv.writer target that keeps each line written."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+def _csv_lines(
+    usage: DayUsage, head: str, costs: CostedRows | None, t: _TextCells
+) -> Iterator[str]:
+    """The CSV's lines stream by stream (serverless, dedicated, training, billed-only), each
+    row formatted as csv.writer (QUOTE_MINIMAL) writes it: text cells come from `t`, which
+    neutralises and quotes each distinct value once; numbers are written as str() writes them
+    (audio seconds as repr, 0 when none). tests/unit/archive/test_csv_export.py holds the
+    lines to csv.writer's."""
+    for s, cost in zip(
+        usage.serverless,
+        _cost_texts(costs.serverless_cents if costs else None, len(usage.serverless)),
+        strict=True,
+    ):
+        yield (f"{head}serverless,{t[s.model]},{t[s.api_key_id]},{t[s.api_key_name]},,,,,"
+               f"{t[s.team]},{t[s.project]},{t[s.environment]},{t[s.usage_type]},,"
+               f"{s.prompt_tokens},{s.cached_prompt_tokens},{s.completion_tokens},"
+               f"{_seconds(s.audio_input_seconds)},0,{cost}\n")  # fmt: skip
+    for d, cost in zip(
+        usage.dedicated,
+        _cost_texts(costs.dedicated_cents if costs else None, len(usage.dedicated)),
+        strict=True,
+    ):
+        yield (f"{head}dedicated,{t[d.base_model]},,,{t[d.deployment]},,{t[d.accelerator_type]},"
+               f"{t[d.placement]},{t[d.team]},{t[d.project]},{t[d.environment]},"
+               f"{t[d.usage_type]},,0,0,0,0,{d.accelerator_seconds},{cost}\n")  # fmt: skip
+    for tr, cost in zip(
+        usage.training,
+        _cost_texts(costs.training_cents if costs else None, len(usage.training)),
+        strict=True,
+    ):
+        yield (f"{head}training,{t[tr.base_model]},,,,{t[tr.job_id]},{t[tr.accelerator_type]},,"
+               f"{t[tr.team]},{t[tr.project]},{t[tr.environment]},{t[tr.usage_type]},,"
+               f"0,0,0,0,{tr.accelerator_seconds},{cost}\n")  # fmt: skip
+    for row in costs.billed_only_rows if costs else ():
+        yield (f"{head}billed_only,{t[row.detail]},,,,,,,,,,,{t[row.category]},0,0,0,0,0,"
+               f"{cents_text(row.cents)}\n")  # fmt: skip
 
 
 # What a spreadsheet reads as the start of a formula (OWASP's list).
@@ -221,7 +222,8 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
 class _TextCells(dict[str, str]):
-    """Each distinct text value, made safe once: `cells[value]` is the cell to write.
+    """Each distinct text value, made safe once: `cells[value]` is the cell to write, quoted
+    as csv.writer quotes (QUOTE_MINIMAL: a cell holding the delimiter or a quote).
 
     A day repeats the same few names on every row, so the work is per name, not per cell.
     """
@@ -230,6 +232,8 @@ class _TextCells(dict[str, str]):
         cell = _LINE_BREAKS.sub(" ", value) if "\r" in value or "\n" in value else value
         if cell.startswith(FORMULA_STARTS):
             cell = "'" + cell
+        if "," in cell or '"' in cell:
+            cell = '"' + cell.replace('"', '""') + '"'
         self[value] = cell
         return cell
 
