@@ -154,14 +154,14 @@ class UsageCsv:
 
     def _by_team(self) -> dict[str, list[bytes]]:
         usage = self._usage
-        rows = self._body.split(b"\n")[1:-1]
+        rows = self._body.splitlines(keepends=True)[1:]
         owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
                   for row in stream]  # fmt: skip
         # Billed-only lines come last and have no owner: zip stops before them, so no team
         # slice carries them.
         team_rows: dict[str, list[bytes]] = defaultdict(list)
         for line, owner in zip(rows, owners, strict=False):
-            team_rows[owner].append(line + b"\n")
+            team_rows[owner].append(line)
         return team_rows
 
 
