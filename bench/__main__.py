@@ -30,10 +30,13 @@ CURVE_SCALES = "10000,100000,300000,1000000"
 
 
 def repeats(rows: int, quick: bool) -> int:
-    """Best of N: more runs where a run is cheap; the 1M-row day alone takes most of a minute."""
+    """Best of N: more runs where a run is cheap; the 1M-row day runs once (most of a minute)."""
     if quick:
         return 1
-    return 7 if rows <= 1_000 else 5 if rows <= 10_000 else 3 if rows <= 100_000 else 2
+    for limit, runs in ((1_000, 7), (10_000, 5), (100_000, 3), (300_000, 2)):
+        if rows <= limit:
+            return runs
+    return 1
 
 
 def measure_day(rows: int, workdir: Path, quick: bool) -> DayRun:
