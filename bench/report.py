@@ -92,9 +92,10 @@ def _method() -> list[str]:
         "folder, summary against the 30 archived days, reports rendered and archived, no "
         "delivery. The floor is `json.loads` of the same response bodies and of the 30 "
         "archived attribution.json the job reads back. The stages are timed in-process on "
-        "the same bytes (best of N, tracemalloc peak), for where the time goes; their sum "
-        "leaves out the history read and the interpreter's collector, which the end to end "
-        "pays. The machine is shared: compare ratios within one run.",
+        "the same bytes (best of N, tracemalloc peak), for where the time goes: they run with "
+        "the interpreter's cyclic collector on, which the daily job pauses for its bulk work, "
+        "and leave out the history read, so their sum is not the end to end. The machine is "
+        "shared: compare ratios within one run.",
     ]
 
 
