@@ -300,7 +300,7 @@ class _Units:
 
     def __init__(self, usage: DayUsage) -> None:
         self._codes: dict[str, int] = {"": 0}
-        self.text: list[str] = []  # code -> text, refreshed as codes are added
+        self.text: list[str] = [""]  # code -> text
         serverless, dedicated, training = usage.serverless, usage.dedicated, usage.training
         gpu: list[DedicatedUsage | TrainingUsage] = [*dedicated, *training]
         self.serverless, self.dedicated = len(serverless), len(dedicated)
@@ -334,12 +334,10 @@ class _Units:
             [r.audio_input_seconds for r in serverless] + no_number, dtype=np.float64
         )
         # The name reports group by: a model's or deployment's short id.
-        self.text = list(self._codes)
         short = np.zeros(len(self._codes), dtype=np.int64)
         for code in np.unique(self.item).tolist():
             short[code] = self._code(short_model_id(self.text[code]))
         self.label = short[self.item]
-        self.text = list(self._codes)
         usage_type = np.concatenate([usage_types, np.zeros(len(gpu), dtype=np.int64)])
         is_serverless = self.stream == 0
         self.batch = is_serverless & self._marks(usage_type, "BATCH")
@@ -356,14 +354,16 @@ class _Units:
         return holds[codes]
 
     def code(self, values: list[str]) -> NDArray[np.int64]:
-        codes = self._codes
+        """The column of `values` as codes (a new text gets the next code)."""
         for value in dict.fromkeys(values):  # each distinct value once, in order
-            if value not in codes:
-                codes[value] = len(codes)
-        return np.array(list(map(codes.__getitem__, values)), dtype=np.int64)
+            self._code(value)
+        return np.array(list(map(self._codes.__getitem__, values)), dtype=np.int64)
 
     def _code(self, value: str) -> int:
-        return self._codes.setdefault(value, len(self._codes))
+        if value not in self._codes:
+            self._codes[value] = len(self.text)
+            self.text.append(value)
+        return self._codes[value]
 
     def lookup(self, value: str) -> int:
         """The code of a text, or -1 when no row holds it."""
@@ -772,7 +772,6 @@ class _Attribution:
         environment = np.concatenate([units.environment, blank])
         key = np.concatenate([units.key, blank])
         item = np.concatenate([units.item, blank])
-        units.text = list(units._codes)
         rank = np.empty(len(units.text), dtype=np.int64)
         rank[np.array(sorted(range(len(units.text)), key=units.text.__getitem__))] = np.arange(
             len(units.text)
