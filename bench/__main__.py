@@ -1,82 +1,96 @@
-"""`python -m bench [--scales 1000,10000,100000] [--quick]`: measure, print, write results."""
+"""`python -m bench [--scales 1000,10000,100000] [--curve 10000,...,1000000] [--quick]
+[--out DIR]`: measure, print, write results (bench/out/ unless --out)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import shutil
 import sys
 import tempfile
 import time
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.artifact import artifact_sizes
 from bench.coldstart import import_time
 from bench.export_import import markdown_lines, measure_export_import
-from bench.measure import REPO_ROOT, best_of, run_json, traced_peak
-from bench.recording import Recording, record_day
-from bench.report import ScaleResult, StageResult, markdown
-from bench.stages import STAGES, DayState, floor, keep, seed_history, stage_functions
+from bench.measure import REPO_ROOT, best_of, run_json, run_python, traced_peak
+from bench.recording import Recording
+from bench.report import DayRun, ScaleResult, StageResult, markdown
+from bench.stages import REPORT_DAY, STAGES, DayState, keep, stage_functions
 from bench.traffic import measure_traffic
 
-REPORT_DAY = date(2026, 3, 10)  # a Tuesday: a full weekday of traffic
 # A run writes here (untracked); `make bench-record` writes the tracked bench/results/ instead,
 # whose figures the README states (tests/unit/bench/test_readme_figures.py).
 RESULTS = REPO_ROOT / "bench" / "out"
+STAGE_SCALES = "1000,10000,100000"
+CURVE_SCALES = "10000,100000,300000,1000000"
 
 
 def repeats(rows: int, quick: bool) -> int:
-    """Best of N: more runs where a run is cheap; the 100k day alone takes seconds per run."""
+    """Best of N: more runs where a run is cheap; the 1M-row day runs once (most of a minute)."""
     if quick:
         return 1
-    return 7 if rows <= 1_000 else 5 if rows <= 10_000 else 3
+    for limit, runs in ((1_000, 7), (10_000, 5), (100_000, 3), (300_000, 2)):
+        if rows <= limit:
+            return runs
+    return 1
 
 
-def measure_scale(rows: int, workdir: Path, quick: bool) -> ScaleResult:
+def measure_day(rows: int, workdir: Path, quick: bool) -> DayRun:
+    """One day end to end and its floor, each in fresh processes (bench/e2e.py), best of N.
+
+    The day is recorded and its archive seeded in processes of their own too, so this one
+    never holds a large day.
+    """
     repeat = repeats(rows, quick)
+    recording = workdir / f"recording-{rows}.pkl"
     started = time.perf_counter()
-    recording = record_day(rows, REPORT_DAY)
+    recorded = run_json(["-m", "bench.e2e", "record", str(rows), str(recording)])
     record_seconds = time.perf_counter() - started
-    recording_path = workdir / f"recording-{rows}.pkl"
-    recording.save(recording_path)
-
-    floor_seconds, _ = best_of(repeat, lambda: floor(recording))
-    floor_peak = traced_peak(lambda: floor(recording))
-    stages, state = _stages(recording, workdir / f"stages-{rows}", repeat)
-
     seed = workdir / f"seed-{rows}"
-    assert state.attribution is not None
-    seed_history(recording, state.attribution, seed)
-    del state
+    run_python(["-m", "bench.e2e", "seed", str(recording), str(seed), str(workdir)])
 
     def fresh(mode: str, run: int) -> dict[str, Any]:
         target = workdir / f"{mode}-{rows}-{run}"
-        return run_json(["-m", "bench.e2e", mode, str(recording_path), str(seed), str(target)])
+        try:
+            return run_json(["-m", "bench.e2e", mode, str(recording), str(seed), str(target)])
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
 
     pipeline_runs = [fresh("pipeline", run) for run in range(repeat)]
-    return ScaleResult(
+    floor_runs = [fresh("floor", run) for run in range(repeat)]
+    return DayRun(
         rows=rows,
-        usage_rows=recording.usage_rows,
-        body_bytes=recording.body_bytes,
-        requests=len(recording.raw),
+        usage_rows=int(recorded["usage_rows"]),
+        body_bytes=int(recorded["body_bytes"]),
+        requests=int(recorded["requests"]),
         record_seconds=record_seconds,
         repeat=repeat,
-        stages=stages,
-        floor_seconds=floor_seconds,
-        floor_peak_bytes=floor_peak,
-        floor_rss_bytes=int(fresh("floor", 0)["max_rss_bytes"]),
-        baseline_rss_bytes=int(fresh("baseline", 0)["max_rss_bytes"]),
         e2e_seconds=min(float(run["seconds"]) for run in pipeline_runs),
         e2e_rss_bytes=max(int(run["max_rss_bytes"]) for run in pipeline_runs),
+        floor_seconds=min(float(run["seconds"]) for run in floor_runs),
+        floor_rss_bytes=max(int(run["max_rss_bytes"]) for run in floor_runs),
     )
 
 
-def _stages(
-    recording: Recording, archive_root: Path, repeat: int
-) -> tuple[list[StageResult], DayState]:
+def measure_scale(day: DayRun, workdir: Path, quick: bool) -> ScaleResult:
+    """The recorded day's stages, one at a time in this process, beside its end to end."""
+    recording_path = workdir / f"recording-{day.rows}.pkl"
+    recording = Recording.load(recording_path)
+    stages = _stages(recording, workdir / f"stages-{day.rows}", repeats(day.rows, quick))
+    seed = workdir / f"seed-{day.rows}"
+    baseline = run_json(
+        ["-m", "bench.e2e", "baseline", str(recording_path), str(seed), str(workdir / "idle")]
+    )
+    shutil.rmtree(workdir / "idle", ignore_errors=True)
+    return ScaleResult(day, stages, int(baseline["max_rss_bytes"]))
+
+
+def _stages(recording: Recording, archive_root: Path, repeat: int) -> list[StageResult]:
     state = DayState()
     functions = stage_functions(recording, state, archive_root)
     results = []
@@ -85,7 +99,7 @@ def _stages(
         peak = traced_peak(functions[stage])
         keep(state, stage, output, recording)
         results.append(StageResult(stage, seconds, peak))
-    return results, state
+    return results
 
 
 def machine() -> dict[str, Any]:
@@ -107,10 +121,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _load_average() -> list[float]:
+    """1, 5 and 15 minutes' load average when the run ended: others' work on a shared machine."""
+    return [float(part) for part in Path("/proc/loadavg").read_text().split()[:3]]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--scales", default="1000,10000,100000", help="usage rows a day, comma-separated"
+        "--scales", default=STAGE_SCALES, help="usage rows a day, stage by stage, comma-separated"
+    )
+    parser.add_argument(
+        "--curve", default=CURVE_SCALES, help="usage rows a day, end to end only (scaling curve)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="one run each: a smoke test, not figures"
@@ -120,9 +142,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     scales = [int(text) for text in args.scales.split(",")]
+    curve = [int(text) for text in args.curve.split(",") if text]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fwcost-bench-") as scratch:
-        results = [measure_scale(rows, Path(scratch), args.quick) for rows in scales]
+        workdir = Path(scratch)
+        days: dict[int, DayRun] = {}
+        results = []
+        for rows in scales:
+            days[rows] = measure_day(rows, workdir, args.quick)
+            results.append(measure_scale(days[rows], workdir, args.quick))
+        for rows in curve:
+            if rows not in days:
+                days[rows] = measure_day(rows, workdir, args.quick)
+            (workdir / f"recording-{rows}.pkl").unlink(missing_ok=True)
+            shutil.rmtree(workdir / f"seed-{rows}", ignore_errors=True)
     handler = import_time("app", 1 if args.quick else 9)
     boto3 = import_time("boto3", 1 if args.quick else 9)
     traffic = measure_traffic(REPORT_DAY)
@@ -130,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     document = {
         "machine": machine(),
         "scales": [asdict(result) for result in results],
+        "curve": [asdict(days[rows]) for rows in curve],
+        "load_average": _load_average(),
         "cold_start": {"handler": asdict(handler), "boto3": asdict(boto3)},
         "traffic": asdict(traffic),
         "artifact": None if sizes is None else [asdict(size) for size in sizes],

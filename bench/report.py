@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 MB = 1024 * 1024
+GB = 1024 * MB
 TARGET_RATIO = 3.0
-TARGET_RSS_100K = 512 * MB
+TARGET_RSS_100K = 400 * MB
 TARGET_RSS_10K = 256 * MB
+TARGET_RSS_1M = 1.5 * GB
+TARGET_1M_VS_100K = 11.0
 TARGET_IMPORT_RATIO = 1.5
 TARGET_DAILY_REQUESTS = 4
 TARGET_BACKFILL_WINDOWS = 12
@@ -22,31 +25,35 @@ class StageResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ScaleResult:
-    rows: int
+class DayRun:
+    """One report day end to end and its floor, each in fresh processes, best of `repeat`."""
+
+    rows: int  # the simulator's for_rows knob
     usage_rows: int
     body_bytes: int
     requests: int
     record_seconds: float
     repeat: int
-    stages: list[StageResult]
-    floor_seconds: float
-    floor_peak_bytes: int
-    floor_rss_bytes: int
-    baseline_rss_bytes: int
     e2e_seconds: float
-    e2e_rss_bytes: int
+    e2e_rss_bytes: int  # the highest of the runs' peaks
+    floor_seconds: float
+    floor_rss_bytes: int
 
-    @property
-    def ratio(self) -> float:
-        return self.e2e_seconds / self.floor_seconds
+
+@dataclass(frozen=True, slots=True)
+class ScaleResult:
+    day: DayRun
+    stages: list[StageResult]
+    baseline_rss_bytes: int  # a fresh process with the imports and the recording loaded
 
 
 def markdown(document: dict[str, Any]) -> str:
     scales = document["scales"]
-    lines = ["# fwcost benchmark", "", _machine(document["machine"])]
+    lines = ["# fwcost benchmark", "", _machine(document["machine"], document.get("load_average"))]
     for section in (
+        _method(),
         _stage_table(scales),
+        _curve(document["curve"]),
         _cold_start(document["cold_start"]),
         _traffic(document["traffic"]),
         _artifact(document["artifact"]),
@@ -58,11 +65,38 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _machine(machine: dict[str, Any]) -> str:
-    return (
+def _machine(machine: dict[str, Any], load: list[float] | None = None) -> str:
+    text = (
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['system']}, "
         f"Python {machine['python']}."
     )
+    if load:
+        text += (
+            " Load average when the run ended (1, 5, 15 minutes): "
+            + ", ".join(f"{value:.2f}" for value in load)
+            + " (others' work on the same cores)."
+        )
+    return text
+
+
+def _method() -> list[str]:
+    return [
+        "## Method",
+        "",
+        "End to end and floor are measured the same way: each in a fresh process "
+        "(bench/e2e.py), the archive of the trailing 30 days copied in first, the clock around "
+        "the work alone (not the interpreter start, the imports or loading the recorded bytes), "
+        "best of N runs; peak is the process's peak RSS (VmHWM, interpreter and imports "
+        "included), the highest of the runs. End to end is the daily job on the recorded day: "
+        "the real client's decode over replayed HTTP, parse, attribution, CSV, archive to a "
+        "folder, summary against the 30 archived days, reports rendered and archived, no "
+        "delivery. The floor is `json.loads` of the same response bodies and of the 30 "
+        "archived attribution.json the job reads back. The stages are timed in-process on "
+        "the same bytes (best of N, tracemalloc peak), for where the time goes: they run with "
+        "the interpreter's cyclic collector on, which the daily job pauses for its bulk work, "
+        "and leave out the history read, so their sum is not the end to end. The machine is "
+        "shared: compare ratios within one run.",
+    ]
 
 
 def _ms(seconds: float) -> str:
@@ -74,13 +108,10 @@ def _mb(size: int) -> str:
 
 
 def _stage_table(scales: list[dict[str, Any]]) -> list[str]:
-    header = "| stage | " + " | ".join(f"{s['rows']:,} rows: time | peak" for s in scales) + " |"
+    days = [s["day"] for s in scales]
+    header = "| stage | " + " | ".join(f"{d['rows']:,} rows: time | peak" for d in days) + " |"
     lines = [
         "## One report day, stage by stage",
-        "",
-        "Time is the best of N runs on the recorded bytes; peak is tracemalloc's, for the stage "
-        "alone. End to end runs in a fresh process (time best of N, peak = its max RSS, "
-        "VmHWM, interpreter and imports included). The floor is `json.loads` of the same bodies.",
         "",
         header,
         "|---|" + "---|---|" * len(scales),
@@ -89,10 +120,8 @@ def _stage_table(scales: list[dict[str, Any]]) -> list[str]:
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    row(
-        "usage rows / raw bodies", [f"{s['usage_rows']:,} | {_mb(s['body_bytes'])}" for s in scales]
-    )
-    row("requests for the day", [f"{s['requests']} | " for s in scales])
+    row("usage rows / raw bodies", [f"{d['usage_rows']:,} | {_mb(d['body_bytes'])}" for d in days])
+    row("requests for the day", [f"{d['requests']} | " for d in days])
     for index, stage in enumerate(scales[0]["stages"]):
         name = stage["stage"]
         row(
@@ -105,26 +134,40 @@ def _stage_table(scales: list[dict[str, Any]]) -> list[str]:
     row("sum of stages", [f"{_ms(sum(t['seconds'] for t in s['stages']))} | " for s in scales])
     row(
         "**end to end** (fresh process)",
-        [f"**{_ms(s['e2e_seconds'])}** | **{_mb(s['e2e_rss_bytes'])}** RSS" for s in scales],
+        [f"**{_ms(d['e2e_seconds'])}** | **{_mb(d['e2e_rss_bytes'])}** RSS" for d in days],
     )
     row(
-        "floor: `json.loads`",
-        [f"{_ms(s['floor_seconds'])} | {_mb(s['floor_peak_bytes'])}" for s in scales],
-    )
-    row(
-        "floor in a fresh process",
-        [f" | {_mb(s['floor_rss_bytes'])} RSS" for s in scales],
+        "floor: `json.loads` (fresh process)",
+        [f"{_ms(d['floor_seconds'])} | {_mb(d['floor_rss_bytes'])} RSS" for d in days],
     )
     row(
         "idle process (imports + recording)",
         [f" | {_mb(s['baseline_rss_bytes'])} RSS" for s in scales],
     )
-    row(
-        "**end to end / floor**",
-        [f"**{s['e2e_seconds'] / s['floor_seconds']:.2f}×** | " for s in scales],
-    )
-    row("runs (best of)", [f"{s['repeat']} | " for s in scales])
+    row("**end to end / floor**", [f"**{_ratio(d):.2f}×** | " for d in days])
+    row("runs (best of)", [f"{d['repeat']} | " for d in days])
     return lines
+
+
+def _curve(days: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Scaling: end to end against the floor, fresh processes",
+        "",
+        "| usage rows | raw bodies | end to end | floor | end to end / floor | peak RSS | "
+        "time per 1k rows | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for d in days:
+        lines.append(
+            f"| {d['usage_rows']:,} | {_mb(d['body_bytes'])} | {_ms(d['e2e_seconds'])} | "
+            f"{_ms(d['floor_seconds'])} | {_ratio(d):.2f}× | {_mb(d['e2e_rss_bytes'])} | "
+            f"{_ms(d['e2e_seconds'] * 1000 / max(d['usage_rows'], 1))} | {d['repeat']} |"
+        )
+    return lines
+
+
+def _ratio(day: dict[str, Any]) -> float:
+    return float(day["e2e_seconds"]) / float(day["floor_seconds"])
 
 
 def _cold_start(cold: dict[str, Any]) -> list[str]:
@@ -187,23 +230,28 @@ def _artifact(parts: list[dict[str, Any]] | None) -> list[str]:
 
 def targets(document: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(target, measured, holds) for each target of the issue."""
-    by_rows = {s["rows"]: s for s in document["scales"]}
+    by_rows = {d["rows"]: d for d in [*(s["day"] for s in document["scales"]), *document["curve"]]}
     found: list[tuple[str, str, bool]] = []
     if 100_000 in by_rows:
         big = by_rows[100_000]
-        ratio = big["e2e_seconds"] / big["floor_seconds"]
+        ratio = _ratio(big)
         times = f"{_ms(big['e2e_seconds'])} vs {_ms(big['floor_seconds'])}: {ratio:.2f}×"
-        found.append(("100k-row day end to end ≤ 3× json.loads", times, ratio <= TARGET_RATIO))
         found.append(
-            (
-                "100k-row day peak < 512 MB",
-                _mb(big["e2e_rss_bytes"]),
-                big["e2e_rss_bytes"] < TARGET_RSS_100K,
-            )
+            ("100k-row day end to end ≤ 3× json.loads (both fresh)", times, ratio <= TARGET_RATIO)
         )
+        rss = big["e2e_rss_bytes"]
+        found.append(("100k-row day peak < 400 MB", _mb(rss), rss < TARGET_RSS_100K))
     if 10_000 in by_rows:
         rss = by_rows[10_000]["e2e_rss_bytes"]
         found.append(("10k-row day peak < 256 MB", _mb(rss), rss < TARGET_RSS_10K))
+    if 1_000_000 in by_rows:
+        huge = by_rows[1_000_000]
+        rss = huge["e2e_rss_bytes"]
+        found.append(("1M-row day peak < 1.5 GB", _mb(rss), rss < TARGET_RSS_1M))
+        if 100_000 in by_rows:
+            growth = huge["e2e_seconds"] / by_rows[100_000]["e2e_seconds"]
+            times = f"{_ms(huge['e2e_seconds'])}: {growth:.1f}× the 100k-row day"
+            found.append(("1M-row day ≤ 11× the 100k-row day's time", times, growth <= 11))
     cold = document["cold_start"]
     handler, boto3 = cold["handler"]["seconds"], cold["boto3"]["seconds"]
     ratio = handler / boto3

@@ -41,6 +41,7 @@ from fwcost.report.summary import ReportContext, summarize
 
 STAGES = ("parse", "normalize", "attribute", "render", "csv", "archive")
 PREFIX = "fireworks"
+REPORT_DAY = date(2026, 3, 10)  # a Tuesday: a full weekday of traffic
 
 
 @dataclass(slots=True)
@@ -55,9 +56,12 @@ class DayState:
     csv_body: bytes | None = None
 
 
-def floor(recording: Recording) -> list[Any]:
-    """The physical floor: plain json.loads of the same bodies, nothing else."""
-    return [json.loads(response.body) for response in recording.raw]
+def floor(recording: Recording, archive_root: Path) -> list[Any]:
+    """The physical floor: plain json.loads of the same bodies, and of the archived days'
+    attribution.json the daily job reads back (read from the archive folder), nothing else."""
+    documents = [json.loads(response.body) for response in recording.raw]
+    history = sorted(archive_root.glob("**/dt=*/attribution.json"))
+    return documents + [json.loads(path.read_bytes()) for path in history]
 
 
 def stage_functions(
@@ -149,6 +153,13 @@ def seed_history(recording: Recording, attribution: AttributedDay, root: Path) -
     archive = DayArchive(LocalStore(root), PREFIX, recording.account_id)
     for day, past in history_like(attribution).items():
         archive.write_day(day, csv_body=b"", attribution=past.to_json(), requests=[], details={})
+
+
+def seed_day(recording: Recording, root: Path) -> None:
+    """The archive a daily run of the recorded day finds: its trailing days (seed_history)."""
+    prices = load_price_book()
+    usage = _normalize(recording, [decode_json(response.body) for response in recording.raw])
+    seed_history(recording, attribute_day(usage, prices), root)
 
 
 def context(recording: Recording) -> ReportContext:

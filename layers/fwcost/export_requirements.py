@@ -31,6 +31,8 @@ LAMBDA_RUNTIME_PROVIDES = (
 )
 # The CLI's backfill progress bar: the function never imports it (nor its dependencies).
 CLI_ONLY = ("tqdm",)
+# Compiled for one platform: the smoke test swaps them for the host's build of the same pins.
+COMPILED = ("numpy", "orjson")
 LAMBDA_ENVIRONMENT = {
     "implementation_name": "cpython",
     "platform_python_implementation": "CPython",
@@ -45,13 +47,16 @@ LAMBDA_ENVIRONMENT = {
 HEADER = """\
 # Third-party runtime dependencies shipped in the FwcostLayer, pinned, full closure.
 # Generated from uv.lock by `make lock` (layers/fwcost/export_requirements.py): do not edit.
-# Installed with --no-deps for manylinux2014_aarch64 / cp313 (the function's platform), so every
-# transitive dependency is listed here on purpose.
+# Installed with --no-deps for manylinux2014 / manylinux_2_28 aarch64, cp313 (the function's
+# platform), so every transitive dependency is listed here on purpose.
 # Left out on purpose: boto3, botocore, s3transfer, jmespath, urllib3, python-dateutil, six. The
 # Lambda Python runtime provides them, and aws-xray-sdk's / Powertools' needs are met by those.
 # Also tqdm (the CLI's progress bar), which the function never imports.
-# Every package is pure Python or has a pure-Python fallback (markupsafe's _speedups, wrapt's
-# _wrappers), so the aarch64 wheels also import on the x86_64 machines that smoke-test the layer.
+# Two packages are compiled: numpy and orjson (attribution's columns, JSON decoding). Their aarch64
+# wheels import only on arm64, so the smoke test (tests/smoke/) checks they are in the layer for
+# cp313 / aarch64 and imports the same pinned versions built for its own machine in their place.
+# Every other package is pure Python or has a pure-Python fallback (markupsafe's _speedups,
+# wrapt's _wrappers), so the layer's own copies of those import on any machine.
 """
 
 

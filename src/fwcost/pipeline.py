@@ -24,8 +24,10 @@ already delivered).
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -239,6 +241,18 @@ def report_refreshed_day(
     """Report, archive the reports and deliver, for a day `refreshed` holds (the benchmark's entry).
 
     A dry run archives no report, so its reports link to none."""
+    with without_cycle_collection():
+        return _report_refreshed_day(day, refreshed, deps, force, dry_run, seconds_left)
+
+
+def _report_refreshed_day(
+    day: date,
+    refreshed: RefreshResult,
+    deps: Dependencies,
+    force: bool,
+    dry_run: bool,
+    seconds_left: SecondsLeft | None,
+) -> RunResult:
     today = refreshed.days[day]
     history = load_history(day, deps.archive, deps.archive.complete_days(), refreshed.days)
     check_budget_teams(deps.report.team_budgets, today.attribution, history)
@@ -251,6 +265,7 @@ def report_refreshed_day(
         timezone=deps.timezone.key,
         max_team_reports=deps.report.max_team_reports,
         link_to=None if dry_run else _link_to(day, deps),
+        csv_body=today.csv_body,
     )
     if not dry_run:
         _archive_reports(day, reports, deps.archive, refreshed.archive_errors)
@@ -392,20 +407,45 @@ def refresh_days(
     """
     result = RefreshResult()
     for start, end in contiguous_windows(days, deps.timezone, deps.window_days):
-        pull = deps.source.fetch_window(start, end, deps.timezone)
-        result.requests += len(pull.raw)
-        archived_raw = None if dry_run else _archive_raw(start, end, pull, deps, result)
-        for day, usage in sorted(pull.days.items()):
-            attribution = attribute_day(usage, deps.prices)
-            csv_body = usage_csv(usage, deps.archive.account_id, deps.timezone.key, attribution)
-            fresh = result.days[day] = FreshDay(usage, attribution, csv_body, pull.training_offered)
-            if dry_run:
-                _preview_day(fresh, deps, result)
-            elif archived_raw is not None:
-                _archive_day(fresh, archived_raw, deps, result, force=day in rewrite)
+        with without_cycle_collection():
+            _refresh_window(start, end, deps, result, rewrite, dry_run)
         if on_window:
             on_window(start, end)
     return result
+
+
+def _refresh_window(
+    start: date, end: date, deps: Dependencies, result: RefreshResult, rewrite: set[date],
+    dry_run: bool,
+) -> None:  # fmt: skip
+    pull = deps.source.fetch_window(start, end, deps.timezone)
+    result.requests += len(pull.raw)
+    archived_raw = None if dry_run else _archive_raw(start, end, pull, deps, result)
+    for day, usage in sorted(pull.days.items()):
+        attribution = attribute_day(usage, deps.prices)
+        csv_body = usage_csv(usage, deps.archive.account_id, deps.timezone.key, attribution)
+        fresh = result.days[day] = FreshDay(usage, attribution, csv_body, pull.training_offered)
+        if dry_run:
+            _preview_day(fresh, deps, result)
+        elif archived_raw is not None:
+            _archive_day(fresh, archived_raw, deps, result, force=day in rewrite)
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a day's bulk work.
+
+    A day's rows are millions of objects with no reference cycles (reference counting frees
+    them); collecting would rescan the growing heap again and again: about a sixth of a
+    100k-row day's time, measured. Whatever cycles the work makes are collected after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _archive_raw(

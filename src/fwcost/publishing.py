@@ -35,13 +35,19 @@ def outgoing_reports(
     timezone: str,
     max_team_reports: int = DEFAULT_MAX_TEAM_REPORTS,
     link_to: LinkTo | None = None,
+    csv_body: bytes | None = None,
 ) -> list[OutgoingReport]:
     """The overall report, then each team's, each with the CSV rows it may see.
 
     Only the `max_team_reports` largest teams get a report; the overall one notes the rest.
     With `link_to`, each report links to its own archived copy and CSV (a team's to its own).
+    `csv_body`: the day's CSV (usage_csv) when already written, so it is not written again.
     """
-    csv = UsageCsv(usage, account_id, timezone, attribution)
+    csv = (
+        UsageCsv(usage, account_id, timezone, attribution)
+        if csv_body is None
+        else UsageCsv.of_body(usage, csv_body)
+    )
     overall = replace(summary, omitted_teams=omitted_teams(summary, max_team_reports))
     reports = [_report(None, overall, usage.day, csv, account_id, link_to)]
     for team, team_summary in sorted(team_summaries(summary, max_team_reports).items()):

@@ -621,8 +621,14 @@ def app_log_lines() -> Iterator[io.StringIO]:
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
     handler.setFormatter(logger.registered_formatter)
-    logging.getLogger("fwcost").addHandler(handler)
+    app = logging.getLogger("fwcost")
+    # At the level the function starts with (POWERTOOLS_LOG_LEVEL, INFO): a CLI test run earlier
+    # in this process quietens the shared logger to WARNING, as `fwcost` does on a terminal.
+    level = app.level
+    app.setLevel(logging.INFO)
+    app.addHandler(handler)
     try:
         yield lines
     finally:
-        logging.getLogger("fwcost").removeHandler(handler)
+        app.removeHandler(handler)
+        app.setLevel(level)

@@ -3,7 +3,8 @@
 Started by test_built_artifact.py with PYTHONPATH set to the built layer's python/ folder and the
 built function folder, ahead of the test virtualenv (which provides boto3 and moto), so fwcost and
 its dependencies must come from what `sam build` produced; import_closure.py proves the layer
-needs nothing from that virtualenv.
+needs nothing from that virtualenv. Only the layer's compiled packages (numpy, orjson: aarch64)
+come from a folder of builds for this machine, first on the path (test_built_artifact.py says why).
 Takes one argument, a JSON plan (see test_built_artifact.py); exits non-zero on any failure.
 """
 
@@ -112,11 +113,18 @@ def main() -> None:
     assert template_loads, "the handler rendered no Jinja2 template"
     outside = [name for name in template_loads if not Path(name).resolve().is_relative_to(layer)]
     assert not outside, f"templates loaded from outside the layer: {outside}"
+    # The layer's compiled packages (aarch64) come from the folder built for this machine.
+    compiled = set(plan["compiled"])
+    compiled_folder = Path(plan["compiled_folder"])
+    compiled_homes = [compiled_folder.resolve(), *(p.resolve() for p in compiled_folder.iterdir())]
     layer_packages = {path.name.removesuffix(".py") for path in layer.iterdir()}
     for name in list(sys.modules):
         origin = module_origin(name)
-        if top_level(name) in layer_packages and origin is not None:
-            assert origin.is_relative_to(layer), f"{name} came from {origin}, not the layer"
+        if origin is None or top_level(name) not in layer_packages:
+            continue
+        homes = compiled_homes if top_level(name) in compiled else [layer]
+        assert any(origin.is_relative_to(home) for home in homes), f"{name} came from {origin}"
+    assert compiled <= {top_level(name) for name in sys.modules}, "attribution never ran"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,14 @@
 `make test` runs `make build` first. The handler runs in a child process whose PYTHONPATH is the
 built layer's python/ folder and the built function folder only, with the environment the
 template sets (resources and secrets stood in by moto, the Fireworks API by the simulator).
+
+One exception, and why: the layer holds two compiled packages, numpy and orjson, as aarch64
+wheels for CPython 3.13 (Lambda's arm64), which cannot load on the x86_64 machines running this
+test. So the layer is checked to hold them for that platform at the pinned versions, and the
+child processes import, in their place and in front of the layer, the same packages built for
+this machine: the layer's exact pins when the child runs CPython 3.13 (installed by pip from the
+package index into a temporary folder), else the test venv's copies (uv.lock's versions for its
+Python). Everything else the children import is the layer's own copy.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cfnlint.decode import decode_str
+from layers.fwcost.export_requirements import COMPILED, REQUIREMENTS
 
 from fwcost.dates import yesterday
 
@@ -129,6 +138,49 @@ def lambda_python() -> str:
     return shutil.which("python3.13") or sys.executable
 
 
+def layer_pins() -> dict[str, str]:
+    """Package -> version, as the layer's requirements.txt pins them."""
+    pins = {}
+    for line in REQUIREMENTS.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name] = version
+    return pins
+
+
+def python_version(python: str) -> str:
+    completed = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        env={**os.environ, "PYENV_VERSION": "3.13.0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout.strip()
+
+
+def host_compiled_folder(python: str, folder: Path) -> Path:
+    """numpy and orjson built for this machine, for a child process run by `python`: the
+    layer's pins for CPython 3.13 (from the package index), else the test venv's own copies."""
+    folder.mkdir()
+    if python_version(python) == "3.13":
+        pins = layer_pins()
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-deps", "--only-binary=:all:", "--python-version", "3.13",
+             "--implementation", "cp", "--platform", "manylinux2014_x86_64",
+             "--platform", "manylinux_2_28_x86_64", "--target", str(folder),
+             *(f"{name}=={pins[name]}" for name in COMPILED)],
+            check=True, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        return folder
+    for name in COMPILED:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, f"{name} is not installed"
+        (folder / name).symlink_to(Path(spec.origin).parent)
+    return folder
+
+
 def runtime_sdk_folder(tmp_path: Path) -> Path:
     """A folder holding only what the Lambda runtime provides, linked from the test venv."""
     folder = tmp_path / "runtime"
@@ -146,8 +198,10 @@ def runtime_sdk_folder(tmp_path: Path) -> Path:
 def test_handler_and_all_of_fwcost_import_from_the_layer_and_runtime_sdk_alone(
     built: BuiltArtifact, tmp_path: Path
 ) -> None:
-    # Given a process with no site-packages: the layer, the function and the runtime's SDK only
-    search_path = [built.layer_python, built.function_dir, runtime_sdk_folder(tmp_path)]
+    # Given a process with no site-packages: the layer (its compiled packages built for this
+    # machine), the function and the runtime's SDK only
+    compiled = host_compiled_folder(lambda_python(), tmp_path / "compiled")
+    search_path = [compiled, built.layer_python, built.function_dir, runtime_sdk_folder(tmp_path)]
     child_env = {
         "PATH": os.environ["PATH"],
         "PYENV_VERSION": "3.13.0",
@@ -166,10 +220,24 @@ def test_handler_and_all_of_fwcost_import_from_the_layer_and_runtime_sdk_alone(
         check=False,
     )
 
-    # Then nothing was missing, and fwcost is the layer's copy
+    # Then nothing was missing, fwcost is the layer's copy and only numpy and orjson were not
     assert completed.returncode == 0, completed.stderr[-5000:]
     origins = json.loads(completed.stdout)["origins"]
     assert Path(origins["fwcost"]).is_relative_to(built.layer_python)
+    for name in COMPILED:
+        assert Path(origins[name]).is_relative_to(compiled), name
+
+
+def test_layer_holds_the_compiled_packages_built_for_lambda_arm64_at_their_pins(
+    built: BuiltArtifact,
+) -> None:
+    pins = layer_pins()
+    for name in COMPILED:
+        (dist_info,) = built.layer_python.glob(f"{name}-*.dist-info")
+        assert dist_info.name == f"{name}-{pins[name]}.dist-info"
+        extensions = [path.name for path in (built.layer_python / name).rglob("*.so")]
+        assert extensions, f"{name} has no compiled extension in the layer"
+        assert all("cpython-313-aarch64-linux-gnu" in ext for ext in extensions), extensions
 
 
 def test_layer_ships_fwcost_with_its_templates_and_without_the_runtime_sdk(
@@ -193,15 +261,18 @@ def test_layer_ships_fwcost_with_its_templates_and_without_the_runtime_sdk(
 
 
 def test_built_handler_archives_the_day_using_only_the_built_artifact(
-    built: BuiltArtifact,
+    built: BuiltArtifact, tmp_path: Path
 ) -> None:
     # Given the sample schedule event and the environment the template sets
     event = json.loads((REPO_ROOT / "events" / "scheduled.json").read_text())
     env = function_environment(built)
     scheduled_time = datetime.fromisoformat(event["scheduled_time"].replace("Z", "+00:00"))
     expected_day = yesterday(scheduled_time, ZoneInfo(env["FWCOST_TIMEZONE"]))
+    compiled = host_compiled_folder(sys.executable, tmp_path / "compiled")
     plan = {
         "layer_python": str(built.layer_python),
+        "compiled": list(COMPILED),
+        "compiled_folder": str(compiled),
         "function_dir": str(built.function_dir),
         "event": event,
         "expected_day": expected_day.isoformat(),
@@ -213,7 +284,9 @@ def test_built_handler_archives_the_day_using_only_the_built_artifact(
     child_env = {
         **env,
         **SMOKE_ONLY_ENV,
-        "PYTHONPATH": os.pathsep.join([str(built.layer_python), str(built.function_dir)]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(compiled), str(built.layer_python), str(built.function_dir)]
+        ),
         "PATH": os.environ["PATH"],
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

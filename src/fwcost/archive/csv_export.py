@@ -119,79 +119,101 @@ def usage_csv(
 
 
 class UsageCsv:
-    """The day's CSV with every row formatted once, so the whole day and each team's slice
-    are joins of the same lines (the reports need all of them: one pass instead of one a team).
+    """The day's CSV, written once: the whole day's body, and each team's slice cut from it
+    (the reports need all of them: one pass instead of one a team).
+
+    Every row is one line ending in "\n" (text cells hold no line break, see above), so the
+    body's lines are its rows and a team's slice is the header plus its rows' lines.
     """
 
     def __init__(
         self, usage: DayUsage, account_id: str, timezone: str, costs: CostedRows | None
     ) -> None:
-        lines = _Lines()
-        writer = csv.writer(lines, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
         text = _TextCells()
-        head = (usage.day.isoformat(), text[timezone], text[account_id])
-        for rows in _csv_rows(usage, head, costs, text):
-            writer.writerows(rows)
-        self._header, self._rows = lines[0], lines[1:]
+        head = f"{usage.day.isoformat()},{text[timezone]},{text[account_id]},"
+        lines = [_header_line(), *_csv_lines(usage, head, costs, text)]
+        self._usage = usage
+        self._body = "".join(lines).encode()
+        self._team_rows: dict[str, list[bytes]] | None = None
+
+    @classmethod
+    def of_body(cls, usage: DayUsage, body: bytes) -> UsageCsv:
+        """The CSV `usage_csv` wrote for `usage`, from its bytes: nothing is written again."""
+        day_csv = cls.__new__(cls)
+        day_csv._usage, day_csv._body, day_csv._team_rows = usage, body, None
+        return day_csv
+
+    def body(self, team: str | None = None) -> bytes:
+        """The whole day, or with `team` only that team's rows (same order, same header)."""
+        if team is None:
+            return self._body
+        if self._team_rows is None:
+            self._team_rows = self._by_team()
+        header = self._body[: self._body.index(b"\n") + 1]
+        return header + b"".join(self._team_rows.get(team, ()))
+
+    def _by_team(self) -> dict[str, list[bytes]]:
+        usage = self._usage
+        rows = self._body.splitlines(keepends=True)[1:]
         owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
                   for row in stream]  # fmt: skip
         # Billed-only lines come last and have no owner: zip stops before them, so no team
         # slice carries them.
-        self._team_rows: dict[str, list[str]] = defaultdict(list)
-        for line, owner in zip(self._rows, owners, strict=False):
-            self._team_rows[owner].append(line)
-
-    def body(self, team: str | None = None) -> bytes:
-        """The whole day, or with `team` only that team's rows (same order, same header)."""
-        rows = self._rows if team is None else self._team_rows.get(team, [])
-        return (self._header + "".join(rows)).encode()
+        team_rows: dict[str, list[bytes]] = defaultdict(list)
+        for line, owner in zip(rows, owners, strict=False):
+            team_rows[owner].append(line)
+        return team_rows
 
 
-class _Lines(list[str]):
-    """A csv.writer target that keeps each row as its own string.
-
-    CPython's csv writer hands write() one finished line per row (terminator included), so
-    the list holds exactly one entry per row written.
-    """
-
-    def write(self, line: str) -> None:
-        self.append(line)
+def _header_line() -> str:
+    lines: list[str] = []
+    csv.writer(_Lines(lines), lineterminator="\n").writerow(CSV_COLUMNS)
+    return lines[0]
 
 
-def _csv_rows(
-    usage: DayUsage, head: tuple[str, str, str], costs: CostedRows | None, t: _TextCells
-) -> Iterator[Iterable[tuple[object, ...]]]:
-    """The CSV rows stream by stream (serverless, dedicated, training, billed-only), as
-    generators: writerows then runs the per-row loop inside the csv module. Every text cell
-    from the API goes through `t` (neutralised); numbers never do."""
-    blank = ""
-    yield (
-        (*head, "serverless", t[s.model], t[s.api_key_id], t[s.api_key_name], blank, blank, blank,
-         blank, t[s.team], t[s.project], t[s.environment], t[s.usage_type], blank, s.prompt_tokens,
-         s.cached_prompt_tokens, s.completion_tokens, _seconds(s.audio_input_seconds), 0, cost)
-        for s, cost in zip(usage.serverless, _cost_texts(costs.serverless_cents if costs else None,
-                                                          len(usage.serverless)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "dedicated", t[d.base_model], blank, blank, t[d.deployment], blank,
-         t[d.accelerator_type], t[d.placement], t[d.team], t[d.project], t[d.environment],
-         t[d.usage_type], blank, 0, 0, 0, 0, d.accelerator_seconds, cost)
-        for d, cost in zip(usage.dedicated, _cost_texts(costs.dedicated_cents if costs else None,
-                                                         len(usage.dedicated)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "training", t[tr.base_model], blank, blank, blank, t[tr.job_id],
-         t[tr.accelerator_type], blank, t[tr.team], t[tr.project], t[tr.environment],
-         t[tr.usage_type], blank, 0, 0, 0, 0, tr.accelerator_seconds, cost)
-        for tr, cost in zip(usage.training, _cost_texts(costs.training_cents if costs else None,
-                                                         len(usage.training)), strict=True)
-    )  # fmt: skip
-    yield (
-        (*head, "billed_only", t[row.detail], blank, blank, blank, blank, blank, blank, blank,
-         blank, blank, blank, t[row.category], 0, 0, 0, 0, 0, cents_text(row.cents))
-        for row in (costs.billed_only_rows if costs else ())
-    )  # fmt: skip
+class _Lines:
+    """A csv.writer target that keeps each line written."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+def _csv_lines(
+    usage: DayUsage, head: str, costs: CostedRows | None, t: _TextCells
+) -> Iterator[str]:
+    """The CSV's lines stream by stream (serverless, dedicated, training, billed-only), each
+    row formatted as csv.writer (QUOTE_MINIMAL) writes it: text cells come from `t`, which
+    neutralises and quotes each distinct value once; numbers are written as str() writes them
+    (audio seconds as repr, 0 when none). tests/unit/archive/test_csv_export.py holds the
+    lines to csv.writer's."""
+    for s, cost in zip(
+        usage.serverless,
+        _cost_texts(costs.serverless_cents if costs else None, len(usage.serverless)),
+        strict=True,
+    ):
+        yield (f"{head}serverless,{t[s.model]},{t[s.api_key_id]},{t[s.api_key_name]},,,,,"
+               f"{t[s.team]},{t[s.project]},{t[s.environment]},{t[s.usage_type]},,"
+               f"{s.prompt_tokens},{s.cached_prompt_tokens},{s.completion_tokens},"
+               f"{_seconds(s.audio_input_seconds)},0,{cost}\n")  # fmt: skip
+    for d, cost in zip(
+        usage.dedicated,
+        _cost_texts(costs.dedicated_cents if costs else None, len(usage.dedicated)),
+        strict=True,
+    ):
+        yield (f"{head}dedicated,{t[d.base_model]},,,{t[d.deployment]},,{t[d.accelerator_type]},"
+               f"{t[d.placement]},{t[d.team]},{t[d.project]},{t[d.environment]},"
+               f"{t[d.usage_type]},,0,0,0,0,{d.accelerator_seconds},{cost}\n")  # fmt: skip
+    for tr, cost in zip(
+        usage.training,
+        _cost_texts(costs.training_cents if costs else None, len(usage.training)),
+        strict=True,
+    ):
+        yield (f"{head}training,{t[tr.base_model]},,,,{t[tr.job_id]},{t[tr.accelerator_type]},,"
+               f"{t[tr.team]},{t[tr.project]},{t[tr.environment]},{t[tr.usage_type]},,"
+               f"0,0,0,0,{tr.accelerator_seconds},{cost}\n")  # fmt: skip
+    for row in costs.billed_only_rows if costs else ():
+        yield (f"{head}billed_only,{t[row.detail]},,,,,,,,,,,{t[row.category]},0,0,0,0,0,"
+               f"{cents_text(row.cents)}\n")  # fmt: skip
 
 
 # What a spreadsheet reads as the start of a formula (OWASP's list).
@@ -208,13 +230,17 @@ def text_cell(value: str) -> str:
 
 
 class _TextCells(dict[str, str]):
-    """Each distinct text value, made safe once: `cells[value]` is the cell to write.
+    """Each distinct text value, made safe once: `cells[value]` is the cell to write, quoted
+    as csv.writer quotes (QUOTE_MINIMAL: a cell holding the delimiter or a quote).
 
     A day repeats the same few names on every row, so the work is per name, not per cell.
     """
 
     def __missing__(self, value: str) -> str:
-        cell = self[value] = text_cell(value)
+        cell = text_cell(value)
+        if "," in cell or '"' in cell:
+            cell = '"' + cell.replace('"', '""') + '"'
+        self[value] = cell
         return cell
 
 

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from fwcost.archive.stores import ObjectStore, StoredObject
 from fwcost.model import RawResponse
 from fwcost.scrub import Scrubber
@@ -189,7 +191,7 @@ class DayArchive:
 
     def _read_json(self, key: str) -> dict[str, Any] | None:
         body = self.store.get(key)
-        return None if body is None else dict(json.loads(body))
+        return None if body is None else dict(_loads(body))
 
 
 def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
@@ -213,6 +215,16 @@ def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
 def _stamp(iso_instant: str) -> str:
     """2026-11-22T07:00:05.123+00:00 -> 20261122T070005Z: sortable, safe in any key or path."""
     return iso_instant[:19].replace("-", "").replace(":", "") + "Z"
+
+
+def _loads(body: bytes) -> Any:
+    """An archived document: orjson (a report reads 30 days of attribution.json), or json for
+    what orjson refuses (a lone surrogate escape). Both read what fwcost wrote alike: the
+    integers in it (cents, tokens, seconds) stay far below 2^64, past which orjson gives floats."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def _json_bytes(document: Mapping[str, Any]) -> bytes:

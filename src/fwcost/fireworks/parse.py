@@ -417,7 +417,8 @@ def _line_items(raw: Any, day: date, where: str) -> list[LineItem]:
 def _rows(document: Row, name: str, source: str) -> list[tuple[int, Row]]:
     rows = []
     for index, row in enumerate(_list(document, name, source)):
-        if not isinstance(row, Mapping):
+        # type() first: JSON gives dicts, and an ABC's isinstance costs more than the row.
+        if type(row) is not dict and not isinstance(row, Mapping):
             raise FireworksParseError(f"{source}: {name}[{index}] must be an object, got {row!r}")
         rows.append((index, row))
     return rows
@@ -434,7 +435,7 @@ def _list(document: Row, name: str, source: str) -> Sequence[Any]:
 
 def _group(row: Row, where: str) -> Row:
     group = row.get("group") or {}
-    if not isinstance(group, Mapping):
+    if type(group) is not dict and not isinstance(group, Mapping):
         raise FireworksParseError(f"{where}.group must be an object, got {group!r}")
     return group
 
@@ -452,7 +453,7 @@ def _int_field(row: Row, name: str, where: str) -> int:
     """row[name] as a quantity (an int64, not negative); the common case (a decimal string)
     skips building the error location, which only a failure needs."""
     value = row.get(name)
-    if isinstance(value, str):
+    if type(value) is str:
         try:
             number = int(value)  # int() strips whitespace itself, as parse_int64 does
         except ValueError:
@@ -480,4 +481,6 @@ def _optional_nanos(value: Any, where: str) -> int | None:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case, before isinstance (a subclass of str)
+        return value
     return value if isinstance(value, str) else ("" if value is None else str(value))

@@ -14,6 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where attribution runs, not by every report's import
+    import numpy as np
+    from numpy.typing import NDArray
 
 NANOS_PER_DOLLAR = 1_000_000_000
 NANOS_PER_CENT = 10_000_000
@@ -66,6 +71,32 @@ def split_cents(nanos: Sequence[int], total_cents: int | None = None) -> list[in
     for index in sorted(range(len(parts)), key=lambda i: step * errors[i])[: abs(extra)]:
         parts[index] += step
     return parts
+
+
+def split_cents_array(
+    nanos: NDArray[np.int64], total_cents: int | None = None
+) -> NDArray[np.int64]:
+    """`split_cents` over a numpy column: the same rule, the same cents, vectorised.
+
+    The running total is an int64 cumulative sum, exact while the amounts' absolute sum stays
+    below 2^62 nano-dollars (about $4.6 billion); past that the scalar rule does it.
+    """
+    import numpy as np
+
+    if len(nanos) == 0 or float(np.abs(nanos).sum(dtype=np.float64)) >= 2.0**62:
+        return np.array(split_cents(nanos.tolist(), total_cents), dtype=np.int64)
+    running = np.cumsum(nanos)
+    rounded = np.sign(running) * ((np.abs(running) + NANOS_PER_CENT // 2) // NANOS_PER_CENT)
+    parts = np.diff(rounded, prepend=0)
+    extra = 0 if total_cents is None else total_cents - int(rounded[-1])
+    if abs(extra) > len(nanos):
+        split_cents(nanos.tolist(), total_cents)  # raises, with the reason
+    if extra:
+        step = 1 if extra > 0 else -1
+        errors = parts * NANOS_PER_CENT - nanos
+        parts[np.argsort(step * errors, kind="stable")[: abs(extra)]] += step
+    split: NDArray[np.int64] = parts
+    return split
 
 
 def money(cents: int | Decimal) -> str:

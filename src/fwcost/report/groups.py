@@ -63,17 +63,23 @@ class Amount:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Amount:
-        """Cents are 0 when absent (attribution.json version 1): the day's reader fills them."""
+        """Cents are 0 when absent (attribution.json version 1): the day's reader fills them.
+
+        A report reads 30 archived days of these (a hundred thousand on a large account), so
+        only what is there is converted: JSON's integers are already ints.
+        """
+        get = document.get
+        estimated, audio = get("estimated"), get("audio_seconds")
         return cls(
-            cost=Decimal(document["cost"]),
-            cents=int(document.get("cents", 0)),
-            estimated=Decimal(document.get("estimated", "0")),
-            estimated_cents=int(document.get("estimated_cents", 0)),
-            prompt_tokens=int(document.get("prompt_tokens", 0)),
-            cached_prompt_tokens=int(document.get("cached_prompt_tokens", 0)),
-            completion_tokens=int(document.get("completion_tokens", 0)),
-            gpu_seconds=int(document.get("gpu_seconds", 0)),
-            audio_seconds=float(document.get("audio_seconds", 0.0)),
+            Decimal(document["cost"]),
+            int(get("cents", 0)),
+            ZERO if estimated is None else Decimal(estimated),
+            int(get("estimated_cents", 0)),
+            get("prompt_tokens", 0),
+            get("cached_prompt_tokens", 0),
+            get("completion_tokens", 0),
+            get("gpu_seconds", 0),
+            0.0 if audio is None else float(audio),
         )
 
 

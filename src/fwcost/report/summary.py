@@ -64,6 +64,10 @@ class Dimension(Enum):
     MODEL = "model"
     DEPLOYMENT = "deployment"
 
+    # Members are singletons compared by identity, so their identity hashes: Enum's own hashes
+    # the name in Python, and a report hashes (dimension, name) pairs half a million times.
+    __hash__ = object.__hash__
+
 
 class BudgetState(Enum):
     OK = "ok"
@@ -936,21 +940,32 @@ def _arrivals(
     names = _key_names(today)
     for day in sorted(earlier):
         names = _key_names(earlier[day]) | names
-    found = _new(today, [earlier[d] for d in trailing if d in earlier], names)
-    found += _gone_quiet(today, earlier, settings, names)
+    known: dict[date, dict[Subject, tuple[int, str]]] = {}
+
+    def subjects(day: AttributedDay) -> dict[Subject, tuple[int, str]]:
+        """_subjects, once per day: the new and the gone quiet look at the same days."""
+        if day.day not in known:
+            known[day.day] = _subjects(day)
+        return known[day.day]
+
+    found = _new(today, [earlier[d] for d in trailing if d in earlier], names, subjects)
+    found += _gone_quiet(today, earlier, settings, names, subjects)
     order = {Dimension.TEAM: 0, Dimension.KEY: 1, Dimension.MODEL: 2}
     return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
 
 
 def _new(
-    today: AttributedDay, present: Sequence[AttributedDay], names: Mapping[str, str]
+    today: AttributedDay,
+    present: Sequence[AttributedDay],
+    names: Mapping[str, str],
+    subjects: Callable[[AttributedDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
     """What spent today and on none of the trailing days (at least 3 of them archived)."""
     if len(present) < 3:  # too little history to call anything new
         return []
-    seen = [_subjects(day) for day in present]
+    seen = [subjects(day) for day in present]
     found = []
-    for subject, (cents, team) in _subjects(today).items():
+    for subject, (cents, team) in subjects(today).items():
         dimension, name = subject
         if cents <= 0 or dimension is Dimension.DEPLOYMENT:
             continue
@@ -965,6 +980,7 @@ def _gone_quiet(
     earlier: Mapping[date, AttributedDay],
     settings: AnomalySettings,
     names: Mapping[str, str],
+    subjects: Callable[[AttributedDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
     """What usually spends on a day like today, spent nothing today, and spent in the week
     before: said while its silence is under a week old.
@@ -977,8 +993,8 @@ def _gone_quiet(
     if usual is None:
         return []
     last_week = [today.day - timedelta(days=n) for n in range(1, 8)]
-    spend = {d: _subjects(earlier[d]) for d in {*usual.days, *last_week} if d in earlier}
-    now = _subjects(today)
+    spend = {d: subjects(earlier[d]) for d in {*usual.days, *last_week} if d in earlier}
+    now = subjects(today)
 
     def cents(subject: Subject, day: date) -> int:
         return spend[day].get(subject, (0, ""))[0] if day in spend else 0

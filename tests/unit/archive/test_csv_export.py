@@ -4,9 +4,12 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
 from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS, text_cell
-from fwcost.model import DayUsage
+from fwcost.model import DayUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from fwcost.report.cents import nanos_of, split_cents
 from fwcost.simulator.catalog import HOSTILE_NAMES
@@ -139,3 +142,55 @@ def test_a_neutralised_cell_is_written_again_unchanged() -> None:
         cell = text_cell(name)
         assert text_cell(cell) == cell
         assert not cell.startswith(FORMULA_STARTS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(max_size=12), min_size=9, max_size=9), seconds=st.floats(0, 1e6))
+def test_every_line_is_what_csv_writer_writes_for_the_neutralised_cells(names, seconds):
+    # Given rows whose every text cell is any text (commas, quotes, line breaks, formulas...)
+    day = sample_day()
+    model, key, key_name, team, project, environment, usage_type, base, deployment = names
+    day.serverless = [
+        replace(day.serverless[0], model=model, api_key_id=key, api_key_name=key_name, team=team,
+                project=project, environment=environment, usage_type=usage_type,
+                audio_input_seconds=seconds)
+    ]  # fmt: skip
+    day.dedicated = [replace(day.dedicated[0], base_model=base, deployment=deployment, team=team)]
+    day.training = [
+        TrainingUsage(day.day, deployment, "SFT", base, key, team, project, environment, "T", 7)
+    ]
+    costs = AttributedDay(
+        day=day.day, teams={}, billed_only={}, total=Decimal(0), total_cents=0, billed_total=None,
+        estimated_total=Decimal(0), estimated_cents=0, key_source="allocation",
+        serverless_cents=[-150], dedicated_cents=[3], training_cents=[0],
+        billed_only_rows=[BilledOnlyRow(model, key_name, Decimal("1"), 100)],
+    )  # fmt: skip
+
+    # When the CSV is written
+    body = usage_csv(day, "acme,ai", 'UTC"', costs)
+
+    # Then it is byte for byte what csv.writer writes for the same neutralised cells
+    def cell(value: str) -> str:
+        value = re.sub(r"[\r\n]+", " ", value)
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+    s, d, t = day.serverless[0], day.dedicated[0], day.training[0]
+    head = (day.day.isoformat(), cell('UTC"'), cell("acme,ai"))
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerows([
+        CSV_COLUMNS,
+        (*head, "serverless", cell(s.model), cell(s.api_key_id), cell(s.api_key_name), "", "",
+         "", "", cell(s.team), cell(s.project), cell(s.environment), cell(s.usage_type), "",
+         s.prompt_tokens, s.cached_prompt_tokens, s.completion_tokens,
+         repr(seconds) if seconds else "0", 0, "-1.50"),
+        (*head, "dedicated", cell(d.base_model), "", "", cell(d.deployment), "",
+         cell(d.accelerator_type), cell(d.placement), cell(d.team), cell(d.project),
+         cell(d.environment), cell(d.usage_type), "", 0, 0, 0, 0, d.accelerator_seconds, "0.03"),
+        (*head, "training", cell(t.base_model), "", "", "", cell(t.job_id),
+         cell(t.accelerator_type), "", cell(t.team), cell(t.project), cell(t.environment),
+         cell(t.usage_type), "", 0, 0, 0, 0, 7, "0.00"),
+        (*head, "billed_only", cell(key_name), "", "", "", "", "", "", "", "", "", "",
+         cell(model), 0, 0, 0, 0, 0, "1.00"),
+    ])  # fmt: skip
+    assert body.decode() == expected.getvalue()
