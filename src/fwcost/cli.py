@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 DEMO_TIMEZONE = "America/Los_Angeles"
 DEMO_ROUTING = Path(__file__).with_name("routing.example.json")
 DEMO_SECOND_ACCOUNT = "acme-labs"  # `fwcost demo --accounts 2`
+DEMO_EXPORT_DAYS = 30  # the sample firectl export, just before the days the demo fetches
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -293,14 +294,13 @@ def _demo_two_accounts(
 def _seed_demo_archive(scenario: DemoScenario, settings: Settings) -> None:
     """The archive as the earlier days' runs left it: the days a report reads back, the day
     before fetched before its late batch usage arrived (the report run then revises it).
-    Every demo run seeds it again, so every run shows the revision. With the export imported
-    before them (_import_demo_export), the archive holds the 60 days before the report's: the
-    week and the month the digest and the statement cover."""
-    from fwcost.pipeline import HISTORY_DAYS
+    Every demo run seeds it again, so every run shows the revision. It reaches back to the
+    first of the month before the report's, so the week and the month the digest and the
+    statement cover come from the billing API, as a deployment's would."""
     from fwcost.service import run
     from fwcost.simulator import run_simulator
 
-    start = scenario.day - timedelta(days=HISTORY_DAYS)
+    start = _demo_seed_start(scenario.day)
     request = backfill_request(start, scenario.revised_day)
     with run_simulator(scenario.config(late_data_arrived=False)) as early:
         seeding = replace(settings, fireworks_base_url=early.base_url, routing_file=None)
@@ -325,16 +325,24 @@ def _import_metrics(args: argparse.Namespace, env: dict[str, str]) -> int:
 def _import_demo_export(scenario: DemoScenario, settings: Settings, folder: Path) -> None:
     """A firectl export of the 30 days before the seeded ones (which the demo never fetches),
     generated and imported as `fwcost import-metrics` would: archived, marked from export."""
-    from fwcost.pipeline import HISTORY_DAYS
     from fwcost.service import run_import
     from fwcost.simulator.exports import write_export
 
-    last = scenario.day - timedelta(days=HISTORY_DAYS + 1)
-    first = last - timedelta(days=HISTORY_DAYS - 1)
+    last = _demo_seed_start(scenario.day) - timedelta(days=1)
+    first = last - timedelta(days=DEMO_EXPORT_DAYS - 1)
     path = write_export(folder / f"firectl-{first}_{last}.csv", first, last, 200, settings.timezone)
     for result in run_import([str(path)], settings):
         print(f"Sample firectl export {path.name}: {result.lines()[0].split(': ', 1)[1]}")
-    print(_month_in_archive(scenario.day.replace(day=1) - timedelta(days=1), settings))
+    print(_month_in_archive(last, settings))
+
+
+def _demo_seed_start(day: date) -> date:
+    """The first day the demo fetches from the (simulated) API before the report day: the days
+    a report reads back, and the whole month before the report's (for the statement)."""
+    from fwcost.pipeline import HISTORY_DAYS
+
+    month_before = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return min(day - timedelta(days=HISTORY_DAYS), month_before)
 
 
 def _month_in_archive(last: date, settings: Settings) -> str:

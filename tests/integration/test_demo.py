@@ -78,11 +78,10 @@ def test_the_demo_report_shows_every_kind_of_news_on_any_day(tmp_path: Path, day
     weekly = " ".join((tmp_path / "weekly" / "report.txt").read_text().split())
     assert Period.week_before(day + timedelta(days=1)).title in weekly
     monthly = " ".join((tmp_path / "monthly" / "report.txt").read_text().split())
-    # its month partly from the imported export (list-price estimates): reconciled to the bill,
-    # which says how far the archived days are from it
+    # its month fetched from the billing API as the demo seeded it: reconciled to the bill
     month = Period.month_before(day + timedelta(days=1))
     assert f"Fireworks' billing summary for {month.title}: $" in monthly
-    assert "Fireworks now bills +$" in monthly
+    assert "Reconciled: the month's billed total matches the archived days to the cent." in monthly
     assert (tmp_path / "monthly" / "teams" / "ads" / "report.html").is_file()
 
 
@@ -102,29 +101,27 @@ def test_the_demo_imports_an_export_of_the_month_before_its_seeded_days(
         assert main(["demo", "--out", str(tmp_path), "--date", day.isoformat()], {}) == 0
     first, second = capsys.readouterr().out.split("Archive seeded")[1:]
 
-    # Then the 30 days before the seeded ones are archived, each marked from export
+    # Then the 30 days before the seeded ones (which reach back to 1 October, the statement's
+    # month) are archived, each marked from export
     archive = tmp_path / "archive" / "fireworks" / "account=acme-ai"
-    for back in range(31, 61):
-        manifest = json.loads(
-            (archive / f"dt={day - timedelta(days=back)}/manifest.json").read_text()
-        )
-        assert manifest["source"] == "export", back
+
+    def source(day: date) -> str | None:
+        manifest = json.loads((archive / f"dt={day}/manifest.json").read_text())
+        return manifest.get("source")
+
+    for back in range(1, 31):
+        assert source(date(2026, 10, 1) - timedelta(days=back)) == "export", back
+    assert source(date(2026, 10, 1)) is None
+    # they count in the figures that reach back to them: September, all of it from the export
+    september = "September 2026 in the archive: $"
     assert (
-        json.loads((archive / f"dt={day - timedelta(days=30)}/manifest.json").read_text()).get(
-            "source"
-        )
-        is None
-    )
-    # they count in the figures that reach back to them: October, 25 days of it (to the 25th)
-    october = "October 2026 in the archive: $"
-    assert (
-        "over 31 days (25 from the firectl export, estimated at list price; 6 from the billing API)"
+        "over 30 days (30 from the firectl export, estimated at list price; 0 from the billing API)"
         in first
     )
-    assert october in first and "6,000 rows over 30 days" in first
+    assert september in first and "6,000 rows over 30 days" in first
     # and the second run's import changed nothing, and said so
     assert "already imported at" in second and "nothing changed" in second
-    assert first.split(october)[1].split()[0] == second.split(october)[1].split()[0]
+    assert first.split(september)[1].split()[0] == second.split(september)[1].split()[0]
 
 
 def test_the_two_account_demo_s_roll_up_shows_each_account_s_own_report_total_to_the_cent(
