@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -55,10 +55,14 @@ def outgoing_reports(
     return reports
 
 
-def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
-    """Relative paths of the rendered reports and the CSV each sends: report.html, report.txt,
-    slack.json, report.csv, then teams/<segment>/report.html, ..., where <segment> is the
-    team's name_segment (the team itself for a plain name)."""
+def report_files(
+    reports: Sequence[OutgoingReport],
+    attachment_name: Callable[[Attachment], str] = lambda _: REPORT_CSV,
+) -> dict[str, bytes]:
+    """Relative paths of the rendered reports and what each attaches: report.html,
+    report.txt, slack.json, then each attachment (a day's CSV is report.csv), then
+    teams/<segment>/report.html, ..., where <segment> is the team's name_segment (the team
+    itself for a plain name)."""
     files: dict[str, bytes] = {}
     for report in reports:
         folder = report_folder(report.team)
@@ -67,8 +71,8 @@ def report_files(reports: list[OutgoingReport]) -> dict[str, bytes]:
         files[f"{folder}slack.json"] = json.dumps(
             report.slack, indent=2, ensure_ascii=False
         ).encode()
-        for attachment in report.attachments:  # a day's report sends its CSV alone
-            files[f"{folder}{REPORT_CSV}"] = attachment.body
+        for attachment in report.attachments:
+            files[folder + attachment_name(attachment)] = attachment.body
     return files
 
 

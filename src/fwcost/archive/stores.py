@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,8 +64,20 @@ class S3Store:
         self.bucket = bucket
 
     def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
+        version = self._put(key, body, content_type, hashlib.sha256(body).digest())
+        return _described(key, body, version)
+
+    def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
+        with path.open("rb") as body:  # botocore streams it, computing the checksum S3 checks
+            version = self._put(key, body, content_type, bytes.fromhex(sha256))
+        return StoredObject(key, path.stat().st_size, sha256, version)
+
+    def _put(
+        self, key: str, body: bytes | BinaryIO, content_type: str, digest: bytes
+    ) -> str | None:
+        """Write the object; its S3 version id. S3 verifies the SHA-256 botocore sends and
+        rejects an upload that changed on the way; `digest` is what we meant to send."""
         try:
-            # S3 verifies the SHA-256 botocore sends and rejects an upload that changed on the way.
             response = self._s3.put_object(
                 Bucket=self.bucket,
                 Key=key,
@@ -76,28 +88,10 @@ class S3Store:
             )
         except Exception as error:  # botocore raises many types; all mean "not archived"
             raise ArchiveError(f"could not write {self.url(key)}: {error}") from error
-        expected = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        expected = base64.b64encode(digest).decode()
         if response.get("ChecksumSHA256", expected) != expected:
             raise ArchiveError(f"S3 stored {self.url(key)} with a different SHA-256 than was sent")
-        return _described(key, body, response.get("VersionId"))
-
-    def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
-        try:
-            with path.open("rb") as body:  # botocore streams it, computing the checksum S3 checks
-                response = self._s3.put_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType=content_type,
-                    ChecksumAlgorithm="SHA256",
-                    ServerSideEncryption="AES256",
-                )
-        except Exception as error:  # botocore raises many types; all mean "not archived"
-            raise ArchiveError(f"could not write {self.url(key)}: {error}") from error
-        expected = base64.b64encode(bytes.fromhex(sha256)).decode()
-        if response.get("ChecksumSHA256", expected) != expected:
-            raise ArchiveError(f"S3 stored {self.url(key)} with a different SHA-256 than was read")
-        return StoredObject(key, path.stat().st_size, sha256, response.get("VersionId"))
+        return response.get("VersionId")
 
     def get(self, key: str) -> bytes | None:
         try:

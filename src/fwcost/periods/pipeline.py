@@ -14,7 +14,6 @@ what each team's charge was; the ledger keys it by its issue, so it goes out onc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,7 +40,7 @@ from fwcost.periods.model import Cadence, MissingDays, Period
 from fwcost.periods.reconcile import Reconciliation, reconcile
 from fwcost.periods.render import render_period
 from fwcost.pipeline import Dependencies, RunResult, fetched_early
-from fwcost.publishing import report_folder
+from fwcost.publishing import report_files
 from fwcost.report.attribution import AttributedDay
 from fwcost.report.cents import cents_of
 from fwcost.report.summary import Restatement
@@ -292,18 +291,9 @@ def _outgoing(report: PeriodReport, attachments: tuple[Attachment, ...]) -> Outg
 
 
 def period_files(reports: Sequence[OutgoingReport]) -> dict[str, bytes]:
-    """report.html, report.txt, slack.json (then teams/<segment>/...), and the attachments."""
-    files: dict[str, bytes] = {}
-    for report in reports:
-        folder = report_folder(report.team)
-        files[f"{folder}report.html"] = report.html.encode()
-        files[f"{folder}report.txt"] = report.text.encode()
-        files[f"{folder}slack.json"] = json.dumps(
-            report.slack, indent=2, ensure_ascii=False
-        ).encode()
-        for attachment in report.attachments:
-            files[f"{folder}{attachment.name}"] = attachment.body
-    return files
+    """report.html, report.txt, slack.json (then teams/<segment>/...), and the attachments
+    under their own names (chargeback-YYYY-MM.csv, .xlsx)."""
+    return report_files(reports, attachment_name=lambda attachment: attachment.name)
 
 
 def _archive(
