@@ -11,7 +11,7 @@ partial, and the ledger would then skip the full report the next morning as alre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -136,3 +136,14 @@ def parse_date(text: str, what: str = "date") -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a date like 2026-11-21, got {text!r}") from None
+
+
+def day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs: what one backfill command each covers."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs

@@ -48,6 +48,7 @@ from fwcost.dates import (
     DEFAULT_SETTLE_HOURS,
     MAX_WINDOW_DAYS,
     day_bounds,
+    day_runs,
     days_between,
     rfc3339,
     windows,
@@ -381,13 +382,7 @@ def contiguous_windows(
     days: Iterable[date], tz: ZoneInfo, max_days: int = MAX_WINDOW_DAYS
 ) -> list[tuple[date, date]]:
     """Cut a set of days into runs of consecutive days, each at most max_days long."""
-    runs: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if runs and runs[-1][1] == day - timedelta(days=1):
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return [cut for start, end in runs for cut in windows(start, end, tz, max_days)]
+    return [cut for start, end in day_runs(days) for cut in windows(start, end, tz, max_days)]
 
 
 def refresh_days(

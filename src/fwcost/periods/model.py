@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from fwcost.dates import days_between, is_complete
+from fwcost.dates import day_runs, days_between, is_complete
 
 
 class Cadence(StrEnum):
@@ -152,17 +152,6 @@ def span(first: date, last: date) -> str:
     if first.month != last.month:
         return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
     return f"{first.day}–{last.day} {last:%b %Y}"
-
-
-def day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Consecutive days as (first, last) runs: what one backfill command each covers."""
-    runs: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if runs and runs[-1][1] == day - timedelta(days=1):
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 class MissingDays(RuntimeError):

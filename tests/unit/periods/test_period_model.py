@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fwcost.periods.model import Cadence, Period, day_runs, parse_cadence
+from fwcost.dates import day_runs
+from fwcost.periods.model import Cadence, Period, parse_cadence
 
 
 def test_an_iso_week_runs_monday_to_sunday_and_is_named_by_its_iso_number() -> None:
