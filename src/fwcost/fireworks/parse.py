@@ -479,7 +479,7 @@ def _optional_nanos(value: Any, where: str) -> int | None:
 def _name(value: Any) -> str:
     """A dimension's text, interned: a day's million rows name a few thousand models, keys and
     teams, and one shared string each instead of one per row is hundreds of MB at that size."""
-    return intern(_text(value))
+    return intern(value if type(value) is str else _text(value))
 
 
 def _text(value: Any) -> str:

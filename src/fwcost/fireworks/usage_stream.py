@@ -45,6 +45,8 @@ Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 CHUNK_BYTES = 1 << 20
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
+_scan = _DECODER.scan_once  # one value at a place in a text: (value, end)
+_SPACES = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, as json.decoder has it
 
 # Each stream: its per-row parser, and the whole-document parser whose rules a value that is
@@ -175,6 +177,19 @@ class _Text:
 
     def value(self) -> Any:
         """The next JSON value, decoded as json.loads would."""
+        text, at = self._text, self._at
+        if at < len(text) and text[at] not in _SPACES:  # the common case: a row right here
+            try:
+                value, end = _scan(text, at)
+            except (StopIteration, json.JSONDecodeError):
+                pass  # cut short by the end of the text, or wrong: the slow path tells which
+            else:
+                if end < len(text):
+                    self._at = end
+                    return value
+        return self._value_read_on()
+
+    def _value_read_on(self) -> Any:
         self.peek()
         while True:
             try:
@@ -200,10 +215,13 @@ class _Text:
 
     def separator(self, closing: str) -> bool:
         """Past a comma (False: more follows) or the closing bracket (True)."""
-        char = self.peek()
-        if char not in (",", closing):
+        at = self._at
+        char = self._text[at] if at < len(self._text) else ""
+        if char in _SPACES or not char:
+            char = self.peek()
+        if char not in (",", closing) or not char:
             raise self._malformed(f"Expecting ',' delimiter or {closing!r}", self._at)
-        self.advance()
+        self._at += 1
         return char == closing
 
     def expect_end(self) -> None:
