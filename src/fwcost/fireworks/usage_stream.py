@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from json.scanner import make_scanner
 from typing import Any
 
 from fwcost.fireworks.errors import FireworksParseError
@@ -45,7 +46,9 @@ Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 CHUNK_BYTES = 1 << 20
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
-_scan = _DECODER.scan_once  # one value at a place in a text: (value, end)
+# One value at a place in a text: (value, end), as JSONDecoder scans (typeshed's stub names
+# the wrong type for the argument).
+_scan = make_scanner(_DECODER)  # type: ignore[arg-type]
 _SPACES = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, as json.decoder has it
 
