@@ -44,10 +44,10 @@ exactly as Fireworks sent them.
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
+from itertools import chain, islice, repeat
 from typing import Protocol
 
 from fwcost.model import DayUsage
@@ -131,38 +131,55 @@ class UsageCsv:
     ) -> None:
         text = _TextCells()
         head = f"{usage.day.isoformat()},{text[timezone]},{text[account_id]},"
-        lines = [_header_line(), *_csv_lines(usage, head, costs, text)]
+        lines = chain([_header_line()], _csv_lines(usage, head, costs, text))
         self._usage = usage
-        self._body = "".join(lines).encode()
-        self._team_rows: dict[str, list[bytes]] | None = None
+        self._body = _encoded(lines)
+        self._team_bodies: dict[str, bytes] | None = None
 
     @classmethod
     def of_body(cls, usage: DayUsage, body: bytes) -> UsageCsv:
         """The CSV `usage_csv` wrote for `usage`, from its bytes: nothing is written again."""
         day_csv = cls.__new__(cls)
-        day_csv._usage, day_csv._body, day_csv._team_rows = usage, body, None
+        day_csv._usage, day_csv._body, day_csv._team_bodies = usage, body, None
         return day_csv
 
     def body(self, team: str | None = None) -> bytes:
         """The whole day, or with `team` only that team's rows (same order, same header)."""
         if team is None:
             return self._body
-        if self._team_rows is None:
-            self._team_rows = self._by_team()
-        header = self._body[: self._body.index(b"\n") + 1]
-        return header + b"".join(self._team_rows.get(team, ()))
+        if self._team_bodies is None:
+            self._team_bodies = self._by_team()
+        return self._team_bodies.get(team) or self._body[: self._body.index(b"\n") + 1]
 
-    def _by_team(self) -> dict[str, list[bytes]]:
-        usage = self._usage
-        rows = self._body.splitlines(keepends=True)[1:]
-        owners = [row.team for stream in (usage.serverless, usage.dedicated, usage.training)
-                  for row in stream]  # fmt: skip
-        # Billed-only lines come last and have no owner: zip stops before them, so no team
-        # slice carries them.
-        team_rows: dict[str, list[bytes]] = defaultdict(list)
-        for line, owner in zip(rows, owners, strict=False):
-            team_rows[owner].append(line)
-        return team_rows
+    def _by_team(self) -> dict[str, bytes]:
+        """Each team's slice, copied line by line from the body: no object per line (a
+        million-row day's lines as bytes objects would be hundreds of MB at once)."""
+        usage, body = self._usage, self._body
+        view = memoryview(body)
+        start = body.index(b"\n") + 1
+        header = view[:start]
+        slices: dict[str, io.BytesIO] = {}
+        # Billed-only lines come last and have no owner: the owners run out before them, so
+        # no team slice carries them.
+        for stream in (usage.serverless, usage.dedicated, usage.training):
+            for row in stream:
+                end = body.index(b"\n", start) + 1
+                out = slices.get(row.team)
+                if out is None:
+                    out = slices[row.team] = io.BytesIO(header)
+                    out.seek(0, io.SEEK_END)
+                out.write(view[start:end])
+                start = end
+        return {team: out.getvalue() for team, out in slices.items()}
+
+
+def _encoded(lines: Iterable[str], batch: int = 10_000) -> bytes:
+    """The lines as one UTF-8 body, encoded a batch at a time: a million-row day's lines are
+    never all held as text at once (the same bytes as encoding their join)."""
+    out, rest = io.BytesIO(), iter(lines)
+    while piece := list(islice(rest, batch)):
+        out.write("".join(piece).encode())
+    return out.getvalue()
 
 
 def _header_line() -> str:

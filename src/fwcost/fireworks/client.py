@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -41,13 +41,11 @@ from fwcost.fireworks.parse import (
     MalformedBodyError,
     ReportWindow,
     decode_json,
-    parse_dedicated,
     parse_period_summary,
-    parse_serverless,
     parse_summary,
-    parse_training,
     parse_usage_costs,
 )
+from fwcost.fireworks.usage_stream import Usage, decode_usage
 from fwcost.model import (
     DayUsage,
     DedicatedUsage,
@@ -55,7 +53,6 @@ from fwcost.model import (
     LineItem,
     RawResponse,
     ServerlessUsage,
-    TrainingUsage,
     WindowPull,
 )
 
@@ -176,10 +173,13 @@ class _Miss:
     retry_after: float | None = None
 
 
+_Decoded = TypeVar("_Decoded")
+
+
 @dataclass(frozen=True, slots=True)
-class _Answer:
+class _Answer(Generic[_Decoded]):
     raw: RawResponse
-    document: dict[str, Any]
+    document: _Decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +187,6 @@ class _KeyCosts:
     raw: list[RawResponse]
     rows: list[KeyCost] | None  # None when usageCosts:query was refused
     gaps: list[str]
-
-
-Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +310,7 @@ class FireworksClient:
             ),
         )
         try:
-            answer = self._send(request)
+            answer = self._send(request, decode_json)
         except FireworksHTTPError as error:
             if error.status == 403 and error.raw is not None:
                 refusal = SUMMARY_REFUSED.format(status=error.status, message=error.message)
@@ -324,7 +321,8 @@ class FireworksClient:
     def _fetch_usage(self, window: ReportWindow) -> _Usage:
         """Every billingUsage stream in one request; without training where it is refused."""
         try:
-            answer = self._send(self._usage_request(window, USAGE_GROUP_BY, "billingUsage"))
+            request = self._usage_request(window, USAGE_GROUP_BY, "billingUsage")
+            answer = self._send(request, _usage_decoder(window, request.name))
         except FireworksHTTPError as first:
             if first.status != 400 or first.raw is None:
                 raise
@@ -332,10 +330,9 @@ class FireworksClient:
             # them. If that is refused too, the error raised names what was sent.
             inference_only = tuple(d for d in USAGE_GROUP_BY if d not in TRAINING_ONLY_DIMENSIONS)
             request = self._usage_request(window, inference_only, "billingUsage-without-training")
-            answer = self._send(request)
-            rows = _usage_rows(answer.document, window, request.name)
-            return _Usage([first.raw, answer.raw], rows, training_offered=False)
-        return _Usage([answer.raw], _usage_rows(answer.document, window, "billingUsage"))
+            answer = self._send(request, _usage_decoder(window, request.name))
+            return _Usage([first.raw, answer.raw], answer.document, training_offered=False)
+        return _Usage([answer.raw], answer.document)
 
     def _usage_request(
         self, window: ReportWindow, group_by: tuple[str, ...], name: str
@@ -369,7 +366,7 @@ class FireworksClient:
             params=params,
         )
         try:
-            answer = self._send(request)
+            answer = self._send(request, decode_json)
         except FireworksHTTPError as error:
             if error.status == 403 and error.raw is not None:
                 refusal = SUMMARY_REFUSED.format(status=error.status, message=error.message)
@@ -398,7 +395,7 @@ class FireworksClient:
                 body=json.dumps(query, separators=(",", ":")).encode(),
             )
             try:
-                answer = self._send(request)
+                answer = self._send(request, decode_json)
             except FireworksHTTPError as error:
                 if error.status not in (400, 403) or error.raw is None:
                     raise
@@ -428,8 +425,9 @@ class FireworksClient:
     def _path(self, resource: str) -> str:
         return f"/v1/accounts/{quote(self.account_id, safe='')}/{resource}"
 
-    def _send(self, request: _Request) -> _Answer:
-        """One request with retries; returns a 2xx JSON answer or raises FireworksError."""
+    def _send(self, request: _Request, decode: Callable[[bytes], _Decoded]) -> _Answer[_Decoded]:
+        """One request with retries; returns a 2xx JSON answer, decoded, or raises
+        FireworksError (a malformed body is retried; a wrong field is not)."""
         started = self._clock()
         attempt = 0
         while True:
@@ -451,7 +449,7 @@ class FireworksClient:
                 raw = self._raw(request, response, body, attempt, self._clock() - sent_at)
                 if response.is_success:
                     try:
-                        return _Answer(raw, decode_json(body))
+                        return _Answer(raw, decode(body))
                     except MalformedBodyError as error:
                         miss = _Miss(
                             f"{response.status_code} with a malformed body: {error}",
@@ -611,13 +609,10 @@ def _retry_after_seconds(header: str | None) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def _usage_rows(document: dict[str, Any], window: ReportWindow, name: str) -> list[Usage]:
-    """Every stream of one billingUsage answer; a stream that is absent has no rows."""
-    rows: list[Usage] = []
-    rows.extend(parse_serverless(document, window, name))
-    rows.extend(parse_dedicated(document, window, name))
-    rows.extend(parse_training(document, window, name))
-    return rows
+def _usage_decoder(window: ReportWindow, name: str) -> Callable[[bytes], list[Usage]]:
+    """billingUsage is decoded row by row into its typed rows: a large day's body as a
+    document of dicts would take several times the memory of the rows (usage_stream)."""
+    return lambda body: decode_usage(body, window, name)
 
 
 def _add_usage(days: dict[date, DayUsage], rows: list[Usage]) -> None:

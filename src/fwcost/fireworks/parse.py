@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from sys import intern
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -232,84 +233,85 @@ def parse_money(value: Any, where: str) -> Decimal:
 
 
 def parse_serverless(document: Row, window: ReportWindow, source: str) -> list[ServerlessUsage]:
-    rows = []
-    for index, row in _rows(document, "serverlessCosts", source):
-        where = f"{source}: serverlessCosts[{index}]"
-        group = _group(row, where)
-        cached = _int_field(row, "cachedPromptTokens", where)
-        if "promptTokens" in row:
-            prompt = _int_field(row, "promptTokens", where)
-        else:  # a newer row may split the prompt into cached and uncached parts only
-            prompt = cached + _int_field(row, "uncachedPromptTokens", where)
-        team, project, environment = _annotations(group)
-        # Positional, in ServerlessUsage's field order: keyword arguments cost more per row.
-        rows.append(
-            ServerlessUsage(
-                window.day_of(row.get("startTime"), f"{where}.startTime"),
-                _text(group.get("model_name")) or _text(row.get("modelName")),
-                _text(group.get("api_key_id")) or _text(row.get("apiKeyId")),
-                _text(group.get("api_key_name")),
-                team,
-                project,
-                environment,
-                _text(row.get("usageType")),
-                prompt,
-                cached,
-                _int_field(row, "completionTokens", where),
-                parse_quantity(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
-                _optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
-            )
-        )
-    return rows
+    return [
+        serverless_row(row, f"{source}: serverlessCosts[{index}]", window)
+        for index, row in _rows(document, "serverlessCosts", source)
+    ]
 
 
 def parse_dedicated(document: Row, window: ReportWindow, source: str) -> list[DedicatedUsage]:
-    rows = []
-    for index, row in _rows(document, "dedicatedCosts", source):
-        where = f"{source}: dedicatedCosts[{index}]"
-        group = _group(row, where)
-        team, project, environment = _annotations(group)
-        rows.append(
-            DedicatedUsage(
-                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
-                deployment=_text(group.get("deployment_name")) or _text(row.get("deploymentId")),
-                accelerator_type=_text(group.get("accelerator_type"))
-                or _text(row.get("acceleratorType")),
-                base_model=_text(row.get("baseModel")) or _text(group.get("base_model")),
-                placement=_text(row.get("placement")),
-                team=team,
-                project=project,
-                environment=environment,
-                usage_type=_text(row.get("usageType")),
-                accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
-            )
-        )
-    return rows
+    return [
+        dedicated_row(row, f"{source}: dedicatedCosts[{index}]", window)
+        for index, row in _rows(document, "dedicatedCosts", source)
+    ]
 
 
 def parse_training(document: Row, window: ReportWindow, source: str) -> list[TrainingUsage]:
+    return [
+        training_row(row, f"{source}: trainingCosts[{index}]", window)
+        for index, row in _rows(document, "trainingCosts", source)
+    ]
+
+
+def serverless_row(row: Row, where: str, window: ReportWindow) -> ServerlessUsage:
+    group = _group(row, where)
+    cached = _int_field(row, "cachedPromptTokens", where)
+    if "promptTokens" in row:
+        prompt = _int_field(row, "promptTokens", where)
+    else:  # a newer row may split the prompt into cached and uncached parts only
+        prompt = cached + _int_field(row, "uncachedPromptTokens", where)
+    team, project, environment = _annotations(group)
+    # Positional, in ServerlessUsage's field order: keyword arguments cost more per row.
+    return ServerlessUsage(
+        window.day_of(row.get("startTime"), f"{where}.startTime"),
+        _name(group.get("model_name")) or _name(row.get("modelName")),
+        _name(group.get("api_key_id")) or _name(row.get("apiKeyId")),
+        _name(group.get("api_key_name")),
+        team,
+        project,
+        environment,
+        _name(row.get("usageType")),
+        prompt,
+        cached,
+        _int_field(row, "completionTokens", where),
+        parse_quantity(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
+        _optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
+    )
+
+
+def dedicated_row(row: Row, where: str, window: ReportWindow) -> DedicatedUsage:
+    group = _group(row, where)
+    team, project, environment = _annotations(group)
+    return DedicatedUsage(
+        day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+        deployment=_name(group.get("deployment_name")) or _name(row.get("deploymentId")),
+        accelerator_type=_name(group.get("accelerator_type")) or _name(row.get("acceleratorType")),
+        base_model=_name(row.get("baseModel")) or _name(group.get("base_model")),
+        placement=_name(row.get("placement")),
+        team=team,
+        project=project,
+        environment=environment,
+        usage_type=_name(row.get("usageType")),
+        accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
+    )
+
+
+def training_row(row: Row, where: str, window: ReportWindow) -> TrainingUsage:
     """Training rows are third-party knowledge only: read `group` first, then camelCase fields."""
-    rows = []
-    for index, row in _rows(document, "trainingCosts", source):
-        where = f"{source}: trainingCosts[{index}]"
-        group = _group(row, where)
-        team, project, environment = _annotations(group)
-        rows.append(
-            TrainingUsage(
-                day=window.day_of(row.get("startTime"), f"{where}.startTime"),
-                job_id=_text(group.get("job_id")) or _text(row.get("jobId")),
-                job_type=_text(group.get("job_type")) or _text(row.get("jobType")),
-                base_model=_text(group.get("base_model")) or _text(row.get("baseModel")),
-                accelerator_type=_text(group.get("accelerator_type"))
-                or _text(row.get("acceleratorType")),
-                team=team,
-                project=project,
-                environment=environment,
-                usage_type=_text(group.get("usage_type")) or _text(row.get("usageType")),
-                accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
-            )
-        )
-    return rows
+    group = _group(row, where)
+    team, project, environment = _annotations(group)
+    return TrainingUsage(
+        day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+        job_id=_name(group.get("job_id")) or _name(row.get("jobId")),
+        job_type=_name(group.get("job_type")) or _name(row.get("jobType")),
+        base_model=_name(group.get("base_model")) or _name(row.get("baseModel")),
+        accelerator_type=_name(group.get("accelerator_type")) or _name(row.get("acceleratorType")),
+        team=team,
+        project=project,
+        environment=environment,
+        usage_type=_name(group.get("usage_type")) or _name(row.get("usageType")),
+        accelerator_seconds=_int_field(row, "acceleratorSeconds", where),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,9 +445,9 @@ def _group(row: Row, where: str) -> Row:
 def _annotations(group: Row) -> tuple[str, str, str]:
     """team, project, environment, keyed either `annotations.team` or `team` (both seen)."""
     return (
-        _text(group.get("annotations.team")) or _text(group.get("team")),
-        _text(group.get("annotations.project")) or _text(group.get("project")),
-        _text(group.get("annotations.environment")) or _text(group.get("environment")),
+        _name(group.get("annotations.team")) or _name(group.get("team")),
+        _name(group.get("annotations.project")) or _name(group.get("project")),
+        _name(group.get("annotations.environment")) or _name(group.get("environment")),
     )
 
 
@@ -478,6 +480,12 @@ def _optional_nanos(value: Any, where: str) -> int | None:
     if isinstance(value, Decimal) and value.is_finite() and value.adjusted() <= 18:
         value = value.to_integral_value()
     return parse_int64(value, where)
+
+
+def _name(value: Any) -> str:
+    """A dimension's text, interned: a day's million rows name a few thousand models, keys and
+    teams, and one shared string each instead of one per row is hundreds of MB at that size."""
+    return intern(value if type(value) is str else _text(value))
 
 
 def _text(value: Any) -> str:

@@ -24,12 +24,12 @@ and attribution.json are the same (tests/unit/report/test_columns_match_referenc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,6 +81,39 @@ class BilledOnlyRow:
     cents: int
 
 
+class RowCosts(Sequence[Decimal]):
+    """Rows' exact costs, kept as integer nano-dollars and made Decimal when read: a
+    million-row day's costs as Decimal objects would be over 100 MB that only an audit reads."""
+
+    def __init__(self, nanos: NDArray[np.int64], exact: NDArray[np.bool_]) -> None:
+        self._nanos = nanos
+        self._exact = exact  # False: no exact cost (a price-book estimate), read as 0
+
+    def __len__(self) -> int:
+        return len(self._nanos)
+
+    @overload
+    def __getitem__(self, index: int) -> Decimal: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Decimal]: ...
+    def __getitem__(self, index: int | slice) -> Decimal | list[Decimal]:
+        if isinstance(index, slice):
+            return list(RowCosts(self._nanos[index], self._exact[index]))
+        return _nano_dollars(int(self._nanos[index]), bool(self._exact[index]))
+
+    def __iter__(self) -> Iterator[Decimal]:
+        return map(_nano_dollars, self._nanos.tolist(), self._exact.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, as a list
+
+
+def _nano_dollars(nanos: int, exact: bool) -> Decimal:
+    return Decimal(nanos).scaleb(-9) if exact else ZERO
+
+
 @dataclass(slots=True)
 class AttributedDay:
     """One day's dollars by group. Row costs align with the DayUsage lists they came from.
@@ -103,9 +136,9 @@ class AttributedDay:
     gaps: list[str] = field(default_factory=list)
     # Per-row costs and cents, aligned with usage.serverless / dedicated / training (the CSV has
     # the cents; the exact costs are not archived, attribute_day gives them again from the raw).
-    serverless_costs: list[Decimal] = field(default_factory=list)
-    dedicated_costs: list[Decimal] = field(default_factory=list)
-    training_costs: list[Decimal] = field(default_factory=list)
+    serverless_costs: Sequence[Decimal] = field(default_factory=list)
+    dedicated_costs: Sequence[Decimal] = field(default_factory=list)
+    training_costs: Sequence[Decimal] = field(default_factory=list)
     serverless_cents: list[int] = field(default_factory=list)
     dedicated_cents: list[int] = field(default_factory=list)
     training_cents: list[int] = field(default_factory=list)
@@ -729,10 +762,6 @@ class _Attribution:
         billed_total = (
             sum((item.total_cost for item in usage.line_items), ZERO) if usage.has_summary else None
         )
-        costs = [
-            Decimal(value).scaleb(-9) if exact else ZERO
-            for value, exact in zip(nanos.tolist(), in_nanos.tolist(), strict=True)
-        ]
         row_cents = cents.tolist()
         serverless, gpu_end = units.serverless, units.serverless + units.dedicated
         return AttributedDay(
@@ -750,9 +779,9 @@ class _Attribution:
             + self._key_note(claims, estimated, cents)
             + self.notes,
             gaps=list(usage.gaps),
-            serverless_costs=costs[:serverless],
-            dedicated_costs=costs[serverless:gpu_end],
-            training_costs=costs[gpu_end:],
+            serverless_costs=RowCosts(nanos[:serverless], in_nanos[:serverless]),
+            dedicated_costs=RowCosts(nanos[serverless:gpu_end], in_nanos[serverless:gpu_end]),
+            training_costs=RowCosts(nanos[gpu_end:], in_nanos[gpu_end:]),
             serverless_cents=row_cents[:serverless],
             dedicated_cents=row_cents[serverless:gpu_end],
             training_cents=row_cents[gpu_end:],

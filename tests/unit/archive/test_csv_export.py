@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fwcost.archive import CSV_COLUMNS, UsageCsv, usage_csv
-from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS, text_cell
+from fwcost.archive.csv_export import FORMULA_STARTS, NUMERIC_COLUMNS, _encoded, text_cell
 from fwcost.model import DayUsage, TrainingUsage
 from fwcost.report.attribution import AttributedDay, BilledOnlyRow
 from fwcost.report.cents import nanos_of, split_cents
@@ -194,3 +194,10 @@ def test_every_line_is_what_csv_writer_writes_for_the_neutralised_cells(names, s
          cell(model), 0, 0, 0, 0, 0, "1.00"),
     ])  # fmt: skip
     assert body.decode() == expected.getvalue()
+
+
+def test_lines_encoded_a_batch_at_a_time_are_the_bytes_of_their_join() -> None:
+    lines = [f"{n},modèle-日本-🚀,{n * 7}\n" for n in range(10)]
+    for batch in (1, 3, 10, 11):
+        assert _encoded(iter(lines), batch) == "".join(lines).encode()
+    assert _encoded(iter([]), 3) == b""

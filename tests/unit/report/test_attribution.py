@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from report_helpers import (
     DAY,
@@ -20,6 +21,7 @@ from fwcost.report.attribution import (
     NO_BILL_NOTE,
     NO_KEY_COSTS_NOTE,
     AttributedDay,
+    RowCosts,
     attribute_day,
     split_nanos,
 )
@@ -369,3 +371,15 @@ def test_price_checks_count_shared_rows_once_and_bill_the_rows_cents():
     assert buckets.billed_cents == models["llama-v3p3-70b-instruct"] + models["qwen3-30b-a3b"]
     assert (kimi.label, kimi.billed_cents) == ("kimi-k2p6", models["kimi-k2p6"])
     assert buckets.billed_cents + kimi.billed_cents == day.total_cents == 301
+
+
+def test_row_costs_read_as_decimals_from_nano_dollars() -> None:
+    nanos = np.array([1_500_000_000, 7, 0, 42], dtype=np.int64)
+    costs = RowCosts(nanos, np.array([True, True, True, False]))
+    expected = [Decimal("1.500000000"), Decimal("7E-9"), Decimal("0E-9"), Decimal(0)]
+    assert len(costs) == 4
+    assert list(costs) == expected and costs == expected
+    assert costs[1] == Decimal("0.000000007") and costs[-1] == Decimal(0)
+    assert costs[1:3] == expected[1:3]
+    assert str(sum(costs, Decimal(0))) == "1.500000007"
+    assert costs != expected[:3]

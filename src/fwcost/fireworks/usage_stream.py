@@ -1,0 +1,254 @@
+"""billingUsage's body → its typed rows, one row decoded at a time.
+
+A day of a large account is a million rows (~470 MB of JSON): `json.loads` of it builds a million
+dicts (~2.4 GB) before the first row is parsed. Here the body is decoded a chunk at a time and
+each row goes through the stdlib's own JSON scanner (`JSONDecoder.raw_decode`, with decode_json's
+settings), is parsed into its typed record and dropped, so only the typed rows stay.
+
+The result is exactly that of `parse_serverless`/`parse_dedicated`/`parse_training` on
+`decode_json(body)`: the same rows, the same errors, chosen in the same order. A body that is not
+valid JSON anywhere raises MalformedBodyError (retried) even when an earlier row is wrong; then
+a stream whose rows are not all objects names its first such row; then its first wrong field;
+streams are checked serverless, dedicated, training; a key given twice counts its last value
+(as json.loads does). Lone surrogate escapes are replaced as decode_json replaces them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from json.scanner import make_scanner
+from typing import Any
+
+from fwcost.fireworks.errors import FireworksParseError
+from fwcost.fireworks.parse import (
+    _SURROGATE_ESCAPE,
+    MalformedBodyError,
+    ReportWindow,
+    _without_lone_surrogates,
+    dedicated_row,
+    parse_dedicated,
+    parse_serverless,
+    parse_training,
+    serverless_row,
+    training_row,
+)
+from fwcost.model import DedicatedUsage, ServerlessUsage, TrainingUsage
+
+Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
+
+# Bytes decoded to text at a time: large enough that the per-chunk work vanishes, small
+# enough to be nothing next to the body itself.
+CHUNK_BYTES = 1 << 20
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
+# One value at a place in a text: (value, end), as JSONDecoder scans (typeshed's stub names
+# the wrong type for the argument).
+_scan = make_scanner(_DECODER)  # type: ignore[arg-type]
+_SPACES = " \t\n\r"
+_NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, as json.decoder has it
+
+# Each stream: its per-row parser, and the whole-document parser whose rules a value that is
+# not a list follows (null is no rows, anything else is an error naming the stream).
+_STREAMS: dict[str, tuple[Callable[[Any, str, ReportWindow], Usage], Callable[..., list[Any]]]] = {
+    "serverlessCosts": (serverless_row, parse_serverless),
+    "dedicatedCosts": (dedicated_row, parse_dedicated),
+    "trainingCosts": (training_row, parse_training),
+}
+
+
+def decode_usage(
+    body: bytes, window: ReportWindow, source: str, chunk_bytes: int = CHUNK_BYTES
+) -> list[Usage]:
+    """Every stream of one billingUsage body, parsed; a stream that is absent has no rows."""
+    text = _Text(body, chunk_bytes)
+    streams: dict[str, _Stream] = {}
+    fix_surrogates = _SURROGATE_ESCAPE.search(body) is not None
+    if text.peek() != "{":
+        value = text.value()
+        text.expect_end()
+        raise MalformedBodyError(f"body is JSON but not an object (a {type(value).__name__})")
+    text.advance()
+    if text.peek() == "}":
+        text.advance()
+    else:
+        while True:
+            key = text.key()
+            if fix_surrogates:
+                key = _without_lone_surrogates(key)
+            if key in _STREAMS:
+                streams[key] = _read_stream(text, key, window, source, fix_surrogates)
+            else:
+                text.value()
+            if text.separator("}"):
+                break
+    text.expect_end()
+    rows: list[Usage] = []
+    for name in _STREAMS:
+        if name in streams:
+            rows += streams[name].result()
+    return rows
+
+
+@dataclass
+class _Stream:
+    """One stream's rows as parsed so far, and the first of each kind of error met."""
+
+    rows: list[Usage] = field(default_factory=list)
+    not_an_object: FireworksParseError | None = None
+    wrong_field: FireworksParseError | None = None
+
+    def result(self) -> list[Usage]:
+        error = self.not_an_object or self.wrong_field
+        if error is not None:
+            raise error
+        return self.rows
+
+
+def _read_stream(
+    text: _Text, name: str, window: ReportWindow, source: str, fix_surrogates: bool
+) -> _Stream:
+    parse_row, parse_document = _STREAMS[name]
+    stream = _Stream()
+    if text.peek() != "[":  # null or not a list: the document parser's rules
+        value = text.value()
+        if fix_surrogates:
+            value = _without_lone_surrogates(value)
+        try:
+            parse_document({name: value}, window, source)
+        except FireworksParseError as error:
+            stream.wrong_field = error
+        return stream
+    text.advance()
+    if text.peek() == "]":
+        text.advance()
+        return stream
+    index = 0
+    while True:
+        row = text.value()
+        if fix_surrogates:
+            row = _without_lone_surrogates(row)
+        if type(row) is not dict and not isinstance(row, Mapping):
+            if stream.not_an_object is None:
+                stream.not_an_object = FireworksParseError(
+                    f"{source}: {name}[{index}] must be an object, got {row!r}"
+                )
+        elif stream.wrong_field is None and stream.not_an_object is None:
+            try:
+                stream.rows.append(parse_row(row, f"{source}: {name}[{index}]", window))
+            except FireworksParseError as error:
+                stream.wrong_field = error
+        index += 1
+        if text.separator("]"):
+            return stream
+
+
+class _Text:
+    """The body as text, decoded a chunk at a time as the reader needs it; what was read is
+    dropped, so the text held is about one chunk (or one row, if a row is larger)."""
+
+    def __init__(self, body: bytes, chunk_bytes: int) -> None:
+        try:  # json.loads's own choice of encoding and error handler
+            encoding = json.detect_encoding(body)
+            self._decoder = codecs.getincrementaldecoder(encoding)("surrogatepass")
+        except LookupError as error:
+            raise MalformedBodyError(f"body is not valid JSON ({error})") from None
+        self._body = memoryview(body)
+        self._read = 0  # bytes of the body decoded so far
+        self._chunk = chunk_bytes
+        self._text = ""
+        self._at = 0  # the reader's place in self._text
+        self._dropped = 0  # characters before self._text, for error positions
+
+    def peek(self) -> str:
+        """The next character that is not whitespace; "" at the end of the body."""
+        while True:
+            found = _NOT_WHITESPACE.search(self._text, self._at)
+            if found is not None:
+                self._at = found.start()
+                return self._text[self._at]
+            self._at = len(self._text)
+            if not self._more():
+                return ""
+
+    def advance(self) -> None:
+        self._at += 1
+
+    def value(self) -> Any:
+        """The next JSON value, decoded as json.loads would."""
+        text, at = self._text, self._at
+        if at < len(text) and text[at] not in _SPACES:  # the common case: a row right here
+            try:
+                value, end = _scan(text, at)
+            except (StopIteration, json.JSONDecodeError):
+                pass  # cut short by the end of the text, or wrong: the slow path tells which
+            else:
+                if end < len(text):
+                    self._at = end
+                    return value
+        return self._value_read_on()
+
+    def _value_read_on(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self._text, self._at)
+            except json.JSONDecodeError as error:
+                if self._more():
+                    continue  # the value ran past the text decoded so far
+                raise self._malformed(error.msg, error.pos) from None
+            # A value that ends where the text ends may be a number cut short: read on.
+            if end < len(self._text) or not self._more():
+                self._at = end
+                return value
+
+    def key(self) -> str:
+        if self.peek() != '"':
+            raise self._malformed("Expecting property name enclosed in double quotes", self._at)
+        key = self.value()
+        if self.peek() != ":":
+            raise self._malformed("Expecting ':' delimiter", self._at)
+        self.advance()
+        assert isinstance(key, str)  # a JSON value that starts with a quote is a string
+        return key
+
+    def separator(self, closing: str) -> bool:
+        """Past a comma (False: more follows) or the closing bracket (True)."""
+        at = self._at
+        char = self._text[at] if at < len(self._text) else ""
+        if char in _SPACES or not char:
+            char = self.peek()
+        if char not in (",", closing) or not char:
+            raise self._malformed(f"Expecting ',' delimiter or {closing!r}", self._at)
+        self._at += 1
+        return char == closing
+
+    def expect_end(self) -> None:
+        if self.peek():
+            raise self._malformed("Extra data", self._at)
+
+    def _more(self) -> bool:
+        """Decodes more of the body onto the text (at least as much as is held: a row larger
+        than a chunk is decoded again a bounded number of times); False at the end."""
+        if self._read >= len(self._body):
+            return False
+        size = max(self._chunk, len(self._text) - self._at)
+        piece = self._body[self._read : self._read + size]
+        self._read += len(piece)
+        try:
+            decoded = self._decoder.decode(piece, final=self._read >= len(self._body))
+        except UnicodeDecodeError as error:
+            raise MalformedBodyError(f"body is not valid JSON ({error})") from None
+        self._dropped += self._at
+        self._text = self._text[self._at :] + decoded
+        self._at = 0
+        return True
+
+    def _malformed(self, message: str, position: int) -> MalformedBodyError:
+        return MalformedBodyError(
+            f"body is not valid JSON ({message}: character {self._dropped + position:,})"
+        )
