@@ -55,6 +55,12 @@ class Rendered:
     slack: dict[str, Any]
 
 
+QUIET_WEEK = (
+    "A quiet week: no team moved by a quarter, no key, model or team started or stopped, "
+    "and no day was restated."
+)
+
+
 def render_period(report: PeriodReport) -> Rendered:
     display = _display(report)
     env = environment()
@@ -107,6 +113,8 @@ def _display(r: PeriodReport) -> dict[str, Any]:
         "budget_lines": [_budget_line(b, period) for b in r.budgets],
         "notices": notices[:MAX_NOTICES],
         "more_notices": max(len(notices) - MAX_NOTICES, 0),
+        # A digest says so when nothing stood out, so a reader knows it looked.
+        "quiet": QUIET_WEEK if statement is None and not notices else "",
         "warnings": [*r.total.gaps[:6]],
         "bars": _bars(list(r.days), date.min, CHART_HEIGHT_PX),
         "chart_height": CHART_HEIGHT_PX,
@@ -339,6 +347,8 @@ def _slack(r: PeriodReport, display: dict[str, Any]) -> dict[str, Any]:
         parts.append(_section("\n".join(escape_mrkdwn(x) for x in display["budget_lines"])))
     for notice in display["notices"]:
         parts.append(_section("• " + notice_mrkdwn(notice), optional=True))
+    if display["quiet"]:
+        parts.append(_section(display["quiet"], optional=True))
     view = display["views"]["teams" if not r.team else "models"]
     lines = [f"{slack_name(row.label, 40)}  {row.amount}" for row in view.rows[:8]]
     parts.append(_section(f"*{escape_mrkdwn(view.title)}*\n" + "\n".join(lines), optional=True))

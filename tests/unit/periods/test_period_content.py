@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -183,3 +184,20 @@ def test_a_team_that_moved_a_quarter_and_the_floor_is_news_in_the_digest(days):
     said = [notice.plain for notice in overall.notices]
     assert any(line.startswith("search spent $") and "on the week before" in line for line in said)
     assert not any(line.startswith("research spent") for line in said)
+
+
+def test_a_digest_with_nothing_to_say_says_it_was_a_quiet_week(days):
+    week = Period.iso_week(date(2026, 10, 21))
+    reports = build_reports(data(days, week), context())
+    quiet = [r for r in reports if not r.notices and not r.budgets]
+    loud = [r for r in reports if r.notices or r.budgets]
+    assert quiet and loud
+    for report in quiet:
+        rendered = render_period(report)
+        for body in (rendered.html, rendered.text, json.dumps(rendered.slack)):
+            assert "A quiet week: no team moved by a quarter" in " ".join(body.split())
+    for report in loud:
+        assert "A quiet week" not in render_period(report).text
+    # a statement has no news section, so no such line either
+    [statement, *_] = build_reports(data(days), context())
+    assert "A quiet week" not in render_period(statement).text
