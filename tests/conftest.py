@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+
+from lambda_context import LambdaContext
 
 # Powertools reads these when fwcost.observability is first imported, as Lambda sets them
 # before the handler module loads: set them before any test imports the package.
@@ -61,20 +62,6 @@ def bucket(aws: None) -> str:
         Bucket="fwcost-archive-test", VersioningConfiguration={"Status": "Enabled"}
     )
     return "fwcost-archive-test"
-
-
-@dataclass
-class LambdaContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "fwcost-daily-report"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:fwcost-daily-report"
-    aws_request_id: str = "0f6d6d5c-7a1b-4c1e-9c55-3b1f7b7f0001"
-    remaining_millis: int = 900_000  # a fresh invocation of the function (Timeout: 900)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
 
 
 @pytest.fixture

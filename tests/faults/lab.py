@@ -315,7 +315,7 @@ class FaultLab:
     caplog: pytest.LogCaptureFixture
     capsys: pytest.CaptureFixture[str]
     figures: FaultFigures
-    context: Any  # tests/conftest.py's LambdaContext: each invocation gets a copy
+    context: Any  # tests/lambda_context.py's LambdaContext: each invocation gets a copy
     invocations: list[Invocation] = field(default_factory=list)
     scenario: Scenario | None = None
     deployment: Deployment | None = None

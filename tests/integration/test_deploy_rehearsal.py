@@ -35,6 +35,8 @@ from deploy.stack import (
 )
 from moto import mock_aws
 
+from lambda_context import LambdaContext
+
 pytestmark = pytest.mark.slow  # two stacks, three runs: 30-45 s on a shared 2-core machine
 
 REGION = "us-east-1"
@@ -255,26 +257,16 @@ def export_dropped(stack: Stack) -> dict[str, Any]:
     return dict(event)
 
 
-@dataclass
-class _Context:
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 1024
-    remaining_millis: int = 900_000  # a fresh invocation (the template's Timeout)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
-
-
 def invoke(stack: Stack, event: dict[str, Any]) -> Run:
     """The handler, in-process, with exactly the stack's environment for the function."""
     from aws_lambda_powertools.utilities import parameters
 
     from app import lambda_handler
 
-    context = _Context(
-        stack.function_name, stack.outputs["DailyReportFunctionArn"], str(uuid.uuid4())
+    context = LambdaContext(
+        stack.function_name,
+        invoked_function_arn=stack.outputs["DailyReportFunctionArn"],
+        aws_request_id=str(uuid.uuid4()),
     )
     with pytest.MonkeyPatch.context() as patch, recorded_calls() as calls:
         for name in [n for n in os.environ if n.startswith(("FWCOST_", "POWERTOOLS_"))]:

@@ -28,6 +28,8 @@ from deploy.iam import Call, is_allowed, recorded_calls, requests_for, role_stat
 from deploy.stack import Stack, apply_bucket_protection, deploy
 from moto import mock_aws
 
+from lambda_context import LambdaContext
+
 pytestmark = [
     pytest.mark.slow,
     # The plan task records no metric (it fetches and sends nothing): Powertools warns of that.
@@ -115,17 +117,6 @@ def world() -> Iterator[World]:
         yield World(stack, slack, [])
 
 
-@dataclass
-class _Context:
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 1024
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
-
-
 def invoker(world: World) -> Any:
     """lambda:invoke as Step Functions calls it: the handler with the stack's environment, a
     new request id per attempt; an exception becomes the task's Error and Cause as Lambda
@@ -138,7 +129,9 @@ def invoker(world: World) -> Any:
 
     def invoke(arn: str, payload: Any) -> Any:
         assert arn == function_arn
-        context = _Context(world.stack.function_name, arn, str(uuid.uuid4()))
+        context = LambdaContext(
+            world.stack.function_name, invoked_function_arn=arn, aws_request_id=str(uuid.uuid4())
+        )
         event = json.loads(json.dumps(payload))  # what crosses the wire is JSON
         with pytest.MonkeyPatch.context() as patch, recorded_calls() as calls:
             for name, value in world.stack.environment.items():
