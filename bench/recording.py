@@ -45,7 +45,8 @@ class Recording:
 
     @staticmethod
     def load(path: Path) -> Recording:
-        recording = pickle.loads(path.read_bytes())
+        with path.open("rb") as file:  # from the file: never its bytes and the objects at once
+            recording = pickle.load(file)
         assert isinstance(recording, Recording)
         return recording
 
@@ -76,14 +77,23 @@ def _usage_rows(pull: WindowPull) -> int:
 
 
 def replay_client(recording: Recording) -> FireworksClient:
-    """A FireworksClient whose every request is answered from the recording, byte for byte."""
+    """A FireworksClient whose every request is answered from the recording, byte for byte, once.
+
+    The recording's bodies are handed over as a network hands bytes over: the recording's list
+    is emptied and each body dropped by the replay once served, so from then on only the job
+    holds them, and the process's peak memory is the job's, not the job's plus a second copy
+    of the day (463 MB of a million-row day's 1.5 GB, measured).
+    """
     answers = {_key(r.method, r.path, r.params, r.request_body): r for r in recording.raw}
+    recording.raw.clear()
 
     def answer(request: httpx.Request) -> httpx.Response:
         params = tuple(request.url.params.multi_items())
-        found = answers.get(_key(request.method, request.url.path, params, request.content))
+        found = answers.pop(_key(request.method, request.url.path, params, request.content), None)
         if found is None:
-            return httpx.Response(404, json={"code": 5, "message": "not in the recording"})
+            return httpx.Response(
+                404, json={"code": 5, "message": "not in the recording, or served already"}
+            )
         return httpx.Response(found.status, content=found.body)
 
     return FireworksClient(

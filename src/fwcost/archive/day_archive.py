@@ -49,11 +49,13 @@ JSON = "application/json"
 
 @dataclass(frozen=True, slots=True)
 class ArchivedRequest:
-    """A raw response as the manifest lists it: how it was asked for and where it is kept."""
+    """A raw response as the manifest lists it: how it was asked for and where it is kept.
 
-    response: RawResponse
+    Not its body, which is in the store: a large day's bodies (half a GB) are freed once written.
+    """
+
+    entry: Mapping[str, Any]  # the manifest's entry for it (_request_entry)
     stored: StoredObject
-    scrubbed_count: int = 0  # credentials replaced before it was written (0: byte for byte)
 
 
 class DayArchive:
@@ -95,7 +97,9 @@ class DayArchive:
         for response in raw:
             scrubbed = self._scrubber.scrub(response.body)
             stored = self.store.put(f"{folder}/{response.name}.json", scrubbed.body, JSON)
-            archived.append(ArchivedRequest(response, stored, scrubbed.count))
+            archived.append(
+                ArchivedRequest(_request_entry(response, stored, scrubbed.count), stored)
+            )
         return archived
 
     def write_day(
@@ -119,7 +123,7 @@ class DayArchive:
             "day": day.isoformat(),
             **details,
             "written_at": _utc_now(),
-            "requests": [_request_entry(r) for r in requests],
+            "requests": [dict(r.entry) for r in requests],
             "objects": [asdict(o) for o in (*written, *(r.stored for r in requests))],
         }
         self.store.put(f"{base}/manifest.json", _json_bytes(manifest), JSON)
@@ -194,8 +198,8 @@ class DayArchive:
         return None if body is None else dict(_loads(body))
 
 
-def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
-    r = archived.response
+def _request_entry(r: RawResponse, stored: StoredObject, scrubbed_count: int) -> dict[str, Any]:
+    """`scrubbed_count`: credentials replaced before it was written (0: byte for byte)."""
     return {
         "name": r.name,
         "method": r.method,
@@ -206,9 +210,9 @@ def _request_entry(archived: ArchivedRequest) -> dict[str, Any]:
         "fetched_at": r.fetched_at.astimezone(UTC).isoformat(),
         "elapsed_seconds": round(r.elapsed_seconds, 3),
         "attempts": r.attempts,
-        "object": archived.stored.key,
-        "scrubbed": archived.scrubbed_count > 0,
-        "scrubbed_count": archived.scrubbed_count,
+        "object": stored.key,
+        "scrubbed": scrubbed_count > 0,
+        "scrubbed_count": scrubbed_count,
     }
 
 
