@@ -312,9 +312,21 @@ def split_nanos_array(total: Decimal, weights: NDArray[np.float64]) -> NDArray[n
     if floors is None or exact is None or not 0 <= nanos - int(floors.sum()) <= count:
         return np.array([int(share.scaleb(9)) for share in split_nanos(total, weights.tolist())])
     leftover = nanos - int(floors.sum())
-    floors[np.argsort(floors - exact, kind="stable")[:leftover]] += 1
+    floors[_largest_remainders(floors - exact, leftover)] += 1
     signed: NDArray[np.int64] = -floors if total < 0 else floors
     return signed
+
+
+def _largest_remainders(shortfall: NDArray[np.float64], count: int) -> NDArray[np.int64]:
+    """The `count` positions whose floor fell furthest short (the most negative `shortfall`),
+    ties to the earlier position: the first `count` of a stable sort, found by a partition
+    (linear) instead of sorting the whole column."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(shortfall, count - 1)[count - 1]
+    below = np.flatnonzero(shortfall < cut)
+    at_cut = np.flatnonzero(shortfall == cut)[: count - len(below)]
+    return np.concatenate([below, at_cut])
 
 
 @dataclass(slots=True)
