@@ -970,11 +970,12 @@ def _arrivals(
     settings: AnomalySettings,
     subjects: Callable[[HistoryDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
-    latest_first = [today, *(earlier[day] for day in sorted(earlier, reverse=True))]
+    # A key's name today, else the first it had in the history read (a renamed key gone quiet
+    # is called by its oldest name there).
+    named_on = [today, *(earlier[day] for day in sorted(earlier))]
 
     def name_of(key_id: str) -> str:
-        """Its latest name: a key renamed is called what it is called now."""
-        return _key_name(key_id, latest_first)
+        return _key_name(key_id, named_on)
 
     found = _new(today, [earlier[d] for d in trailing if d in earlier], name_of, subjects)
     found += _gone_quiet(today, earlier, settings, name_of, subjects)
