@@ -29,7 +29,7 @@ from fwcost.imports.day_export import Difference
 from fwcost.links import ReportLinks
 from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay, HistoryDay
 from fwcost.report.cents import cents_of
-from fwcost.report.groups import Amount, TeamCents, TeamGroups
+from fwcost.report.groups import ZERO, Amount, KeyGroup, TeamCents, TeamGroups
 
 TREND_DAYS = 14
 AVERAGE_DAYS = 7
@@ -605,31 +605,25 @@ class _ViewBuilder:
         return self._fold(attribute, title, rows + self._billed_only_rows())
 
     def keys(self) -> View:
-        merged: dict[str, Amount] = defaultdict(Amount)
-        names: dict[str, str] = {}
-        team_cents: dict[str, dict[str, int]] = defaultdict(dict)
+        in_teams: dict[str, list[tuple[str, KeyGroup]]] = defaultdict(list)
         for team, groups in self.today.teams.items():
             for key_id, key in groups.keys.items():
-                merged[key_id].add(key.amount)
-                names[key_id] = names.get(key_id) or key.name
-                team_cents[key_id][team] = key.amount.cents
+                in_teams[key_id].append((team, key))
         rows = []
-        for key_id, amount in merged.items():
+        for key_id, seen in in_teams.items():
+            cents, name, main_team, estimated = _key_across_teams(seen)
             if not key_id:
-                rows.append(
-                    Row("Not per key", amount.cents, RowKind.NOT_PER_KEY, detail="GPU time")
-                )
+                rows.append(Row("Not per key", cents, RowKind.NOT_PER_KEY, detail="GPU time"))
                 continue
-            teams = team_cents[key_id]
-            main_team = max(teams, key=lambda t: (teams[t], t))
+            short_id = short_key_id(key_id)
             rows.append(
                 Row(
-                    names[key_id] or short_key_id(key_id),
-                    amount.cents,
+                    name or short_id,
+                    cents,
                     RowKind.UNATTRIBUTED if key_id == "unattributed" else RowKind.ITEM,
-                    detail=short_key_id(key_id),
+                    detail=short_id,
                     team=main_team or UNATTRIBUTED_TEAM_LABEL,
-                    estimated=bool(amount.estimated),
+                    estimated=estimated,
                 )
             )
         return self._fold("keys", "Top API keys", rows + self._billed_only_rows())
@@ -686,6 +680,19 @@ class _ViewBuilder:
             rest = self.today.total_cents - sum(row.cents for row in shown)
             shown.insert(self.top_n, Row(f"{hidden} others", rest, RowKind.OTHER, count=hidden))
         return View(name, title, tuple(shown), self.today.total_cents, len(rows))
+
+
+def _key_across_teams(seen: Sequence[tuple[str, KeyGroup]]) -> tuple[int, str, str, bool]:
+    """A key's cents, name (the first team's that names it), main team (the one it spent most
+    in) and whether any of it is estimated, from its groups in each team that used it."""
+    if len(seen) == 1:  # nearly every key: one team's
+        ((team, key),) = seen
+        return key.amount.cents, key.name, team, bool(key.amount.estimated)
+    cents = sum(key.amount.cents for _, key in seen)
+    name = next((key.name for _, key in seen if key.name), "")
+    main_team = max(seen, key=lambda seen_in: (seen_in[1].amount.cents, seen_in[0]))[0]
+    estimated = sum((key.amount.estimated for _, key in seen), ZERO)
+    return cents, name, main_team, bool(estimated)
 
 
 def _merge(teams: Iterable[TeamGroups], attribute: str) -> dict[str, Amount]:
