@@ -1033,7 +1033,7 @@ def _gone_quiet(
     if usual is None:
         return []
     last_week = [today.day - timedelta(days=n) for n in range(1, 8)]
-    now = subjects(today)
+    spent_today = {subject for subject, (value, _) in subjects(today).items() if value > 0}
 
     def cents(subject: Subject, day: date) -> int:
         return _cents_on(earlier[day], subject) if day in earlier else 0
@@ -1041,10 +1041,8 @@ def _gone_quiet(
     candidates = {
         subject
         for day in usual.days
-        for subject, (value, _) in subjects(earlier[day]).items()
-        if value > 0
-        and subject[0] is not Dimension.DEPLOYMENT
-        and now.get(subject, NOT_SPENT)[0] <= 0  # quiet today
+        for subject in subjects(earlier[day]).keys() - spent_today  # few: most spend today
+        if cents(subject, day) > 0 and subject[0] is not Dimension.DEPLOYMENT
     }
     floor_cents = settings.quiet_floor * 100
     found = []
