@@ -35,7 +35,7 @@ from fwcost.fireworks.parse import (
 from fwcost.model import DayUsage, KeyCost
 from fwcost.pipeline import HISTORY_DAYS
 from fwcost.publishing import outgoing_reports, report_files
-from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.attribution import AttributedDay, HistoryDay, attribute_day
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.summary import ReportContext, summarize
 
@@ -51,7 +51,7 @@ class DayState:
     documents: list[dict[str, Any]] | None = None
     usage: DayUsage | None = None
     attribution: AttributedDay | None = None
-    history: dict[date, AttributedDay] | None = None
+    history: dict[date, HistoryDay] | None = None
     reports: list[OutgoingReport] | None = None
     csv_body: bytes | None = None
 
@@ -133,7 +133,9 @@ def keep(state: DayState, stage: str, result: object, recording: Recording) -> N
     elif stage == "attribute":
         state.attribution = result  # type: ignore[assignment]
         assert state.attribution is not None
-        state.history = history_like(state.attribution)
+        state.history = {
+            day: HistoryDay.of(past) for day, past in history_like(state.attribution).items()
+        }
     elif stage == "render":
         state.reports = result  # type: ignore[assignment]
     elif stage == "csv":

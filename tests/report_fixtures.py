@@ -6,13 +6,14 @@ Deterministic: the same arguments always give the same rows, so golden files sta
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from fwcost.dates import day_bounds
 from fwcost.model import DayUsage, DedicatedUsage, KeyCost, LineItem, ServerlessUsage
-from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.attribution import AttributedDay, HistoryDay, attribute_day
 from fwcost.report.pricebook import PriceBook, load_price_book, short_model_id
 from fwcost.report.summary import ReportContext, Restatement
 
@@ -221,6 +222,11 @@ def demo_history(
     usage.line_items = _bill(today, usage.serverless, usage.dedicated, book, random.Random(7))
     usage.key_costs = _key_costs(today, usage.serverless, book, random.Random(8))
     return attribute_day(usage, book), history
+
+
+def read_back(days: Mapping[date, AttributedDay]) -> dict[date, HistoryDay]:
+    """Earlier days as a report reads them: archived (attribution.json) and read back."""
+    return {day: HistoryDay.from_json(value.to_json()) for day, value in days.items()}
 
 
 def _weekly(day: date) -> float:

@@ -66,7 +66,7 @@ from fwcost.imports.day_export import export_of_day
 from fwcost.links import Link
 from fwcost.model import DayUsage, WindowPull
 from fwcost.publishing import LinkTo, outgoing_reports, report_files
-from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.attribution import AttributedDay, HistoryDay, attribute_day
 from fwcost.report.pricebook import PriceBook
 from fwcost.report.summary import (
     AnomalySettings,
@@ -536,21 +536,22 @@ def manifest_details(fresh: FreshDay, tz: ZoneInfo, csv_sha256: str) -> dict[str
 
 def load_history(
     report_day: date, archive: DayArchive, archived: set[date], fresh: Mapping[date, FreshDay]
-) -> dict[date, AttributedDay]:
-    """The attribution of each earlier day: freshly fetched, else as archived (complete days only)."""
-    history: dict[date, AttributedDay] = {}
+) -> dict[date, HistoryDay]:
+    """The cents of each earlier day (what a report reads of it): freshly fetched, else as
+    archived (complete days only)."""
+    history: dict[date, HistoryDay] = {}
     for day in days_between(
         report_day - timedelta(days=HISTORY_DAYS), report_day - timedelta(days=1)
     ):
         if day in fresh:
-            history[day] = fresh[day].attribution
+            history[day] = HistoryDay.of(fresh[day].attribution)
         elif day in archived and (document := archive.read_attribution(day)) is not None:
-            history[day] = AttributedDay.from_json(document)
+            history[day] = HistoryDay.from_json(document)
     return history
 
 
 def check_budget_teams(
-    budgets: Collection[str], today: AttributedDay, history: Mapping[date, AttributedDay]
+    budgets: Collection[str], today: AttributedDay, history: Mapping[date, HistoryDay]
 ) -> None:
     """Refuse a team budget for a team no usage was annotated with on the report day or in the
     HISTORY_DAYS before it (the history a report reads): its budget could never be tracked.
@@ -558,7 +559,8 @@ def check_budget_teams(
     A new team's budget is refused too until its first usage: a team not seen yet cannot be told
     from a misspelt one. The error names each such team and the known teams its name is close to.
     """
-    known = {team for day in (today, *history.values()) for team in day.teams if team}
+    known = {team for team in today.teams if team}
+    known |= {team for day in history.values() for team in day.teams if team}
     unknown = sorted(set(budgets) - known)
     if not unknown:
         return

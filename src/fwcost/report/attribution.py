@@ -43,7 +43,15 @@ from fwcost.report.cents import (
     split_cents,
     split_cents_array,
 )
-from fwcost.report.groups import ZERO, Amount, DeploymentGroup, KeyGroup, PriceCheck, TeamGroups
+from fwcost.report.groups import (
+    ZERO,
+    Amount,
+    DeploymentGroup,
+    KeyGroup,
+    PriceCheck,
+    TeamCents,
+    TeamGroups,
+)
 from fwcost.report.pricebook import SECONDS_PER_MINUTE, PriceBook, short_model_id
 
 NANO = Decimal("0.000000001")
@@ -201,11 +209,7 @@ class AttributedDay:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> AttributedDay:
-        version = document.get("version")
-        if version not in READABLE_VERSIONS:
-            raise ValueError(
-                f"attribution.json version {version!r} is not one of {READABLE_VERSIONS}"
-            )
+        version = _readable_version(document)
         billed = document.get("billed_total")
         day = cls(
             day=date.fromisoformat(document["day"]),
@@ -227,6 +231,46 @@ class AttributedDay:
         if version == 1:
             _fill_cents(day)
         return day
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDay:
+    """An earlier day as a daily report reads it: cents per team, key, model and deployment.
+
+    The report compares today with 30 such days (summary.py) and prints only cents of them, so
+    their exact dollars, tokens, projects and environments are not read back.
+    """
+
+    day: date
+    total_cents: int
+    teams: dict[str, TeamCents]
+
+    @classmethod
+    def of(cls, day: AttributedDay) -> HistoryDay:
+        teams = {name: TeamCents.of(groups) for name, groups in day.teams.items()}
+        return cls(day.day, day.total_cents, teams)
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> HistoryDay:
+        """An archived attribution.json's cents; a version 1 day's are worked out (_fill_cents)."""
+        if _readable_version(document) == 1:
+            return cls.of(AttributedDay.from_json(document))
+        teams = {name: TeamCents.from_json(groups) for name, groups in document["teams"].items()}
+        return cls(date.fromisoformat(document["day"]), document["total_cents"], teams)
+
+    def for_team(self, team: str) -> HistoryDay:
+        """This team's slice alone, as AttributedDay.for_team's."""
+        groups = self.teams.get(team)
+        if groups is None:
+            return HistoryDay(self.day, 0, {})
+        return HistoryDay(self.day, groups.cents, {team: groups})
+
+
+def _readable_version(document: dict[str, Any]) -> int:
+    version = document.get("version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"attribution.json version {version!r} is not one of {READABLE_VERSIONS}")
+    return int(version)
 
 
 def _fill_cents(day: AttributedDay) -> None:

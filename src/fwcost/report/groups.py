@@ -178,6 +178,40 @@ class TeamGroups:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamCents:
+    """One team's cents on an earlier day: all a report reads of a team's history (summary.py),
+    so 30 archived days are read as a few dicts of ints each, not as Amounts."""
+
+    cents: int
+    keys: dict[str, int]  # key id -> cents ("" = not per key, as TeamGroups.keys)
+    key_names: dict[str, str]  # key id -> name, the named keys only
+    models: dict[str, int]
+    deployments: dict[str, int]
+
+    @classmethod
+    def of(cls, groups: TeamGroups) -> TeamCents:
+        return cls(
+            groups.amount.cents,
+            {key_id: key.amount.cents for key_id, key in groups.keys.items()},
+            {key_id: key.name for key_id, key in groups.keys.items() if key.name},
+            {model: amount.cents for model, amount in groups.models.items()},
+            {name: group.amount.cents for name, group in groups.deployments.items()},
+        )
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> TeamCents:
+        """TeamGroups.to_json's document, which has cents (attribution.json version 2 on)."""
+        keys = document["keys"]
+        return cls(
+            document["total"]["cents"],
+            {key_id: key["cents"] for key_id, key in keys.items()},
+            {key_id: name for key_id, key in keys.items() if (name := key.get("name"))},
+            {model: amount["cents"] for model, amount in document["models"].items()},
+            {name: group["cents"] for name, group in document["deployments"].items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PriceCheck:
     """How far the price book is from the bill for one model or category (or billed=None).
 

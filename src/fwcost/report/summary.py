@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,9 +27,9 @@ from fwcost.config import (
 from fwcost.dates import DayBounds
 from fwcost.imports.day_export import Difference
 from fwcost.links import ReportLinks
-from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay
+from fwcost.report.attribution import NO_BILL_NOTE, AttributedDay, HistoryDay
 from fwcost.report.cents import cents_of
-from fwcost.report.groups import Amount, TeamGroups
+from fwcost.report.groups import ZERO, Amount, KeyGroup, TeamCents, TeamGroups
 
 TREND_DAYS = 14
 AVERAGE_DAYS = 7
@@ -317,7 +317,7 @@ class DailySummary:
     price_checks: tuple[tuple[str, int, Decimal], ...]
     unbilled: tuple[tuple[str, Decimal], ...]  # (label, estimate in cents) usage with no item
     today: AttributedDay = field(repr=False, compare=False)
-    history: Mapping[date, AttributedDay] = field(repr=False, compare=False)
+    history: Mapping[date, HistoryDay] = field(repr=False, compare=False)
     omitted_teams: OmittedTeams | None = None  # the overall report's: see omitted_teams
 
     @property
@@ -330,17 +330,22 @@ class DailySummary:
 
 
 def summarize(
-    today: AttributedDay, history: Mapping[date, AttributedDay], context: ReportContext
+    today: AttributedDay, history: Mapping[date, HistoryDay], context: ReportContext
 ) -> DailySummary:
-    """The report's content for `today`; `history` holds earlier days (any may be missing)."""
+    """The report's content for `today`; `history` holds earlier days (any may be missing).
+
+    Today is compared with its history as one of them (`now`): cents, the same on both sides.
+    """
     earlier = {day: value for day, value in history.items() if day < today.day}
+    now = HistoryDay.of(today)
     trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS, 0, -1)]
-    month = _month_to_date(today, earlier, context)
+    month = _month_to_date(now, earlier)
+    subjects = _subjects_once()
     return DailySummary(
         day=today.day,
         context=context,
         totals=_totals(today),
-        views=_views(today, earlier, context),
+        views=_views(today, now, earlier, context),
         change=_change(
             today.total_cents, [earlier[d].total_cents if d in earlier else None for d in trailing]
         ),
@@ -349,9 +354,9 @@ def summarize(
             *((d, earlier[d].total_cents if d in earlier else None) for d in trailing[1:]),
             (today.day, today.total_cents),
         ),
-        anomalies=tuple(_anomalies(today, earlier, context.anomaly)),
-        arrivals=tuple(_arrivals(today, earlier, trailing, context.anomaly)),
-        budgets=tuple(_budgets(today, earlier, context, month)),
+        anomalies=tuple(_anomalies(now, earlier, context.anomaly, subjects)),
+        arrivals=tuple(_arrivals(now, earlier, trailing, context.anomaly, subjects)),
+        budgets=tuple(_budgets(now, earlier, context, month)),
         restatements=tuple(sorted(context.restatements, key=lambda r: r.day)),
         gaps=tuple(dict.fromkeys([*context.gaps, *today.gaps])),
         missing_days=tuple(
@@ -409,13 +414,19 @@ def omitted_teams(summary: DailySummary, limit: int) -> OmittedTeams | None:
     omitted = _teams_by_cost(summary)[limit:]
     if not omitted:
         return None
-    return OmittedTeams(len(omitted), max(_team_cents(summary.today, team) for team in omitted))
+    cents = _cents_by_team(summary.today)
+    return OmittedTeams(len(omitted), max(cents.get(team, 0) for team in omitted))
 
 
 def _teams_by_cost(summary: DailySummary) -> list[str]:
     """Named teams with spend or a budget, the day's largest first (then by name)."""
-    teams = {name for name in summary.today.teams if name} | set(summary.context.team_budgets)
-    return sorted(teams, key=lambda team: (-_team_cents(summary.today, team), team))
+    cents = _cents_by_team(summary.today)
+    teams = {name for name in cents if name} | set(summary.context.team_budgets)
+    return sorted(teams, key=lambda team: (-cents.get(team, 0), team))
+
+
+def _cents_by_team(day: AttributedDay) -> dict[str, int]:
+    return {team: groups.amount.cents for team, groups in day.teams.items()}
 
 
 def short_key_id(key_id: str) -> str:
@@ -462,9 +473,7 @@ def _pct(now: int, before: int | Decimal | None) -> Decimal | None:
     return (now - before) / Decimal(before) * 100
 
 
-def _month_to_date(
-    today: AttributedDay, earlier: Mapping[date, AttributedDay], context: ReportContext
-) -> MonthToDate:
+def _month_to_date(today: HistoryDay, earlier: Mapping[date, HistoryDay]) -> MonthToDate:
     start = today.day.replace(day=1)
     days = [start + timedelta(days=n) for n in range(today.day.day - 1)]
     missing = tuple(day for day in days if day not in earlier)
@@ -481,10 +490,10 @@ def _month_to_date(
 
 def _project(
     spent: int,
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
+    today: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
     days_left: int,
-    cents_of_day: Callable[[AttributedDay], int] = lambda day: day.total_cents,
+    cents_of_day: Callable[[HistoryDay], int] = lambda day: day.total_cents,
 ) -> Decimal:
     """Month-end pace in cents: spent so far plus the last 7 days' average per day left.
 
@@ -499,14 +508,17 @@ def _project(
 
 
 def _views(
-    today: AttributedDay, earlier: Mapping[date, AttributedDay], context: ReportContext
+    today: AttributedDay,
+    now: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
+    context: ReportContext,
 ) -> dict[str, View]:
     trailing = [today.day - timedelta(days=n) for n in range(TREND_DAYS - 1, 0, -1)]
 
-    def history_of(cents_of_day: Callable[[AttributedDay], int]) -> tuple[int | None, ...]:
+    def history_of(cents_of_day: Callable[[HistoryDay], int]) -> tuple[int | None, ...]:
         return (
             *(cents_of_day(earlier[d]) if d in earlier else None for d in trailing),
-            cents_of_day(today),
+            cents_of_day(now),
         )
 
     views = _base_views(_ViewBuilder(today, context.top_n, history_of))
@@ -555,7 +567,7 @@ class _ViewBuilder:
         self,
         today: AttributedDay,
         top_n: int,
-        history_of: Callable[[Callable[[AttributedDay], int]], tuple[int | None, ...]],
+        history_of: Callable[[Callable[[HistoryDay], int]], tuple[int | None, ...]],
     ) -> None:
         self.today = today
         self.top_n = top_n
@@ -593,31 +605,25 @@ class _ViewBuilder:
         return self._fold(attribute, title, rows + self._billed_only_rows())
 
     def keys(self) -> View:
-        merged: dict[str, Amount] = defaultdict(Amount)
-        names: dict[str, str] = {}
-        team_cents: dict[str, dict[str, int]] = defaultdict(dict)
+        in_teams: dict[str, list[tuple[str, KeyGroup]]] = defaultdict(list)
         for team, groups in self.today.teams.items():
             for key_id, key in groups.keys.items():
-                merged[key_id].add(key.amount)
-                names[key_id] = names.get(key_id) or key.name
-                team_cents[key_id][team] = key.amount.cents
+                in_teams[key_id].append((team, key))
         rows = []
-        for key_id, amount in merged.items():
+        for key_id, seen in in_teams.items():
+            cents, name, main_team, estimated = _key_across_teams(seen)
             if not key_id:
-                rows.append(
-                    Row("Not per key", amount.cents, RowKind.NOT_PER_KEY, detail="GPU time")
-                )
+                rows.append(Row("Not per key", cents, RowKind.NOT_PER_KEY, detail="GPU time"))
                 continue
-            teams = team_cents[key_id]
-            main_team = max(teams, key=lambda t: (teams[t], t))
+            short_id = short_key_id(key_id)
             rows.append(
                 Row(
-                    names[key_id] or short_key_id(key_id),
-                    amount.cents,
+                    name or short_id,
+                    cents,
                     RowKind.UNATTRIBUTED if key_id == "unattributed" else RowKind.ITEM,
-                    detail=short_key_id(key_id),
+                    detail=short_id,
                     team=main_team or UNATTRIBUTED_TEAM_LABEL,
-                    estimated=bool(amount.estimated),
+                    estimated=estimated,
                 )
             )
         return self._fold("keys", "Top API keys", rows + self._billed_only_rows())
@@ -676,6 +682,19 @@ class _ViewBuilder:
         return View(name, title, tuple(shown), self.today.total_cents, len(rows))
 
 
+def _key_across_teams(seen: Sequence[tuple[str, KeyGroup]]) -> tuple[int, str, str, bool]:
+    """A key's cents, name (the first team's that names it), main team (the one it spent most
+    in) and whether any of it is estimated, from its groups in each team that used it."""
+    if len(seen) == 1:  # nearly every key: one team's
+        ((team, key),) = seen
+        return key.amount.cents, key.name, team, bool(key.amount.estimated)
+    cents = sum(key.amount.cents for _, key in seen)
+    name = next((key.name for _, key in seen if key.name), "")
+    main_team = max(seen, key=lambda seen_in: (seen_in[1].amount.cents, seen_in[0]))[0]
+    estimated = sum((key.amount.estimated for _, key in seen), ZERO)
+    return cents, name, main_team, bool(estimated)
+
+
 def _merge(teams: Iterable[TeamGroups], attribute: str) -> dict[str, Amount]:
     merged: dict[str, Amount] = defaultdict(Amount)
     for groups in teams:
@@ -714,9 +733,9 @@ def compact_number(value: int | Decimal | float) -> str:
     return f"{number:.0f}"
 
 
-def _team_cents(day: AttributedDay, team: str) -> int:
+def _team_cents(day: HistoryDay, team: str) -> int:
     groups = day.teams.get(team)
-    return groups.amount.cents if groups else 0
+    return groups.cents if groups else 0
 
 
 def _average(values: Sequence[int | None]) -> Decimal | None:
@@ -732,7 +751,7 @@ def _median(values: Iterable[int | Decimal]) -> Decimal:
 # ---- anomalies, arrivals, budgets ----------------------------------------------------------
 
 
-def baseline(day: date, earlier: Mapping[date, AttributedDay], min_days: int) -> Baseline | None:
+def baseline(day: date, earlier: Collection[date], min_days: int) -> Baseline | None:
     """`day`'s usual days among the BASELINE_DAYS before it, the latest first.
 
     The same weekday's days when at least `min_days` of them are archived, else the same kind of
@@ -754,72 +773,104 @@ def _is_weekend(day: date) -> bool:
     return day.weekday() >= 5
 
 
-def _subjects(day: AttributedDay) -> dict[Subject, tuple[int, str]]:
+def _subjects(day: HistoryDay) -> dict[Subject, tuple[int, str]]:
     """Subject -> (cents, owning team) for everything a change can be noticed on.
 
-    Keys and deployments belong to the first team seen with them; models to no team.
+    Keys and deployments belong to the first team seen with them; models to no team. In the
+    order they are first seen, team by team (a tie in what changed keeps that order).
     """
     found: dict[Subject, tuple[int, str]] = {}
-
-    def add(subject: Subject, cents: int, team: str) -> None:
-        before, owner = found.get(subject, (0, team))
-        found[subject] = (before + cents, owner)
-
     for team, groups in day.teams.items():
-        if team:
-            add((Dimension.TEAM, team), groups.amount.cents, team)
-        for key_id, key in groups.keys.items():
-            if key_id and key_id != "unattributed":
-                add((Dimension.KEY, key_id), key.amount.cents, team)
-        for model, amount in groups.models.items():
-            add((Dimension.MODEL, model), amount.cents, "")
-        for name, deployment in groups.deployments.items():
-            add((Dimension.DEPLOYMENT, name), deployment.amount.cents, team)
+        spend = {(Dimension.TEAM, team): (groups.cents, team)} if team else {}
+        spend |= {
+            (Dimension.KEY, key_id): (cents, team)
+            for key_id, cents in groups.keys.items()
+            if key_id and key_id != "unattributed"
+        }
+        spend |= {(Dimension.MODEL, model): (cents, "") for model, cents in groups.models.items()}
+        spend |= {
+            (Dimension.DEPLOYMENT, name): (cents, team)
+            for name, cents in groups.deployments.items()
+        }
+        # Seen before: its cents add up, and it keeps its place and its first owner.
+        both = {
+            subject: (found[subject][0] + spend[subject][0], found[subject][1])
+            for subject in found.keys() & spend.keys()
+        }
+        found |= spend
+        found |= both
     return found
 
 
-def _cents_in(groups: TeamGroups | None, subject: Subject) -> int:
+def _subjects_once() -> Callable[[HistoryDay], dict[Subject, tuple[int, str]]]:
+    """_subjects, worked out once a day: the unusual, the new and the gone quiet look at the
+    same days."""
+    known: dict[date, dict[Subject, tuple[int, str]]] = {}
+
+    def subjects(day: HistoryDay) -> dict[Subject, tuple[int, str]]:
+        if day.day not in known:
+            known[day.day] = _subjects(day)
+        return known[day.day]
+
+    return subjects
+
+
+NOT_SPENT = (0, "")  # a subject's (cents, team) on a day it is not in
+
+
+def _cents_in(groups: TeamCents | None, subject: Subject) -> int:
     """A subject's cents within one team's groups; a team's (or the account's) is the team's own."""
     if groups is None:
         return 0
     dimension, name = subject
     if dimension is Dimension.KEY:
-        key = groups.keys.get(name)
-        return key.amount.cents if key else 0
+        return groups.keys.get(name, 0)
     if dimension is Dimension.MODEL:
-        amount = groups.models.get(name)
-        return amount.cents if amount else 0
+        return groups.models.get(name, 0)
     if dimension is Dimension.DEPLOYMENT:
-        deployment = groups.deployments.get(name)
-        return deployment.amount.cents if deployment else 0
-    return groups.amount.cents
+        return groups.deployments.get(name, 0)
+    return groups.cents
 
 
-def _key_names(day: AttributedDay) -> dict[str, str]:
-    return {
-        key_id: key.name
-        for groups in day.teams.values()
-        for key_id, key in groups.keys.items()
-        if key.name
-    }
+def _cents_on(day: HistoryDay, subject: Subject) -> int:
+    """A subject's cents on a day, as _subjects(day) has them, for a subject looked up alone."""
+    dimension, name = subject
+    if dimension is Dimension.TEAM:
+        return _team_cents(day, name)
+    return sum(_cents_in(groups, subject) for groups in day.teams.values())
+
+
+def _key_name(key_id: str, days: Iterable[HistoryDay]) -> str:
+    """A key's name on the first of `days` that names it (within a day, the last team's), else
+    its id. Looked up only for the keys a report names, not merged for every key of 30 days."""
+    for day in days:
+        for groups in reversed(day.teams.values()):
+            if name := groups.key_names.get(key_id):
+                return name
+    return key_id
 
 
 def _anomalies(
-    today: AttributedDay, earlier: Mapping[date, AttributedDay], settings: AnomalySettings
+    today: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
+    settings: AnomalySettings,
+    subjects: Callable[[HistoryDay], dict[Subject, tuple[int, str]]],
 ) -> list[Anomaly]:
     usual = baseline(today.day, earlier, settings.min_baseline_days)
     if usual is None:
         return []
     days = [earlier[d] for d in usual.days]
-    past = [_subjects(day) for day in days]
-    subjects = {(Dimension.ACCOUNT, ""): (today.total_cents, "")} | _subjects(today)
+    past = [subjects(day) for day in days]
+    current = {(Dimension.ACCOUNT, ""): (today.total_cents, "")} | subjects(today)
     floor_cents = settings.dollar_floor * 100
     found: dict[Subject, tuple[int, Decimal, str]] = {}
-    for subject, (cents, team) in subjects.items():
+    for subject, (cents, team) in current.items():
         if subject[0] is Dimension.ACCOUNT:
             values = [day.total_cents for day in days]
         else:
-            values = [p.get(subject, (0, ""))[0] for p in past]
+            values = [p.get(subject, NOT_SPENT)[0] for p in past]
+        if cents - min(values) < floor_cents:
+            continue  # the median is no less than the least day: it did not rise by the floor
         middle = _median(values)
         spread = _median(abs(v - middle) for v in values) * MAD_TO_SIGMA
         if (
@@ -833,8 +884,8 @@ def _anomalies(
 
 def _one_line_per_event(
     found: Mapping[Subject, tuple[int, Decimal, str]],
-    today: AttributedDay,
-    days: Sequence[AttributedDay],
+    today: HistoryDay,
+    days: Sequence[HistoryDay],
     usual: Baseline,
 ) -> list[Anomaly]:
     """One line per event, naming what drove it.
@@ -847,7 +898,6 @@ def _one_line_per_event(
     holds most of it.
     """
     teams = [name for dimension, name in found if dimension is Dimension.TEAM]
-    names = _key_names(today)
     lines = []
     by_team: dict[str, list[Anomaly]] = defaultdict(list)
     account: Anomaly | None = None
@@ -856,13 +906,13 @@ def _one_line_per_event(
         dimension, name = subject
         anomaly = Anomaly(dimension, name, cents, middle, usual, team)
         if dimension is Dimension.TEAM:
-            lines.append(_team_drivers(anomaly, today, days, names))
+            lines.append(_team_drivers(anomaly, today, days))
             continue
         if sum(_rise(subject, t, today, days) for t in teams) * 2 >= cents - middle:
             continue  # part of the jumping teams' lines
         home = _home_team(subject, cents - middle, today, days)
         if dimension is Dimension.KEY:
-            anomaly = replace(anomaly, name=names.get(name, name))
+            anomaly = replace(anomaly, name=_key_name(name, [today]))
         if dimension is Dimension.ACCOUNT:
             account, account_home = anomaly, home
             if home is not None:
@@ -880,7 +930,7 @@ def _one_line_per_event(
 
 
 def _home_team(
-    subject: Subject, rise: Decimal, today: AttributedDay, days: Sequence[AttributedDay]
+    subject: Subject, rise: Decimal, today: HistoryDay, days: Sequence[HistoryDay]
 ) -> str | None:
     """The team holding half or more of a subject's rise, if one does."""
     rises = {team: _rise(subject, team, today, days) for team in today.teams}
@@ -898,31 +948,20 @@ def _one_line(group: Sequence[Anomaly]) -> Anomaly:
     return replace(lead, also=tuple((a.dimension, a.name) for a in rest))
 
 
-def _rise(
-    subject: Subject, team: str, today: AttributedDay, days: Sequence[AttributedDay]
-) -> Decimal:
+def _rise(subject: Subject, team: str, today: HistoryDay, days: Sequence[HistoryDay]) -> Decimal:
     """How far a subject's cents within `team` are above their median on the usual days."""
     now = _cents_in(today.teams.get(team), subject)
     return now - _median(_cents_in(day.teams.get(team), subject) for day in days)
 
 
-def _team_drivers(
-    anomaly: Anomaly,
-    today: AttributedDay,
-    days: Sequence[AttributedDay],
-    names: Mapping[str, str],
-) -> Anomaly:
+def _team_drivers(anomaly: Anomaly, today: HistoryDay, days: Sequence[HistoryDay]) -> Anomaly:
     groups = today.teams[anomaly.name]
-    past = [day.teams.get(anomaly.name) or TeamGroups() for day in days]
-    model = _biggest_rise(
-        {m: a.cents for m, a in groups.models.items()},
-        [{m: a.cents for m, a in p.models.items()} for p in past],
-    )
+    past = [day.teams.get(anomaly.name) for day in days]
+    model = _biggest_rise(groups.models, [p.models if p else {} for p in past])
     key = _biggest_rise(
-        {k: g.amount.cents for k, g in groups.keys.items() if k},
-        [{k: g.amount.cents for k, g in p.keys.items()} for p in past],
+        {k: cents for k, cents in groups.keys.items() if k}, [p.keys if p else {} for p in past]
     )
-    return replace(anomaly, driver_model=model, driver_key=names.get(key, key))
+    return replace(anomaly, driver_model=model, driver_key=_key_name(key, [today]))
 
 
 def _biggest_rise(today: Mapping[str, int], past: Sequence[Mapping[str, int]]) -> str:
@@ -932,55 +971,56 @@ def _biggest_rise(today: Mapping[str, int], past: Sequence[Mapping[str, int]]) -
 
 
 def _arrivals(
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
+    today: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
     trailing: Sequence[date],
     settings: AnomalySettings,
+    subjects: Callable[[HistoryDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
-    names = _key_names(today)
-    for day in sorted(earlier):
-        names = _key_names(earlier[day]) | names
-    known: dict[date, dict[Subject, tuple[int, str]]] = {}
+    # A key's name today, else the first it had in the history read (a renamed key gone quiet
+    # is called by its oldest name there).
+    named_on = [today, *(earlier[day] for day in sorted(earlier))]
 
-    def subjects(day: AttributedDay) -> dict[Subject, tuple[int, str]]:
-        """_subjects, once per day: the new and the gone quiet look at the same days."""
-        if day.day not in known:
-            known[day.day] = _subjects(day)
-        return known[day.day]
+    def name_of(key_id: str) -> str:
+        return _key_name(key_id, named_on)
 
-    found = _new(today, [earlier[d] for d in trailing if d in earlier], names, subjects)
-    found += _gone_quiet(today, earlier, settings, names, subjects)
+    found = _new(today, [earlier[d] for d in trailing if d in earlier], name_of, subjects)
+    found += _gone_quiet(today, earlier, settings, name_of, subjects)
     order = {Dimension.TEAM: 0, Dimension.KEY: 1, Dimension.MODEL: 2}
     return sorted(found, key=lambda a: (not a.new, order.get(a.dimension, 3), -a.cents, a.name))
 
 
 def _new(
-    today: AttributedDay,
-    present: Sequence[AttributedDay],
-    names: Mapping[str, str],
-    subjects: Callable[[AttributedDay], dict[Subject, tuple[int, str]]],
+    today: HistoryDay,
+    present: Sequence[HistoryDay],
+    name_of: Callable[[str], str],
+    subjects: Callable[[HistoryDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
     """What spent today and on none of the trailing days (at least 3 of them archived)."""
     if len(present) < 3:  # too little history to call anything new
         return []
-    seen = [subjects(day) for day in present]
+    # Nearly everything that spends today spent on the latest of the days too: one look-up
+    # each there, and only the rest looked up day by day.
+    latest = subjects(present[-1])
     found = []
     for subject, (cents, team) in subjects(today).items():
         dimension, name = subject
         if cents <= 0 or dimension is Dimension.DEPLOYMENT:
             continue
-        if not any(past.get(subject, (0, ""))[0] > 0 for past in seen):
-            label = names.get(name, name) if dimension is Dimension.KEY else name
+        if latest.get(subject, NOT_SPENT)[0] <= 0 and not any(
+            _cents_on(day, subject) > 0 for day in present[:-1]
+        ):
+            label = name_of(name) if dimension is Dimension.KEY else name
             found.append(Arrival(dimension, label, True, cents, team))
     return found
 
 
 def _gone_quiet(
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
+    today: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
     settings: AnomalySettings,
-    names: Mapping[str, str],
-    subjects: Callable[[AttributedDay], dict[Subject, tuple[int, str]]],
+    name_of: Callable[[str], str],
+    subjects: Callable[[HistoryDay], dict[Subject, tuple[int, str]]],
 ) -> list[Arrival]:
     """What usually spends on a day like today, spent nothing today, and spent in the week
     before: said while its silence is under a week old.
@@ -993,17 +1033,16 @@ def _gone_quiet(
     if usual is None:
         return []
     last_week = [today.day - timedelta(days=n) for n in range(1, 8)]
-    spend = {d: subjects(earlier[d]) for d in {*usual.days, *last_week} if d in earlier}
-    now = subjects(today)
+    spent_today = {subject for subject, (value, _) in subjects(today).items() if value > 0}
 
     def cents(subject: Subject, day: date) -> int:
-        return spend[day].get(subject, (0, ""))[0] if day in spend else 0
+        return _cents_on(earlier[day], subject) if day in earlier else 0
 
     candidates = {
         subject
         for day in usual.days
-        for subject, (value, _) in spend[day].items()
-        if value > 0 and subject[0] is not Dimension.DEPLOYMENT
+        for subject in subjects(earlier[day]).keys() - spent_today  # few: most spend today
+        if cents(subject, day) > 0 and subject[0] is not Dimension.DEPLOYMENT
     }
     floor_cents = settings.quiet_floor * 100
     found = []
@@ -1011,29 +1050,24 @@ def _gone_quiet(
         spent_on = [d for d in usual.days if cents(subject, d) > 0]
         average = Decimal(sum(cents(subject, d) for d in spent_on)) / len(usual.days)
         latest = next((d for d in last_week if cents(subject, d) > 0), None)
-        if (
-            now.get(subject, (0, ""))[0] > 0
-            or len(spent_on) * 2 <= len(usual.days)
-            or average < floor_cents
-            or latest is None
-        ):
+        if len(spent_on) * 2 <= len(usual.days) or average < floor_cents or latest is None:
             continue
         dimension, name = subject
-        label = names.get(name, name) if dimension is Dimension.KEY else name
-        team = "" if dimension is Dimension.MODEL else spend[latest][subject][1]
+        label = name_of(name) if dimension is Dimension.KEY else name
+        team = "" if dimension is Dimension.MODEL else subjects(earlier[latest])[subject][1]
         found.append(Arrival(dimension, label, False, average, team, usual))
     return found
 
 
 def _budgets(
-    today: AttributedDay,
-    earlier: Mapping[date, AttributedDay],
+    today: HistoryDay,
+    earlier: Mapping[date, HistoryDay],
     context: ReportContext,
     month: MonthToDate,
 ) -> list[BudgetStatus]:
     days = [month.month_start + timedelta(days=n) for n in range(today.day.day - 1)]
     days_left = month.days_in_month - today.day.day
-    wanted: list[tuple[str, Decimal, Callable[[AttributedDay], int]]] = []
+    wanted: list[tuple[str, Decimal, Callable[[HistoryDay], int]]] = []
     if context.account_budget is not None:
         wanted.append(("", context.account_budget, lambda day: day.total_cents))
     for team, budget in sorted(context.team_budgets.items()):

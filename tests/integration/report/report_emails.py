@@ -19,7 +19,7 @@ from fwcost.report.attribution import AttributedDay, attribute_day
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.render import render_email_html
 from fwcost.report.summary import DailySummary, summarize, team_summaries
-from report_fixtures import MODEL_PREFIX, TEXT, demo_context, demo_history, demo_usage
+from report_fixtures import MODEL_PREFIX, TEXT, demo_context, demo_history, demo_usage, read_back
 
 DEMO_DAY = date(2026, 11, 1)
 PRICES = load_price_book()
@@ -64,13 +64,13 @@ def team_email(prefix: str, team: str) -> str:
 
 def demo_summary() -> DailySummary:
     today, history = demo_history(DEMO_DAY)
-    return summarize(today, history, demo_context(DEMO_DAY))
+    return summarize(today, read_back(history), demo_context(DEMO_DAY))
 
 
 def edge_emails() -> dict[str, str]:
     """A day with no usage after busy days, a day without a bill, and a report with presigned
     links (long URLs, `&` in them, and the line saying until when they work)."""
-    _, history = demo_history(DEMO_DAY, days=14)
+    history = read_back(demo_history(DEMO_DAY, days=14)[1])
     empty = attribute_day(DayUsage(day=DEMO_DAY), PRICES)
     no_bill = demo_usage(DEMO_DAY)
     no_bill.has_summary = False
@@ -127,21 +127,31 @@ def summary_of(
     specs_by_day: dict[date, Sequence[KeySpec]], today: date, *, bill: bool = True, top_n: int = 5
 ) -> DailySummary:
     """A summary for `today`; every other day in specs_by_day is history."""
+    days = days_of(specs_by_day, bill=bill)
+    history = read_back({day: value for day, value in days.items() if day != today})
+    return summarize(days[today], history, demo_context(today, restatements=(), top_n=top_n))
+
+
+def days_of(
+    specs_by_day: dict[date, Sequence[KeySpec]], *, bill: bool = True
+) -> dict[date, AttributedDay]:
     days = {}
     for day, specs in specs_by_day.items():
         base = demo_usage(day) if bill else DayUsage(day=day, has_summary=False)
         scale = 1.0 + (day.toordinal() % 5) / 4
         days[day] = attribute_day(usage_of(day, specs, scale, base), PRICES)
-    history = {
-        day: AttributedDay.from_json(value.to_json()) for day, value in days.items() if day != today
-    }
-    return summarize(days[today], history, demo_context(today, restatements=(), top_n=top_n))
+    return days
+
+
+def hostile_specs_by_day() -> dict[date, Sequence[KeySpec]]:
+    """Every hostile name on the demo day, all but one key's on the 14 days before."""
+    specs = hostile_specs()
+    trailing = {DEMO_DAY - timedelta(days=n): specs[: len(specs) - 2] for n in range(1, 15)}
+    return {**trailing, DEMO_DAY: specs}
 
 
 def hostile_summary() -> DailySummary:
-    specs = hostile_specs()
-    trailing = {DEMO_DAY - timedelta(days=n): specs[: len(specs) - 2] for n in range(1, 15)}
-    return summary_of({**trailing, DEMO_DAY: specs}, DEMO_DAY, top_n=len(specs))
+    return summary_of(hostile_specs_by_day(), DEMO_DAY, top_n=len(hostile_specs()))
 
 
 def period_emails() -> dict[str, str]:
@@ -158,8 +168,7 @@ def period_emails() -> dict[str, str]:
 
     today, history = demo_history(DEMO_DAY, days=62)
     demo_days = {**history, today.day: today}
-    hostile = hostile_summary()
-    hostile_days = {**hostile.history, hostile.day: hostile.today}
+    hostile_days = days_of(hostile_specs_by_day())
     month, week = Period.month(2026, 10), Period.iso_week(DEMO_DAY)
 
     def data(period: Period, days: dict[date, AttributedDay]) -> PeriodData:

@@ -7,16 +7,19 @@ from report_helpers import simple_day
 
 from fwcost.pipeline import HISTORY_DAYS, UnknownBudgetTeams, check_budget_teams
 from fwcost.problems import ExitCode, problem_for
+from report_fixtures import read_back
 
 DAY = date(2026, 11, 21)
 
 
 def history(days_back_by_team: dict[str, int]) -> dict:
     """Each team's one day of spend, `days back` before DAY."""
-    return {
-        DAY - timedelta(days=back): simple_day(DAY - timedelta(days=back), {team: "5"})
-        for team, back in days_back_by_team.items()
-    }
+    return read_back(
+        {
+            DAY - timedelta(days=back): simple_day(DAY - timedelta(days=back), {team: "5"})
+            for team, back in days_back_by_team.items()
+        }
+    )
 
 
 def test_teams_seen_today_or_in_the_history_a_report_reads_may_have_budgets():

@@ -28,13 +28,13 @@ from report_helpers import line_items as report_line_items
 
 from fwcost.archive import UsageCsv
 from fwcost.model import DayUsage, DedicatedUsage, TrainingUsage
-from fwcost.report.attribution import AttributedDay, attribute_day
+from fwcost.report.attribution import AttributedDay, HistoryDay, attribute_day
 from fwcost.report.cents import cents_of, money
 from fwcost.report.pricebook import load_price_book
 from fwcost.report.render import render_email_text
 from fwcost.report.slack_message import render_slack
 from fwcost.report.summary import DailySummary, Dimension, RowKind, summarize, team_summaries
-from report_fixtures import demo_context, demo_history
+from report_fixtures import demo_context, demo_history, read_back
 
 PRICES = load_price_book()
 TODAY = date(2026, 11, 20)  # a Friday: the 8 days before hold 6 weekdays, its usual days
@@ -240,9 +240,10 @@ def test_every_figure_is_a_sum_of_the_same_cents(
     for back, scale in enumerate(history_scales, start=1):
         earlier = TODAY - timedelta(days=back)
         document = attribute_day(usage_of(earlier, older, items, scale), PRICES).to_json()
-        history[earlier] = AttributedDay.from_json(
-            version_1(document) if archived_before_cents else document
-        )
+        archived = version_1(document) if archived_before_cents else document
+        history[earlier] = HistoryDay.from_json(archived)
+        # what a report reads of a day is what the day's full reading holds
+        assert history[earlier] == HistoryDay.of(AttributedDay.from_json(archived))
     context = demo_context(
         TODAY,
         top_n=top_n,
@@ -269,7 +270,8 @@ def test_every_figure_is_a_sum_of_the_same_cents(
 
 def test_the_demo_day_shows_each_thing_at_the_same_cents_everywhere():
     # Given the demo day: a team's spike and a new key in what changed, budgets, a month of days
-    today, history = demo_history(date(2026, 11, 1))
+    today, archived = demo_history(date(2026, 11, 1))
+    history = read_back(archived)
     summary = summarize(today, history, demo_context(today.day))
     assert {a.dimension for a in summary.anomalies} == {Dimension.TEAM}
     assert any(a.new and a.dimension is Dimension.KEY for a in summary.arrivals)
@@ -282,7 +284,7 @@ def test_the_demo_day_shows_each_thing_at_the_same_cents_everywhere():
 
 
 def check_summary(
-    summary: DailySummary, day: AttributedDay, history: dict[date, AttributedDay], total: int
+    summary: DailySummary, day: AttributedDay, history: dict[date, HistoryDay], total: int
 ) -> None:
     # (a) every view adds up to the day's total in cents
     assert summary.totals.cents == total

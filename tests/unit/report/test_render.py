@@ -42,7 +42,7 @@ from fwcost.report.slack_message import (
 )
 from fwcost.report.summary import DailySummary, Restatement, summarize, team_summaries
 from fwcost.simulator.catalog import HOSTILE_NAMES
-from report_fixtures import demo_context, demo_history, demo_usage
+from report_fixtures import demo_context, demo_history, demo_usage, read_back
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 UPDATE = os.environ.get("FWCOST_UPDATE_GOLDEN") == "1"
@@ -53,7 +53,7 @@ EVIL = "<!channel> & <https://x|click>"
 @pytest.fixture(scope="module")
 def demo() -> DailySummary:
     today, history = demo_history(DEMO_DAY)
-    return summarize(today, history, demo_context(DEMO_DAY))
+    return summarize(today, read_back(history), demo_context(DEMO_DAY))
 
 
 def assert_valid_slack(payload: dict) -> None:

@@ -17,17 +17,19 @@ from fwcost.report.summary import (
     summarize,
     team_summaries,
 )
-from report_fixtures import demo_context, demo_history
+from report_fixtures import demo_context, demo_history, read_back
 
 TODAY = date(2026, 11, 21)
 
 
 def history_of(costs: dict[int, dict[str, str]]) -> dict:
     """days-before-today -> {team: cost}."""
-    return {
-        TODAY - timedelta(days=back): simple_day(TODAY - timedelta(days=back), teams)
-        for back, teams in costs.items()
-    }
+    return read_back(
+        {
+            TODAY - timedelta(days=back): simple_day(TODAY - timedelta(days=back), teams)
+            for back, teams in costs.items()
+        }
+    )
 
 
 def steady(teams: dict[str, str], days: int = 14) -> dict:
@@ -69,11 +71,13 @@ def test_change_with_a_missing_previous_day_uses_the_days_present():
 
 def test_month_to_date_stops_at_the_month_boundary_and_projects_the_pace():
     today = date(2026, 11, 3)
-    history = {
-        date(2026, 10, 31): simple_day(date(2026, 10, 31), {"a": "300"}),
-        date(2026, 11, 1): simple_day(date(2026, 11, 1), {"a": "100"}),
-        date(2026, 11, 2): simple_day(date(2026, 11, 2), {"a": "200"}),
-    }
+    history = read_back(
+        {
+            date(2026, 10, 31): simple_day(date(2026, 10, 31), {"a": "300"}),
+            date(2026, 11, 1): simple_day(date(2026, 11, 1), {"a": "100"}),
+            date(2026, 11, 2): simple_day(date(2026, 11, 2), {"a": "200"}),
+        }
+    )
     summary = summarize(simple_day(today, {"a": "300"}), history, demo_context(today))
     month = summary.month
     assert month.cents == 60000
@@ -84,7 +88,7 @@ def test_month_to_date_stops_at_the_month_boundary_and_projects_the_pace():
 
 def test_month_to_date_names_missing_days_and_the_last_day_projects_itself():
     today = date(2026, 12, 31)
-    history = {date(2026, 12, 1): simple_day(date(2026, 12, 1), {"a": "10"})}
+    history = read_back({date(2026, 12, 1): simple_day(date(2026, 12, 1), {"a": "10"})})
     summary = summarize(simple_day(today, {"a": "5"}), history, demo_context(today))
     assert summary.month.cents == 1500
     assert len(summary.month.days_missing) == 29
@@ -151,10 +155,12 @@ def test_budget_states(budget, state):
 def test_a_budget_nearly_spent_but_on_pace_to_hold_is_near():
     # Given $100 a day for 29 days of a 30-day month against $3,050: 95 % spent, $3,000 projected
     day = date(2026, 11, 29)
-    history = {
-        day - timedelta(days=back): simple_day(day - timedelta(days=back), {"a": "100"})
-        for back in range(1, 29)
-    }
+    history = read_back(
+        {
+            day - timedelta(days=back): simple_day(day - timedelta(days=back), {"a": "100"})
+            for back in range(1, 29)
+        }
+    )
     context = demo_context(day, team_budgets={"a": Decimal(3050)}, account_budget=None)
     (status,) = summarize(simple_day(day, {"a": "100"}), history, context).budgets
     assert (status.spent, status.projected) == (290000, 300000)
@@ -179,7 +185,7 @@ def team_words(name: str) -> re.Pattern[str]:
 
 def test_team_slice_shows_no_other_teams_names_or_numbers():
     today, history = demo_history(date(2026, 11, 1))
-    summary = summarize(today, history, demo_context(today.day))
+    summary = summarize(today, read_back(history), demo_context(today.day))
     slices = team_summaries(summary)
     assert set(slices) == {"search", "research", "ads & growth", "support"}
     for team, piece in slices.items():

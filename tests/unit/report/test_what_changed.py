@@ -12,7 +12,7 @@ from fwcost.report.notices import NoticeKind, Severity, what_changed
 from fwcost.report.render import render_email_html, render_email_text
 from fwcost.report.slack_message import render_slack
 from fwcost.report.summary import Dimension, baseline, summarize
-from report_fixtures import demo_context
+from report_fixtures import demo_context, read_back
 
 SATURDAY = date(2026, 11, 21)
 FRIDAY, WEDNESDAY = date(2026, 11, 20), date(2026, 11, 18)
@@ -42,7 +42,7 @@ def context(day: date, **overrides: object):
 
 
 def report(today: AttributedDay, history: dict, **overrides: object):
-    return summarize(today, history, context(today.day, **overrides))
+    return summarize(today, read_back(history), context(today.day, **overrides))
 
 
 # ---- the baseline knows weekdays -----------------------------------------------------------
