@@ -163,8 +163,8 @@ class UsageCsv:
             map(attrgetter("team"), stream)
             for stream in (usage.serverless, usage.dedicated, usage.training)
         )
-        # Rows come grouped by key, so a team's rows come in runs. Billed-only lines come
-        # last and have no owner: no team slice carries them.
+        # Each run of one team's rows is copied at once (rows come grouped by key, so runs
+        # are long). Billed-only lines come last and have no owner: no slice carries them.
         for team, run in groupby(owners):
             out = slices.get(team)
             if out is None:
