@@ -478,6 +478,7 @@ def _archive_day(
             attribution=fresh.attribution.to_json(),
             requests=raw,
             details=manifest_details(fresh, deps.timezone, digest),
+            csv_sha256=digest,
         )
     except ArchiveError as error:
         result.archive_errors.append(str(error))

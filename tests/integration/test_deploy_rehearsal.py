@@ -480,7 +480,9 @@ def test_object_lock_keeps_every_version_the_forced_run_replaced(full: Deployed)
     bucket = full.stack.outputs["ArchiveBucketName"]
     manifest = f"{full.stack.parameters['ArchivePrefix']}/account={ACCOUNT}/dt={DAY}/manifest.json"
     versions = s3.list_object_versions(Bucket=bucket, Prefix=manifest)["Versions"]
-    oldest = min(versions, key=lambda version: version["LastModified"])
+    # S3 lists a key's versions newest first; their LastModified has whole seconds, which two
+    # quick runs can share, so it cannot tell which came first
+    oldest = versions[-1]
     retention_days = int(full.stack.parameters["ObjectLockRetentionDays"])
 
     # The forced run wrote the day's manifest again: a new version, the first one kept, locked

@@ -1,5 +1,6 @@
 """A re-pulled earlier day that differs from its archived copy: reported, and both kept."""
 
+import hashlib
 import json
 from datetime import date
 
@@ -55,6 +56,11 @@ def test_an_unchanged_earlier_day_is_left_alone(tmp_path, simulator):
     assert main(run, env) == 0
     manifest = tmp_path / "fireworks" / "account=acme-ai" / f"dt={BEFORE}" / "manifest.json"
     written = manifest.read_bytes()
+    # the CSV's digest, computed once by the run, is that of the bytes on disk
+    csv_digest = hashlib.sha256((manifest.parent / "csv" / "usage.csv").read_bytes()).hexdigest()
+    listed = {o["key"]: o["sha256"] for o in json.loads(written)["objects"]}
+    assert json.loads(written)["csv_sha256"] == csv_digest
+    assert listed[f"fireworks/account=acme-ai/dt={BEFORE}/csv/usage.csv"] == csv_digest
     assert main(run, env) == 0
     assert manifest.read_bytes() == written
     assert not (manifest.parent / "revisions").exists()

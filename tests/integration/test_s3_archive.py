@@ -56,3 +56,14 @@ def test_complete_days_come_from_one_listing_of_the_bucket(bucket):
         archive.write_day(day, csv_body=b"", attribution={}, requests=[], details={})
     archive.store.put("fireworks/account=acme-ai/dt=2026-11-20/csv/usage.csv", b"", "text/csv")
     assert archive.complete_days() == {date(2026, 11, 19), DAY}
+
+
+def test_a_digest_the_caller_passes_is_checked_by_s3_against_the_bytes(bucket):
+    store = S3Store(boto3.client("s3"), bucket)
+    body = b"day,total\n2026-11-21,12.50\n"
+
+    stored = store.put("known.csv", body, "text/csv", hashlib.sha256(body).hexdigest())
+    assert stored.sha256 == hashlib.sha256(body).hexdigest() and stored.size == len(body)
+
+    with pytest.raises(ArchiveError, match="different SHA-256"):
+        store.put("wrong.csv", body, "text/csv", hashlib.sha256(b"other bytes").hexdigest())

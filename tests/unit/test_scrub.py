@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fwcost.scrub import Scrubber
+from fwcost.scrub import _SHAPES, SCRUBBED, Scrubber, _replacement
 
 API_KEY = "fw_sim_readonly_key"
 FIREWORKS_SHAPED = "fw_" + "3ZfX8aB2c" * 3
@@ -80,6 +80,30 @@ def test_the_api_key_never_survives_in_any_body(before: bytes, after: bytes) -> 
     body = before + API_KEY.encode() + after
 
     assert API_KEY.encode() not in Scrubber([API_KEY]).scrub(body).body
+
+
+FRAGMENTS = [
+    *(f" {part} " for part in ("Bearer", "bEARER", "earer", "fw_", "xoxs-", "AKIA", "ASIA")),
+    "https://hooks.slack.com/x",
+    API_KEY,
+    "0123456789ABCDEFGHIJ",
+    "abcdefghijklmnopqrstuvwxyz",
+    '"',
+    "\\/",
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_scrubbing_skips_no_pattern_that_could_match(parts: list[str]) -> None:
+    # Given a body of credential fragments, whole or cut short
+    body = "".join(parts).encode()
+    # When it is scrubbed, it is as if every pattern were tried in turn, with no anchor scan
+    expected, count = body.replace(API_KEY.encode(), SCRUBBED), body.count(API_KEY.encode())
+    for shape in _SHAPES:
+        expected, found = shape.pattern.subn(_replacement, expected)
+        count += found
+    scrubbed = Scrubber([API_KEY]).scrub(body)
+    assert (scrubbed.body, scrubbed.count) == (expected, count)
 
 
 def test_text_is_scrubbed_the_same_way() -> None:

@@ -47,7 +47,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, islice, repeat
+from itertools import chain, groupby, islice, repeat
+from operator import attrgetter
 from typing import Protocol
 
 from fwcost.model import DayUsage
@@ -131,7 +132,7 @@ class UsageCsv:
     ) -> None:
         text = _TextCells()
         head = f"{usage.day.isoformat()},{text[timezone]},{text[account_id]},"
-        lines = chain([_header_line()], _csv_lines(usage, head, costs, text))
+        lines = chain([_header_line()], _csv_lines(usage, head, costs, text, _CostTexts()))
         self._usage = usage
         self._body = _encoded(lines)
         self._team_bodies: dict[str, bytes] | None = None
@@ -152,24 +153,24 @@ class UsageCsv:
         return self._team_bodies.get(team) or self._body[: self._body.index(b"\n") + 1]
 
     def _by_team(self) -> dict[str, bytes]:
-        """Each team's slice, copied line by line from the body: no object per line (a
-        million-row day's lines as bytes objects would be hundreds of MB at once)."""
-        usage, body = self._usage, self._body
-        view = memoryview(body)
-        start = body.index(b"\n") + 1
-        header = view[:start]
+        """Each team's slice, copied from the body a run of lines at a time, never an object
+        per line held (a million-row day's lines as bytes objects would be hundreds of MB)."""
+        usage = self._usage
+        lines = io.BytesIO(self._body)  # shares the body's bytes, copies nothing
+        header = lines.readline()
         slices: dict[str, io.BytesIO] = {}
-        # Billed-only lines come last and have no owner: the owners run out before them, so
-        # no team slice carries them.
-        for stream in (usage.serverless, usage.dedicated, usage.training):
-            for row in stream:
-                end = body.index(b"\n", start) + 1
-                out = slices.get(row.team)
-                if out is None:
-                    out = slices[row.team] = io.BytesIO(header)
-                    out.seek(0, io.SEEK_END)
-                out.write(view[start:end])
-                start = end
+        owners = chain.from_iterable(
+            map(attrgetter("team"), stream)
+            for stream in (usage.serverless, usage.dedicated, usage.training)
+        )
+        # Each run of one team's rows is copied at once (rows come grouped by key, so runs
+        # are long). Billed-only lines come last and have no owner: no slice carries them.
+        for team, run in groupby(owners):
+            out = slices.get(team)
+            if out is None:
+                out = slices[team] = io.BytesIO()
+                out.write(header)
+            out.writelines(islice(lines, len(list(run))))
         return {team: out.getvalue() for team, out in slices.items()}
 
 
@@ -196,41 +197,41 @@ class _Lines:
 
 
 def _csv_lines(
-    usage: DayUsage, head: str, costs: CostedRows | None, t: _TextCells
+    usage: DayUsage, head: str, costs: CostedRows | None, t: _TextCells, cost: _CostTexts
 ) -> Iterator[str]:
     """The CSV's lines stream by stream (serverless, dedicated, training, billed-only), each
     row formatted as csv.writer (QUOTE_MINIMAL) writes it: text cells come from `t`, which
     neutralises and quotes each distinct value once; numbers are written as str() writes them
-    (audio seconds as repr, 0 when none). tests/unit/archive/test_csv_export.py holds the
-    lines to csv.writer's."""
-    for s, cost in zip(
+    (audio seconds as repr, 0 when none), amounts as `cost` writes them.
+    tests/unit/archive/test_csv_export.py holds the lines to csv.writer's."""
+    for s, cents in zip(
         usage.serverless,
-        _cost_texts(costs.serverless_cents if costs else None, len(usage.serverless)),
+        _cost_texts(costs.serverless_cents if costs else None, len(usage.serverless), cost),
         strict=True,
     ):
         yield (f"{head}serverless,{t[s.model]},{t[s.api_key_id]},{t[s.api_key_name]},,,,,"
                f"{t[s.team]},{t[s.project]},{t[s.environment]},{t[s.usage_type]},,"
                f"{s.prompt_tokens},{s.cached_prompt_tokens},{s.completion_tokens},"
-               f"{_seconds(s.audio_input_seconds)},0,{cost}\n")  # fmt: skip
-    for d, cost in zip(
+               f"{_seconds(s.audio_input_seconds)},0,{cents}\n")  # fmt: skip
+    for d, cents in zip(
         usage.dedicated,
-        _cost_texts(costs.dedicated_cents if costs else None, len(usage.dedicated)),
+        _cost_texts(costs.dedicated_cents if costs else None, len(usage.dedicated), cost),
         strict=True,
     ):
         yield (f"{head}dedicated,{t[d.base_model]},,,{t[d.deployment]},,{t[d.accelerator_type]},"
                f"{t[d.placement]},{t[d.team]},{t[d.project]},{t[d.environment]},"
-               f"{t[d.usage_type]},,0,0,0,0,{d.accelerator_seconds},{cost}\n")  # fmt: skip
-    for tr, cost in zip(
+               f"{t[d.usage_type]},,0,0,0,0,{d.accelerator_seconds},{cents}\n")  # fmt: skip
+    for tr, cents in zip(
         usage.training,
-        _cost_texts(costs.training_cents if costs else None, len(usage.training)),
+        _cost_texts(costs.training_cents if costs else None, len(usage.training), cost),
         strict=True,
     ):
         yield (f"{head}training,{t[tr.base_model]},,,,{t[tr.job_id]},{t[tr.accelerator_type]},,"
                f"{t[tr.team]},{t[tr.project]},{t[tr.environment]},{t[tr.usage_type]},,"
-               f"0,0,0,0,{tr.accelerator_seconds},{cost}\n")  # fmt: skip
+               f"0,0,0,0,{tr.accelerator_seconds},{cents}\n")  # fmt: skip
     for row in costs.billed_only_rows if costs else ():
         yield (f"{head}billed_only,{t[row.detail]},,,,,,,,,,,{t[row.category]},0,0,0,0,0,"
-               f"{cents_text(row.cents)}\n")  # fmt: skip
+               f"{cost[row.cents]}\n")  # fmt: skip
 
 
 # What a spreadsheet reads as the start of a formula (OWASP's list).
@@ -261,9 +262,18 @@ class _TextCells(dict[str, str]):
         return cell
 
 
-def _cost_texts(column: Sequence[int] | None, count: int) -> Iterable[str]:
+class _CostTexts(dict[int, str]):
+    """Each distinct amount in cents as its text (cents_text), written once: a day's rows
+    share a few thousand amounts, so the work is per amount, not per row."""
+
+    def __missing__(self, cents: int) -> str:
+        text = self[cents] = cents_text(cents)
+        return text
+
+
+def _cost_texts(column: Sequence[int] | None, count: int, cost: _CostTexts) -> Iterable[str]:
     """One stream's cost column as text; blank on every row when there are no costs."""
-    return repeat("", count) if column is None else map(cents_text, column)
+    return repeat("", count) if column is None else map(cost.__getitem__, column)
 
 
 def _seconds(value: float) -> str:

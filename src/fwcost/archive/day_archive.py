@@ -110,11 +110,16 @@ class DayArchive:
         attribution: Mapping[str, Any],
         requests: Sequence[ArchivedRequest],
         details: Mapping[str, Any],
+        csv_sha256: str | None = None,
     ) -> dict[str, Any]:
-        """Write the day's CSV and attribution, then its manifest, last. Returns the manifest."""
+        """Write the day's CSV and attribution, then its manifest, last. Returns the manifest.
+
+        `csv_sha256`: the CSV's digest when the caller has it (computed from `csv_body`)."""
         base = self.day_prefix(day)
         written = [
-            self.store.put(f"{base}/csv/usage.csv", csv_body, "text/csv; charset=utf-8"),
+            self.store.put(
+                f"{base}/csv/usage.csv", csv_body, "text/csv; charset=utf-8", csv_sha256
+            ),
             self.store.put(f"{base}/attribution.json", _json_bytes(attribution), JSON),
         ]
         manifest = {

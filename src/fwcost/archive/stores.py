@@ -33,7 +33,12 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
-    def put(self, key: str, body: bytes, content_type: str) -> StoredObject: ...
+    def put(
+        self, key: str, body: bytes, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
+        """Store `body`; `sha256` its hex digest when the caller has computed it from these
+        bytes already (a large body is not hashed twice), else it is computed here."""
+        ...
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
@@ -52,8 +57,8 @@ class ObjectStore(Protocol):
         ...
 
 
-def _described(key: str, body: bytes, version_id: str | None) -> StoredObject:
-    return StoredObject(key, len(body), hashlib.sha256(body).hexdigest(), version_id)
+def _sha256(body: bytes, known: str | None) -> str:
+    return known or hashlib.sha256(body).hexdigest()
 
 
 class S3Store:
@@ -63,9 +68,12 @@ class S3Store:
         self._s3 = client
         self.bucket = bucket
 
-    def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
-        version = self._put(key, body, content_type, hashlib.sha256(body).digest())
-        return _described(key, body, version)
+    def put(
+        self, key: str, body: bytes, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
+        digest = _sha256(body, sha256)
+        version = self._put(key, body, content_type, bytes.fromhex(digest))
+        return StoredObject(key, len(body), digest, version)
 
     def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
         with path.open("rb") as body:  # botocore streams it, computing the checksum S3 checks
@@ -76,7 +84,8 @@ class S3Store:
         self, key: str, body: bytes | BinaryIO, content_type: str, digest: bytes
     ) -> str | None:
         """Write the object; its S3 version id. S3 verifies the SHA-256 botocore sends and
-        rejects an upload that changed on the way; `digest` is what we meant to send."""
+        rejects an upload that changed on the way; `digest` is what we meant to send (a
+        digest the caller passed that is not the body's fails here too)."""
         try:
             response = self._s3.put_object(
                 Bucket=self.bucket,
@@ -126,7 +135,9 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put(self, key: str, body: bytes, content_type: str) -> StoredObject:
+    def put(
+        self, key: str, body: bytes, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +147,7 @@ class LocalStore:
             Path(tmp.name).replace(path)
         except OSError as error:
             raise ArchiveError(f"could not write {path}: {error}") from error
-        return _described(key, body, None)
+        return StoredObject(key, len(body), _sha256(body, sha256), None)
 
     def put_file(self, key: str, path: Path, sha256: str, content_type: str) -> StoredObject:
         target = self._path(key)

@@ -94,6 +94,20 @@ def test_team_slices_are_the_whole_days_lines_of_that_team_without_billed_only_r
     assert day_csv.body() == usage_csv(usage, "acme-ai", "UTC", costs)
 
 
+@given(teams=st.lists(st.sampled_from(["search", "ads", "", "a,b"]), min_size=1, max_size=12))
+def test_team_slices_hold_each_teams_lines_however_its_rows_are_interleaved(teams):
+    # Given serverless rows whose teams come in runs or interleaved, a dedicated row last
+    usage = sample_day()
+    usage.serverless = [replace(usage.serverless[0], team=team) for team in teams]
+    day_csv = UsageCsv(usage, "acme-ai", "UTC", None)
+    whole = day_csv.body().splitlines(keepends=True)
+    owners = [*teams, usage.dedicated[0].team]
+    # Then each team's slice is the header plus its lines, in the day's order
+    for team in {*owners, "nobody"}:
+        mine = [line for line, owner in zip(whole[1:], owners, strict=True) if owner == team]
+        assert day_csv.body(team) == b"".join([whole[0], *mine])
+
+
 def test_text_cells_are_neutralised_against_formulas_and_numbers_are_not() -> None:
     # Given rows whose every name is hostile, and a negative amount (a credit)
     day = sample_day()
