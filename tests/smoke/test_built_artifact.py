@@ -311,3 +311,19 @@ def test_built_handler_archives_the_day_using_only_the_built_artifact(
 
     # Then it archived the day's manifest and used the layer's package and templates
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+
+
+def test_layer_ships_bytecode_the_runtime_uses_without_checking_sources(
+    built: BuiltArtifact,
+) -> None:
+    """/opt is read-only on Lambda: without bytecode in the layer, every cold start compiles the
+    modules it imports from source. The zip's 2-second timestamps must not invalidate it, so it
+    is hash-based and unchecked (PEP 552 flags 0b01)."""
+    package = built.layer_python / "fwcost"
+    modules = sorted(package.rglob("*.py"))
+    assert modules
+    for module in modules:
+        compiled = module.parent / "__pycache__" / f"{module.stem}.cpython-313.pyc"
+        assert compiled.is_file(), f"no CPython 3.13 bytecode for {module}"
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{compiled} is not unchecked-hash bytecode (flags {flags:#b})"
