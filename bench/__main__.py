@@ -81,8 +81,8 @@ def measure_scale(day: DayRun, workdir: Path, quick: bool) -> ScaleResult:
     """The recorded day's stages, one at a time in this process, beside its end to end."""
     recording_path = workdir / f"recording-{day.rows}.pkl"
     recording = Recording.load(recording_path)
-    stages = _stages(recording, workdir / f"stages-{day.rows}", repeats(day.rows, quick))
     seed = workdir / f"seed-{day.rows}"
+    stages = _stages(recording, seed, workdir / f"stages-{day.rows}", repeats(day.rows, quick))
     baseline = run_json(
         ["-m", "bench.e2e", "baseline", str(recording_path), str(seed), str(workdir / "idle")]
     )
@@ -90,14 +90,14 @@ def measure_scale(day: DayRun, workdir: Path, quick: bool) -> ScaleResult:
     return ScaleResult(day, stages, int(baseline["max_rss_bytes"]))
 
 
-def _stages(recording: Recording, archive_root: Path, repeat: int) -> list[StageResult]:
+def _stages(recording: Recording, seed: Path, archive_root: Path, repeat: int) -> list[StageResult]:
     state = DayState()
-    functions = stage_functions(recording, state, archive_root)
+    functions = stage_functions(recording, state, seed, archive_root)
     results = []
     for stage in STAGES:
         seconds, output = best_of(repeat, functions[stage])
         peak = traced_peak(functions[stage])
-        keep(state, stage, output, recording)
+        keep(state, stage, output)
         results.append(StageResult(stage, seconds, peak))
     return results
 

@@ -76,20 +76,23 @@ def _usage_rows(pull: WindowPull) -> int:
     return sum(len(d.serverless) + len(d.dedicated) + len(d.training) for d in pull.days.values())
 
 
-def replay_client(recording: Recording) -> FireworksClient:
-    """A FireworksClient whose every request is answered from the recording, byte for byte, once.
+def replay_client(recording: Recording, *, keep: bool = False) -> FireworksClient:
+    """A FireworksClient whose every request is answered from the recording, byte for byte.
 
-    The recording's bodies are handed over as a network hands bytes over: the recording's list
-    is emptied and each body dropped by the replay once served, so from then on only the job
-    holds them, and the process's peak memory is the job's, not the job's plus a second copy
-    of the day (463 MB of a million-row day's 1.5 GB, measured).
+    By default the recording's bodies are handed over as a network hands bytes over: the
+    recording's list is emptied and each body dropped by the replay once served, so from then on
+    only the job holds them, and the process's peak memory is the job's, not the job's plus a
+    second copy of the day (463 MB of a million-row day's 1.5 GB, measured). With `keep`, the
+    recording keeps them and answers any number of times (the in-process stages, run N times).
     """
     answers = {_key(r.method, r.path, r.params, r.request_body): r for r in recording.raw}
-    recording.raw.clear()
+    if not keep:
+        recording.raw.clear()
+    take = answers.get if keep else answers.pop
 
     def answer(request: httpx.Request) -> httpx.Response:
         params = tuple(request.url.params.multi_items())
-        found = answers.pop(_key(request.method, request.url.path, params, request.content), None)
+        found = take(_key(request.method, request.url.path, params, request.content), None)
         if found is None:
             return httpx.Response(
                 404, json={"code": 5, "message": "not in the recording, or served already"}

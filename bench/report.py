@@ -91,11 +91,13 @@ def _method() -> list[str]:
         "the real client's decode over replayed HTTP, parse, attribution, CSV, archive to a "
         "folder, summary against the 30 archived days, reports rendered and archived, no "
         "delivery. The floor is `json.loads` of the same response bodies and of the 30 "
-        "archived attribution.json the job reads back. The stages are timed in-process on "
-        "the same bytes (best of N, tracemalloc peak), for where the time goes: they run with "
-        "the interpreter's cyclic collector on, which the daily job pauses for its bulk work, "
-        "and leave out the history read, so their sum is not the end to end. The machine is "
-        "shared: compare ratios within one run.",
+        "archived attribution.json the job reads back. The stages are the job's own, timed in-process "
+        "on the same bytes (best of N, tracemalloc peak), for where the time goes: the "
+        "replayed fetch (the client's row-by-row decode into typed rows), attribution, CSV, "
+        "the history read back from the seeded archive, the reports, the archive writes; the "
+        "cyclic collector paused where the job pauses it. Their sum is close to the end to "
+        "end, not equal: each stage is its own best run. The machine is shared: compare "
+        "ratios within one run.",
     ]
 
 
