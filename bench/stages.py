@@ -98,6 +98,7 @@ def stage_functions(
             state.attribution,
             account_id=recording.account_id,
             timezone=recording.timezone,
+            csv_body=state.csv_body,  # as the job: the day's CSV is written once
         )
 
     def archive() -> None:
