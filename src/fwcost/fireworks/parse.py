@@ -28,7 +28,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fwcost.fireworks.errors import FireworksParseError
-from fwcost.model import DedicatedUsage, KeyCost, LineItem, ServerlessUsage, TrainingUsage
+from fwcost.model import (
+    DedicatedUsage,
+    KeyCost,
+    LineItem,
+    ServerlessUsage,
+    TrainingUsage,
+    quick_constructor,
+)
 
 NANOS_PER_UNIT = Decimal(1_000_000_000)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -44,6 +51,12 @@ CURRENCY = "USD"
 UNATTRIBUTED_KEY = "unattributed"  # Fireworks' reserved value where a cost has no API key
 
 Row = Mapping[str, Any]
+
+# billingUsage's rows are built by the hundred thousand: without a frozen dataclass's per-field
+# cost (model.quick_constructor).
+_serverless_usage = quick_constructor(ServerlessUsage)
+_dedicated_usage = quick_constructor(DedicatedUsage)
+_training_usage = quick_constructor(TrainingUsage)
 
 
 class MalformedBodyError(ValueError):
@@ -262,7 +275,7 @@ def serverless_row(row: Row, where: str, window: ReportWindow) -> ServerlessUsag
         prompt = cached + _int_field(row, "uncachedPromptTokens", where)
     team, project, environment = _annotations(group)
     # Positional, in ServerlessUsage's field order: keyword arguments cost more per row.
-    return ServerlessUsage(
+    return _serverless_usage(
         window.day_of(row.get("startTime"), f"{where}.startTime"),
         _name(group.get("model_name")) or _name(row.get("modelName")),
         _name(group.get("api_key_id")) or _name(row.get("apiKeyId")),
@@ -282,7 +295,7 @@ def serverless_row(row: Row, where: str, window: ReportWindow) -> ServerlessUsag
 def dedicated_row(row: Row, where: str, window: ReportWindow) -> DedicatedUsage:
     group = _group(row, where)
     team, project, environment = _annotations(group)
-    return DedicatedUsage(
+    return _dedicated_usage(
         day=window.day_of(row.get("startTime"), f"{where}.startTime"),
         deployment=_name(group.get("deployment_name")) or _name(row.get("deploymentId")),
         accelerator_type=_name(group.get("accelerator_type")) or _name(row.get("acceleratorType")),
@@ -300,7 +313,7 @@ def training_row(row: Row, where: str, window: ReportWindow) -> TrainingUsage:
     """Training rows are third-party knowledge only: read `group` first, then camelCase fields."""
     group = _group(row, where)
     team, project, environment = _annotations(group)
-    return TrainingUsage(
+    return _training_usage(
         day=window.day_of(row.get("startTime"), f"{where}.startTime"),
         job_id=_name(group.get("job_id")) or _name(row.get("jobId")),
         job_type=_name(group.get("job_type")) or _name(row.get("jobType")),

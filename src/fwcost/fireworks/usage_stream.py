@@ -51,6 +51,9 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
 _scan = make_scanner(_DECODER)  # type: ignore[arg-type]
 _SPACES = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, as json.decoder has it
+# The most a number cut short by the end of the text can leave unread after the part that
+# reads as a number: "e+" of "1e+" (then "1e+5"), "." of "12." (then "12.5").
+_NUMBER_TAIL = 2
 
 # Each stream: its per-row parser, and the whole-document parser whose rules a value that is
 # not a list follows (null is no rows, anything else is an error naming the stream).
@@ -129,22 +132,42 @@ def _read_stream(
         return stream
     index = 0
     while True:
-        row = text.value()
-        if fix_surrogates:
-            row = _without_lone_surrogates(row)
-        if type(row) is not dict and not isinstance(row, Mapping):
-            if stream.not_an_object is None:
-                stream.not_an_object = FireworksParseError(
-                    f"{source}: {name}[{index}] must be an object, got {row!r}"
-                )
-        elif stream.wrong_field is None and stream.not_an_object is None:
-            try:
-                stream.rows.append(parse_row(row, f"{source}: {name}[{index}]", window))
-            except FireworksParseError as error:
-                stream.wrong_field = error
-        index += 1
+        # The rows the text already holds whole, in one go, then one more (read on into the
+        # body as far as it takes) and what follows it: a comma, or the list's end.
+        rows = text.whole_values()
+        rows.append(text.value())
+        for row in rows:
+            if fix_surrogates:
+                row = _without_lone_surrogates(row)
+            if type(row) is not dict and not isinstance(row, Mapping):
+                if stream.not_an_object is None:
+                    stream.not_an_object = FireworksParseError(
+                        f"{source}: {name}[{index}] must be an object, got {row!r}"
+                    )
+            elif stream.wrong_field is None and stream.not_an_object is None:
+                try:
+                    stream.rows.append(parse_row(row, f"{source}: {name}[{index}]", window))
+                except FireworksParseError as error:
+                    stream.wrong_field = error
+            index += 1
         if text.separator("]"):
             return stream
+
+
+def _last_value_end(text: str, start: int) -> int:
+    """The place of the last "}" in text[start:] that a comma follows (JSON whitespace
+    between them allowed), before any "]" (a list's end, or a nested list: a cut there cannot
+    decode); -1 if none."""
+    limit = text.find("]", start)
+    end = len(text) if limit < 0 else limit
+    while (comma := text.rfind(",", start, end)) >= 0:
+        before = comma - 1
+        while before >= start and text[before] in _SPACES:
+            before -= 1
+        if before >= start and text[before] == "}":
+            return before
+        end = comma
+    return -1
 
 
 class _Text:
@@ -163,6 +186,8 @@ class _Text:
         self._text = ""
         self._at = 0  # the reader's place in self._text
         self._dropped = 0  # characters before self._text, for error positions
+        # whole_values failed up to here (characters from the start of the body): not again
+        self._undecodable = -1
 
     def peek(self) -> str:
         """The next character that is not whitespace; "" at the end of the body."""
@@ -187,10 +212,42 @@ class _Text:
             except (StopIteration, json.JSONDecodeError):
                 pass  # cut short by the end of the text, or wrong: the slow path tells which
             else:
-                if end < len(text):
+                if end < len(text) - _NUMBER_TAIL:
                     self._at = end
                     return value
         return self._value_read_on()
+
+    def whole_values(self) -> list[Any]:
+        """The values of a list from here that the text holds whole, each followed by a comma,
+        decoded as json.loads would; the reader is then past the last one's comma.
+
+        One scanner call for a chunk's rows instead of one per row: the scanner's own loop
+        over a list costs far less than a Python call per row. The values are the list
+        "[" + text up to the last object's closing brace that a comma follows + "]". That
+        text decodes as a list only if the cut is a true end of a value of this list: a cut
+        inside a string leaves the string open, a cut inside a nested object or list leaves
+        it open; and then the scanner reads each value exactly as it would read it alone.
+        Anything else (no such brace, a text that does not decode): [], and the caller reads
+        row by row, which finds and names whatever is wrong.
+        """
+        text, at = self._text, self._at
+        if self._dropped + at <= self._undecodable:
+            return []  # tried from an earlier place and failed: row by row up to there
+        end = _last_value_end(text, at)
+        if end < 0:  # none in the text held: row by row until more is held
+            self._undecodable = self._dropped + len(text)
+            return []
+        wrapped = "[" + text[at : end + 1] + "]"
+        try:
+            values, stop = _scan(wrapped, 0)
+        except (StopIteration, ValueError, RecursionError):
+            stop = -1
+        if stop != len(wrapped):  # not one list: the cut was wrong or the text is
+            self._undecodable = self._dropped + end
+            return []
+        self._at = text.index(",", end) + 1
+        assert isinstance(values, list)  # a JSON value that starts with "[" is a list
+        return values
 
     def _value_read_on(self) -> Any:
         self.peek()
@@ -201,8 +258,8 @@ class _Text:
                 if self._more():
                     continue  # the value ran past the text decoded so far
                 raise self._malformed(error.msg, error.pos) from None
-            # A value that ends where the text ends may be a number cut short: read on.
-            if end < len(self._text) or not self._more():
+            # A value that ends near the end of the text may be a number cut short: read on.
+            if end < len(self._text) - _NUMBER_TAIL or not self._more():
                 self._at = end
                 return value
 
