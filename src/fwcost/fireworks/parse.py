@@ -109,8 +109,9 @@ class ReportWindow:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def day_of(self, value: Any, where: str) -> date:
-        """The report day a bucket starting at `value` belongs to, kept inside the window.
+    def day_of(self, value: Any, where: str, field: str = "") -> date:
+        """The report day a bucket starting at `value` belongs to, kept inside the window;
+        an error names `where` + `field` (apart: a row's location is only built for an error).
 
         A bucket that starts at local midnight is that local date. A bucket that starts at UTC
         midnight but not local midnight is read as a date label (a server that buckets or labels
@@ -121,7 +122,7 @@ class ReportWindow:
         """
         known = self._days.get(value) if isinstance(value, str) else None
         if known is None:
-            known = self._convert(value, where)
+            known = self._convert(value, where + field)
             if isinstance(value, str):
                 self._days[value] = known
         return known
@@ -274,9 +275,12 @@ def serverless_row(row: Row, where: str, window: ReportWindow) -> ServerlessUsag
     else:  # a newer row may split the prompt into cached and uncached parts only
         prompt = cached + _int_field(row, "uncachedPromptTokens", where)
     team, project, environment = _annotations(group)
+    # Mostly absent: then neither their parser's call nor their error location is needed.
+    audio_seconds = row.get("audioInputSeconds")
+    cost_nanos = row.get("costNanoUsd")
     # Positional, in ServerlessUsage's field order: keyword arguments cost more per row.
     return _serverless_usage(
-        window.day_of(row.get("startTime"), f"{where}.startTime"),
+        window.day_of(row.get("startTime"), where, ".startTime"),
         _name(group.get("model_name")) or _name(row.get("modelName")),
         _name(group.get("api_key_id")) or _name(row.get("apiKeyId")),
         _name(group.get("api_key_name")),
@@ -287,8 +291,10 @@ def serverless_row(row: Row, where: str, window: ReportWindow) -> ServerlessUsag
         prompt,
         cached,
         _int_field(row, "completionTokens", where),
-        parse_quantity(row.get("audioInputSeconds"), f"{where}.audioInputSeconds"),
-        _optional_nanos(row.get("costNanoUsd"), f"{where}.costNanoUsd"),
+        0.0
+        if audio_seconds is None
+        else parse_quantity(audio_seconds, f"{where}.audioInputSeconds"),
+        None if cost_nanos is None else _optional_nanos(cost_nanos, f"{where}.costNanoUsd"),
     )
 
 
@@ -296,7 +302,7 @@ def dedicated_row(row: Row, where: str, window: ReportWindow) -> DedicatedUsage:
     group = _group(row, where)
     team, project, environment = _annotations(group)
     return _dedicated_usage(
-        day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+        day=window.day_of(row.get("startTime"), where, ".startTime"),
         deployment=_name(group.get("deployment_name")) or _name(row.get("deploymentId")),
         accelerator_type=_name(group.get("accelerator_type")) or _name(row.get("acceleratorType")),
         base_model=_name(row.get("baseModel")) or _name(group.get("base_model")),
@@ -314,7 +320,7 @@ def training_row(row: Row, where: str, window: ReportWindow) -> TrainingUsage:
     group = _group(row, where)
     team, project, environment = _annotations(group)
     return _training_usage(
-        day=window.day_of(row.get("startTime"), f"{where}.startTime"),
+        day=window.day_of(row.get("startTime"), where, ".startTime"),
         job_id=_name(group.get("job_id")) or _name(row.get("jobId")),
         job_type=_name(group.get("job_type")) or _name(row.get("jobType")),
         base_model=_name(group.get("base_model")) or _name(row.get("baseModel")),

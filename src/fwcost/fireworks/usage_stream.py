@@ -44,6 +44,9 @@ Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 # Bytes decoded to text at a time: large enough that the per-chunk work vanishes, small
 # enough to be nothing next to the body itself.
 CHUNK_BYTES = 1 << 20
+# Characters of rows decoded together (whole_values): enough that a Python call per batch is
+# nothing, few enough that the batch's dicts (~5x its text) are a few MB at most.
+BATCH_CHARS = 1 << 16
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
 # One value at a place in a text: (value, end), as JSONDecoder scans (typeshed's stub names
@@ -90,10 +93,11 @@ def decode_usage(
             if text.separator("}"):
                 break
     text.expect_end()
-    rows: list[Usage] = []
-    for name in _STREAMS:
-        if name in streams:
-            rows += streams[name].result()
+    # The first stream's list extended, not copied: a million rows are 8 MB of list
+    results = [streams[name].result() for name in _STREAMS if name in streams]
+    rows: list[Usage] = results[0] if results else []
+    for more in results[1:]:
+        rows += more
     return rows
 
 
@@ -145,21 +149,35 @@ def _read_stream(
                         f"{source}: {name}[{index}] must be an object, got {row!r}"
                     )
             elif stream.wrong_field is None and stream.not_an_object is None:
-                try:
-                    stream.rows.append(parse_row(row, f"{source}: {name}[{index}]", window))
-                except FireworksParseError as error:
-                    stream.wrong_field = error
+                try:  # unnamed: a row's location is built only for a row that is wrong
+                    stream.rows.append(parse_row(row, "", window))
+                except FireworksParseError:
+                    stream.wrong_field = _error(
+                        parse_row, row, f"{source}: {name}[{index}]", window
+                    )
             index += 1
         if text.separator("]"):
             return stream
 
 
-def _last_value_end(text: str, start: int) -> int:
-    """The place of the last "}" in text[start:] that a comma follows (JSON whitespace
+def _error(
+    parse_row: Callable[[Any, str, ReportWindow], Usage], row: Any, where: str, window: ReportWindow
+) -> FireworksParseError:
+    """The error of a row its parser refused, naming the row: the same parse again (it refuses
+    the same field, for the same reason)."""
+    try:
+        parse_row(row, where, window)
+    except FireworksParseError as error:
+        return error
+    raise AssertionError(f"{where}: refused, then parsed")  # a parser is a function of its row
+
+
+def _last_value_end(text: str, start: int, stop: int) -> int:
+    """The place of the last "}" in text[start:stop] that a comma follows (JSON whitespace
     between them allowed), before any "]" (a list's end, or a nested list: a cut there cannot
     decode); -1 if none."""
-    limit = text.find("]", start)
-    end = len(text) if limit < 0 else limit
+    limit = text.find("]", start, stop)
+    end = stop if limit < 0 else limit
     while (comma := text.rfind(",", start, end)) >= 0:
         before = comma - 1
         while before >= start and text[before] in _SPACES:
@@ -233,9 +251,10 @@ class _Text:
         text, at = self._text, self._at
         if self._dropped + at <= self._undecodable:
             return []  # tried from an earlier place and failed: row by row up to there
-        end = _last_value_end(text, at)
-        if end < 0:  # none in the text held: row by row until more is held
-            self._undecodable = self._dropped + len(text)
+        stop = min(len(text), at + BATCH_CHARS)
+        end = _last_value_end(text, at, stop)
+        if end < 0:  # none: row by row past where it looked
+            self._undecodable = self._dropped + stop
             return []
         wrapped = "[" + text[at : end + 1] + "]"
         try:
