@@ -1,9 +1,10 @@
-"""billingUsage's body → its typed rows, one row decoded at a time.
+"""billingUsage's body → its typed rows, a few hundred rows decoded at a time.
 
 A day of a large account is a million rows (~470 MB of JSON): `json.loads` of it builds a million
-dicts (~2.4 GB) before the first row is parsed. Here the body is decoded a chunk at a time and
-each row goes through the stdlib's own JSON scanner (`JSONDecoder.raw_decode`, with decode_json's
-settings), is parsed into its typed record and dropped, so only the typed rows stay.
+dicts (~2.4 GB) before the first row is parsed. Here the body is decoded to text a chunk at a
+time, and the rows go through the stdlib's own JSON scanner (decode_json's settings) a batch at a
+time (one call for the rows of up to BATCH_CHARS characters: a call per row cost as much as the
+scanning), are parsed into their typed records and dropped, so only the typed rows stay.
 
 The result is exactly that of `parse_serverless`/`parse_dedicated`/`parse_training` on
 `decode_json(body)`: the same rows, the same errors, chosen in the same order. A body that is not
@@ -239,9 +240,10 @@ class _Text:
         """The values of a list from here that the text holds whole, each followed by a comma,
         decoded as json.loads would; the reader is then past the last one's comma.
 
-        One scanner call for a chunk's rows instead of one per row: the scanner's own loop
+        One scanner call for a batch of rows instead of one per row: the scanner's own loop
         over a list costs far less than a Python call per row. The values are the list
-        "[" + text up to the last object's closing brace that a comma follows + "]". That
+        "[" + text (up to BATCH_CHARS of it) up to the last object's closing brace that a
+        comma follows + "]". That
         text decodes as a list only if the cut is a true end of a value of this list: a cut
         inside a string leaves the string open, a cut inside a nested object or list leaves
         it open; and then the scanner reads each value exactly as it would read it alone.
