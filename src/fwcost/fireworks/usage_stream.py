@@ -243,12 +243,12 @@ class _Text:
         One scanner call for a batch of rows instead of one per row: the scanner's own loop
         over a list costs far less than a Python call per row. The values are the list
         "[" + text (up to BATCH_CHARS of it) up to the last object's closing brace that a
-        comma follows + "]". That
-        text decodes as a list only if the cut is a true end of a value of this list: a cut
-        inside a string leaves the string open, a cut inside a nested object or list leaves
-        it open; and then the scanner reads each value exactly as it would read it alone.
-        Anything else (no such brace, a text that does not decode): [], and the caller reads
-        row by row, which finds and names whatever is wrong.
+        comma follows + "]". That text decodes as a list only if the cut is a true end of a
+        value of this list: a cut inside a string leaves the string open, a cut inside a
+        nested object or list leaves it open; and then the scanner reads each value exactly
+        as it would read it alone. Anything else (no such brace, a text that does not
+        decode, a row nested as deep as the recursion limit allows, which the list nests one
+        deeper): [], and the caller reads row by row, which finds and names what is wrong.
         """
         text, at = self._text, self._at
         if self._dropped + at <= self._undecodable:
@@ -260,10 +260,10 @@ class _Text:
             return []
         wrapped = "[" + text[at : end + 1] + "]"
         try:
-            values, stop = _scan(wrapped, 0)
+            values, decoded_to = _scan(wrapped, 0)
         except (StopIteration, ValueError, RecursionError):
-            stop = -1
-        if stop != len(wrapped):  # not one list: the cut was wrong or the text is
+            decoded_to = -1
+        if decoded_to != len(wrapped):  # not one list: the cut was wrong or the text is
             self._undecodable = self._dropped + end
             return []
         self._at = text.index(",", end) + 1
