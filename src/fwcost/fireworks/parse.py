@@ -72,7 +72,7 @@ def decode_json(body: bytes) -> dict[str, Any]:
         raise MalformedBodyError(f"body is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise MalformedBodyError(f"body is JSON but not an object (a {type(document).__name__})")
-    if _SURROGATE_ESCAPE.search(body):
+    if has_surrogate_escape(body):
         cleaned: dict[str, Any] = _without_lone_surrogates(document)
         return cleaned
     return document
@@ -82,6 +82,12 @@ def decode_json(body: bytes) -> dict[str, Any]:
 # as UTF-8 (CSV, email, files), so a name holding one would fail the run. Rare: only then is
 # the document walked.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def has_surrogate_escape(body: bytes) -> bool:
+    # Most bodies have no backslash at all, which a byte search rules out several times faster
+    # than the pattern's own search (a hundred-MB body: a noticeable part of its decoding).
+    return b"\\" in body and _SURROGATE_ESCAPE.search(body) is not None
 
 
 def _without_lone_surrogates(value: Any) -> Any:

@@ -27,11 +27,11 @@ from typing import Any
 
 from fwcost.fireworks.errors import FireworksParseError
 from fwcost.fireworks.parse import (
-    _SURROGATE_ESCAPE,
     MalformedBodyError,
     ReportWindow,
     _without_lone_surrogates,
     dedicated_row,
+    has_surrogate_escape,
     parse_dedicated,
     parse_serverless,
     parse_training,
@@ -74,7 +74,7 @@ def decode_usage(
     """Every stream of one billingUsage body, parsed; a stream that is absent has no rows."""
     text = _Text(body, chunk_bytes)
     streams: dict[str, _Stream] = {}
-    fix_surrogates = _SURROGATE_ESCAPE.search(body) is not None
+    fix_surrogates = has_surrogate_escape(body)
     if text.peek() != "{":
         value = text.value()
         text.expect_end()
@@ -250,6 +250,10 @@ class _Text:
         decode, a row nested as deep as the recursion limit allows, which the list nests one
         deeper): [], and the caller reads row by row, which finds and names what is wrong.
         """
+        if len(self._text) - self._at < BATCH_CHARS:
+            # Little is left: the next chunk first, so that the row it cuts is read whole
+            # (a scan that fails far into the text costs a count of the lines before it).
+            self._more()
         text, at = self._text, self._at
         if self._dropped + at <= self._undecodable:
             return []  # tried from an earlier place and failed: row by row up to there
