@@ -1,8 +1,10 @@
-"""billingUsage decoded row by row gives exactly what json.loads and the stream parsers give.
+"""billingUsage decoded as a stream gives exactly what json.loads and the stream parsers give.
 
 Every body is decoded whole (decode_json, then parse_serverless/dedicated/training) and as a
 stream cut into chunks of 1, 2, 3, 7 and 64 bytes and the default: a number, a string, a
-multi-byte character or an escape split across chunks. Rows must match; errors must match by
+multi-byte character or an escape split across chunks; with the default, rows are decoded a
+batch at a time, so rows whose text looks like a row's end and generated rows of any JSON
+check that a batch is cut only where a row ends. Rows must match; errors must match by
 message (a field's error) or by kind (a malformed body, whose position is worded differently).
 """
 
