@@ -1,17 +1,23 @@
-"""billingUsage decoded row by row gives exactly what json.loads and the stream parsers give.
+"""billingUsage decoded as a stream gives exactly what json.loads and the stream parsers give.
 
 Every body is decoded whole (decode_json, then parse_serverless/dedicated/training) and as a
 stream cut into chunks of 1, 2, 3, 7 and 64 bytes and the default: a number, a string, a
-multi-byte character or an escape split across chunks. Rows must match; errors must match by
+multi-byte character or an escape split across chunks; with the default, rows are decoded a
+batch at a time, so rows whose text looks like a row's end and generated rows of any JSON
+check that a batch is cut only where a row ends. Rows must match; errors must match by
 message (a field's error) or by kind (a malformed body, whose position is worded differently).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fwcost.fireworks.errors import FireworksParseError
 from fwcost.fireworks.parse import (
@@ -86,6 +92,74 @@ def assert_same(body: bytes) -> None:
 )
 def test_rows_match_json_loads(body: str) -> None:
     assert_same(body.encode())
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # a row's text holding what looks like the end of a row: the cut must not land there
+        f'{GOOD}, {{{START}, "group": {{"api_key_name": "a}},b"}}}}, {GOOD}, {GOOD}',
+        f'{GOOD}, {{{START}, "group": {{"api_key_name": "a}}, {{b"}}}}, {GOOD}',
+        f'{GOOD}, {{{START}, "x": [{{"a": 1}}, {{"b": "]"}}], "y": {{"c": {{}}}}}}, {GOOD}, {GOOD}',
+        # whitespace between a row's end and its comma; numbers and a row that is not an object
+        f"{GOOD} ,\n{GOOD}\t, {GOOD} , 5, {GOOD}",
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
+        f'{GOOD}, {{"promptTokens": "x"}}, {GOOD}, [{GOOD}], {GOOD}',
+        f'{GOOD}, {GOOD}, {{"promptTokens": 1.5}}, {GOOD}, {{"audioInputSeconds": 2.5}}, {GOOD}',
+        f'{GOOD}, {{"completionTokens": 123456789012345678901234567890}}, {GOOD}, {GOOD}',
+        f'{GOOD}, {{"a": NaN, "b": -Infinity}}, {GOOD}, {GOOD}',
+    ],
+)
+def test_rows_decoded_together_are_the_rows_decoded_one_by_one(rows: str) -> None:
+    assert_same(f'{{"serverlessCosts": [{rows}], "dedicatedCosts": [{DEDICATED}]}}'.encode())
+
+
+def test_a_number_cut_short_by_a_chunk_is_read_whole() -> None:
+    """A number ("12." then "5", "1e+" then "5") whose part before the cut reads as one."""
+    for body in ('{"n": 12.5, "m": 1e+5, "serverlessCosts": []}', '{"serverlessCosts": [0.0]}'):
+        try:
+            expected: list[Usage] | str = whole(body.encode())
+        except FireworksParseError as error:
+            expected = str(error)
+        for chunk in range(1, len(body) + 1):
+            try:
+                got: list[Usage] | str = decode_usage(body.encode(), WINDOW, "billingUsage", chunk)
+            except FireworksParseError as error:
+                got = str(error)
+            assert got == expected, (body, chunk)
+
+
+# Any JSON value (json.dumps writes NaN, Infinity and a lone surrogate's escape too), and texts
+# that look like JSON's structure.
+TEXTS = st.text(alphabet=st.sampled_from('ab}{][,:" \\\né🚀\ud800'), max_size=8)
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | TEXTS
+    | st.sampled_from(["2026-05-28T00:00:00Z", "12345", "-5", "m", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(
+    ["startTime", "promptTokens", "cachedPromptTokens", "completionTokens", "modelName",
+     "audioInputSeconds", "costNanoUsd", "usageType", "model_name", "annotations.team", "x"]
+)  # fmt: skip
+GROUPS = st.dictionaries(FIELDS, VALUES, max_size=4)
+ROWS = st.one_of(
+    st.just(json.loads(GOOD)),
+    st.fixed_dictionaries({"startTime": st.just("2026-05-28T00:00:00Z"), "group": GROUPS}),
+    st.dictionaries(FIELDS, VALUES, max_size=4),
+    VALUES,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(ROWS, max_size=12), spaced=st.booleans())
+def test_any_rows_decode_as_json_loads_decodes_them(rows: list[Any], spaced: bool) -> None:
+    separators = (" , ", " : ") if spaced else (",", ":")
+    assert_same(json.dumps({"serverlessCosts": rows}, separators=separators).encode())
 
 
 def test_a_utf16_body_is_read_as_json_loads_reads_it() -> None:

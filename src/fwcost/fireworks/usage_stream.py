@@ -1,9 +1,10 @@
-"""billingUsage's body → its typed rows, one row decoded at a time.
+"""billingUsage's body → its typed rows, a few hundred rows decoded at a time.
 
 A day of a large account is a million rows (~470 MB of JSON): `json.loads` of it builds a million
-dicts (~2.4 GB) before the first row is parsed. Here the body is decoded a chunk at a time and
-each row goes through the stdlib's own JSON scanner (`JSONDecoder.raw_decode`, with decode_json's
-settings), is parsed into its typed record and dropped, so only the typed rows stay.
+dicts (~2.4 GB) before the first row is parsed. Here the body is decoded to text a chunk at a
+time, and the rows go through the stdlib's own JSON scanner (decode_json's settings) a batch at a
+time (one call for the rows of up to BATCH_CHARS characters: a call per row cost as much as the
+scanning), are parsed into their typed records and dropped, so only the typed rows stay.
 
 The result is exactly that of `parse_serverless`/`parse_dedicated`/`parse_training` on
 `decode_json(body)`: the same rows, the same errors, chosen in the same order. A body that is not
@@ -26,11 +27,11 @@ from typing import Any
 
 from fwcost.fireworks.errors import FireworksParseError
 from fwcost.fireworks.parse import (
-    _SURROGATE_ESCAPE,
     MalformedBodyError,
     ReportWindow,
     _without_lone_surrogates,
     dedicated_row,
+    has_surrogate_escape,
     parse_dedicated,
     parse_serverless,
     parse_training,
@@ -44,6 +45,9 @@ Usage = ServerlessUsage | DedicatedUsage | TrainingUsage
 # Bytes decoded to text at a time: large enough that the per-chunk work vanishes, small
 # enough to be nothing next to the body itself.
 CHUNK_BYTES = 1 << 20
+# Characters of rows decoded together (whole_values): enough that a Python call per batch is
+# nothing, few enough that the batch's dicts (~5x its text) are a few MB at most.
+BATCH_CHARS = 1 << 16
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
 # One value at a place in a text: (value, end), as JSONDecoder scans (typeshed's stub names
@@ -51,6 +55,9 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)
 _scan = make_scanner(_DECODER)  # type: ignore[arg-type]
 _SPACES = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, as json.decoder has it
+# The most a number cut short by the end of the text can leave unread after the part that
+# reads as a number: "e+" of "1e+" (then "1e+5"), "." of "12." (then "12.5").
+_NUMBER_TAIL = 2
 
 # Each stream: its per-row parser, and the whole-document parser whose rules a value that is
 # not a list follows (null is no rows, anything else is an error naming the stream).
@@ -67,7 +74,7 @@ def decode_usage(
     """Every stream of one billingUsage body, parsed; a stream that is absent has no rows."""
     text = _Text(body, chunk_bytes)
     streams: dict[str, _Stream] = {}
-    fix_surrogates = _SURROGATE_ESCAPE.search(body) is not None
+    fix_surrogates = has_surrogate_escape(body)
     if text.peek() != "{":
         value = text.value()
         text.expect_end()
@@ -87,10 +94,11 @@ def decode_usage(
             if text.separator("}"):
                 break
     text.expect_end()
-    rows: list[Usage] = []
-    for name in _STREAMS:
-        if name in streams:
-            rows += streams[name].result()
+    # The first stream's list extended, not copied: a million rows are 8 MB of list
+    results = [streams[name].result() for name in _STREAMS if name in streams]
+    rows: list[Usage] = results[0] if results else []
+    for more in results[1:]:
+        rows += more
     return rows
 
 
@@ -129,22 +137,56 @@ def _read_stream(
         return stream
     index = 0
     while True:
-        row = text.value()
-        if fix_surrogates:
-            row = _without_lone_surrogates(row)
-        if type(row) is not dict and not isinstance(row, Mapping):
-            if stream.not_an_object is None:
-                stream.not_an_object = FireworksParseError(
-                    f"{source}: {name}[{index}] must be an object, got {row!r}"
-                )
-        elif stream.wrong_field is None and stream.not_an_object is None:
-            try:
-                stream.rows.append(parse_row(row, f"{source}: {name}[{index}]", window))
-            except FireworksParseError as error:
-                stream.wrong_field = error
-        index += 1
+        # The rows the text already holds whole, in one go, then one more (read on into the
+        # body as far as it takes) and what follows it: a comma, or the list's end.
+        rows = text.whole_values()
+        rows.append(text.value())
+        for row in rows:
+            if fix_surrogates:
+                row = _without_lone_surrogates(row)
+            if type(row) is not dict and not isinstance(row, Mapping):
+                if stream.not_an_object is None:
+                    stream.not_an_object = FireworksParseError(
+                        f"{source}: {name}[{index}] must be an object, got {row!r}"
+                    )
+            elif stream.wrong_field is None and stream.not_an_object is None:
+                try:  # unnamed: a row's location is built only for a row that is wrong
+                    stream.rows.append(parse_row(row, "", window))
+                except FireworksParseError:
+                    stream.wrong_field = _error(
+                        parse_row, row, f"{source}: {name}[{index}]", window
+                    )
+            index += 1
         if text.separator("]"):
             return stream
+
+
+def _error(
+    parse_row: Callable[[Any, str, ReportWindow], Usage], row: Any, where: str, window: ReportWindow
+) -> FireworksParseError:
+    """The error of a row its parser refused, naming the row: the same parse again (it refuses
+    the same field, for the same reason)."""
+    try:
+        parse_row(row, where, window)
+    except FireworksParseError as error:
+        return error
+    raise AssertionError(f"{where}: refused, then parsed")  # a parser is a function of its row
+
+
+def _last_value_end(text: str, start: int, stop: int) -> int:
+    """The place of the last "}" in text[start:stop] that a comma follows (JSON whitespace
+    between them allowed), before any "]" (a list's end, or a nested list: a cut there cannot
+    decode); -1 if none."""
+    limit = text.find("]", start, stop)
+    end = stop if limit < 0 else limit
+    while (comma := text.rfind(",", start, end)) >= 0:
+        before = comma - 1
+        while before >= start and text[before] in _SPACES:
+            before -= 1
+        if before >= start and text[before] == "}":
+            return before
+        end = comma
+    return -1
 
 
 class _Text:
@@ -163,6 +205,8 @@ class _Text:
         self._text = ""
         self._at = 0  # the reader's place in self._text
         self._dropped = 0  # characters before self._text, for error positions
+        # whole_values failed up to here (characters from the start of the body): not again
+        self._undecodable = -1
 
     def peek(self) -> str:
         """The next character that is not whitespace; "" at the end of the body."""
@@ -187,10 +231,48 @@ class _Text:
             except (StopIteration, json.JSONDecodeError):
                 pass  # cut short by the end of the text, or wrong: the slow path tells which
             else:
-                if end < len(text):
+                if end < len(text) - _NUMBER_TAIL:
                     self._at = end
                     return value
         return self._value_read_on()
+
+    def whole_values(self) -> list[Any]:
+        """The values of a list from here that the text holds whole, each followed by a comma,
+        decoded as json.loads would; the reader is then past the last one's comma.
+
+        One scanner call for a batch of rows instead of one per row: the scanner's own loop
+        over a list costs far less than a Python call per row. The values are the list
+        "[" + text (up to BATCH_CHARS of it) up to the last object's closing brace that a
+        comma follows + "]". That text decodes as a list only if the cut is a true end of a
+        value of this list: a cut inside a string leaves the string open, a cut inside a
+        nested object or list leaves it open; and then the scanner reads each value exactly
+        as it would read it alone. Anything else (no such brace, a text that does not
+        decode, a row nested as deep as the recursion limit allows, which the list nests one
+        deeper): [], and the caller reads row by row, which finds and names what is wrong.
+        """
+        if len(self._text) - self._at < BATCH_CHARS:
+            # Little is left: the next chunk first, so that the row it cuts is read whole
+            # (a scan that fails far into the text costs a count of the lines before it).
+            self._more()
+        text, at = self._text, self._at
+        if self._dropped + at <= self._undecodable:
+            return []  # tried from an earlier place and failed: row by row up to there
+        stop = min(len(text), at + BATCH_CHARS)
+        end = _last_value_end(text, at, stop)
+        if end < 0:  # none: row by row past where it looked
+            self._undecodable = self._dropped + stop
+            return []
+        wrapped = "[" + text[at : end + 1] + "]"
+        try:
+            values, decoded_to = _scan(wrapped, 0)
+        except (StopIteration, ValueError, RecursionError):
+            decoded_to = -1
+        if decoded_to != len(wrapped):  # not one list: the cut was wrong or the text is
+            self._undecodable = self._dropped + end
+            return []
+        self._at = text.index(",", end) + 1
+        assert isinstance(values, list)  # a JSON value that starts with "[" is a list
+        return values
 
     def _value_read_on(self) -> Any:
         self.peek()
@@ -201,8 +283,8 @@ class _Text:
                 if self._more():
                     continue  # the value ran past the text decoded so far
                 raise self._malformed(error.msg, error.pos) from None
-            # A value that ends where the text ends may be a number cut short: read on.
-            if end < len(self._text) or not self._more():
+            # A value that ends near the end of the text may be a number cut short: read on.
+            if end < len(self._text) - _NUMBER_TAIL or not self._more():
                 self._at = end
                 return value
 
