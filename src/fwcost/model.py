@@ -22,8 +22,9 @@ def quick_constructor(record: Callable[_Fields, _Record]) -> Callable[_Fields, _
 
     A frozen dataclass's own __init__ sets each field through object.__setattr__ (its class's
     __setattr__ refuses): a third of the time of parsing a billingUsage row, measured, and a
-    day is up to a million rows; a mutable one's __init__ costs a third of that. This builds the fields on a mutable slots twin of
-    the class, then relabels the object as the class itself. Python allows that relabelling
+    day is up to a million rows; a mutable one's __init__ costs a third of that. This builds
+    the fields on a mutable slots twin of the class, then relabels the object as the class
+    itself. Python allows that relabelling
     only between classes of the same memory layout (the same slots, in the same order), which
     the twin has by construction, so the object is exactly what record(...) returns: the same
     type, equal, hashable, frozen, replace()-able (tests/unit/test_model.py holds this).

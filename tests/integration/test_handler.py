@@ -9,6 +9,9 @@ import pytest
 
 ACCOUNT = "acme-ai"
 
+# A refused event publishes no metric; Powertools warns of that, which is expected here.
+NO_METRICS = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
 
 @pytest.fixture
 def lambda_env(monkeypatch, bucket, simulator):
@@ -77,6 +80,7 @@ def error_log():
     logging.getLogger("fwcost").removeHandler(handler)
 
 
+@NO_METRICS
 def test_an_event_that_names_no_day_fails_loudly(lambda_env, lambda_context, error_log):
     from app import lambda_handler
     from fwcost.problems import RunError
@@ -118,6 +122,7 @@ def test_a_refused_api_key_fails_with_the_logged_sentence_saying_what_to_fix(
     assert wrong_key not in message
 
 
+@NO_METRICS
 def test_an_unknown_error_is_raised_as_it_came(lambda_env, load_event, lambda_context, monkeypatch):
     from app import lambda_handler
 
@@ -129,6 +134,7 @@ def test_an_unknown_error_is_raised_as_it_came(lambda_env, load_event, lambda_co
         lambda_handler(load_event("scheduled.json"), lambda_context)
 
 
+@NO_METRICS
 def test_an_event_for_today_raises_naming_the_day_before_fetching_anything(
     lambda_env, lambda_context, simulator
 ):
