@@ -61,8 +61,10 @@ def measure_day(rows: int, workdir: Path, quick: bool) -> DayRun:
         finally:
             shutil.rmtree(target, ignore_errors=True)
 
-    pipeline_runs = [fresh("pipeline", run) for run in range(repeat)]
-    floor_runs = [fresh("floor", run) for run in range(repeat)]
+    # Alternated, so that a shared machine slowing down mid-measurement slows both alike.
+    pairs = [(fresh("pipeline", run), fresh("floor", run)) for run in range(repeat)]
+    pipeline_runs = [pipeline for pipeline, _ in pairs]
+    floor_runs = [floor for _, floor in pairs]
     return DayRun(
         rows=rows,
         usage_rows=int(recorded["usage_rows"]),
