@@ -11,6 +11,9 @@ import pytest
 from check.conftest import Deployed
 from fwcost.check import CheckFailed
 
+# The check sends no report, so it publishes no metric; Powertools warns of that, as expected.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
 
 @pytest.fixture
 def lambda_env(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Deployed:

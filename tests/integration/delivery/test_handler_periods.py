@@ -98,6 +98,7 @@ def test_the_statement_goes_to_monthly_destinations_once_and_the_digest_to_weekl
     assert len(fake_slack.delivered("chat.postMessage")) == 2
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # refused: no metric
 def test_a_weekly_event_for_a_week_not_over_fails_saying_when_it_can_run(deployed, lambda_context):
     from fwcost.problems import RunError
 
