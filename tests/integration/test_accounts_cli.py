@@ -44,10 +44,11 @@ def three_accounts(aws):
         yield simulator
 
 
-def run(simulator, tmp_path, *accounts, qa_key="fw_qa", extra=()):
+def environment(simulator, tmp_path, qa_key="fw_qa"):
+    """The three accounts' settings, each key in its own variable, and the routing file."""
     routing = tmp_path / "routing.json"
     routing.write_text(json.dumps(ROUTING))
-    env = {
+    return {
         "FWCOST_ACCOUNT_ID": "acme-ai",
         "FWCOST_API_KEY": "fw_sim_admin_key",
         "FWCOST_ACCOUNTS": json.dumps(ACCOUNTS),
@@ -57,9 +58,12 @@ def run(simulator, tmp_path, *accounts, qa_key="fw_qa", extra=()):
         "FWCOST_TIMEZONE": "UTC",
         "FWCOST_ROUTING_FILE": str(routing),
     }
+
+
+def run(simulator, tmp_path, *accounts, qa_key="fw_qa", extra=()):
     args = ["run", "--date", DAY, "--out", str(tmp_path / "archive"), *extra]
     args += [f"--account={account}" for account in accounts]
-    return main(args, env)
+    return main(args, environment(simulator, tmp_path, qa_key))
 
 
 def own_total(tmp_path, account):
@@ -147,23 +151,13 @@ def test_an_account_not_configured_is_refused_before_anything_runs(
 def test_a_backfill_of_several_accounts_archives_each_and_rolls_nothing_up(
     three_accounts, tmp_path, capsys
 ):
-    env_args = ["backfill", "--start", "2026-11-19", "--end", DAY]
-    routing = tmp_path / "routing.json"
-    routing.write_text(json.dumps(ROUTING))
-    env = {
-        "FWCOST_ACCOUNT_ID": "acme-ai",
-        "FWCOST_API_KEY": "fw_sim_admin_key",
-        "FWCOST_ACCOUNTS": json.dumps(ACCOUNTS),
-        "LABS_KEY": "fw_labs",
-        "QA_KEY": "fw_qa",
-        "FWCOST_FIREWORKS_BASE_URL": three_accounts.base_url,
-        "FWCOST_TIMEZONE": "UTC",
-    }
+    args = ["backfill", "--start", "2026-11-19", "--end", DAY, "--out", str(tmp_path / "archive")]
+    args += ["--account=acme-ai", "--account=acme-qa"]
 
-    code = main([*env_args, "--out", str(tmp_path), "--account=acme-ai", "--account=acme-qa"], env)
+    code = main(args, environment(three_accounts, tmp_path))
 
     assert code == 0
-    root = tmp_path / "fireworks"
+    root = tmp_path / "archive" / "fireworks"
     assert {p.name for p in root.iterdir()} == {"account=acme-ai", "account=acme-qa"}
     assert (root / "account=acme-qa" / "dt=2026-11-19" / "manifest.json").is_file()
     assert capsys.readouterr().out.count("Backfilled 3 days") == 2
